@@ -1,0 +1,156 @@
+"""Frozen pydantic models of an IAM-style policy document.
+
+The models hold a policy after it has been read: every list element is normalised to a tuple
+(``"Action": "kms:Decrypt"`` and ``["kms:Decrypt"]`` give the same model), a single statement
+object becomes a one-element tuple, and every node keeps the ``Span`` it came from. The models
+never parse text themselves: the parser (``policyengine.parsing``) builds them, so data flows
+one way.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policyengine.model.principal import PrincipalRef
+from policyengine.model.span import Span
+from policyengine.model.template import TemplatePart
+
+Effect = Literal["Allow", "Deny"]
+PrincipalKind = Literal["AWS", "Service", "Federated", "CanonicalUser"]
+Qualifier = Literal["ForAllValues", "ForAnyValue"]
+JsonType = Literal["string", "number", "boolean", "null", "object", "array"]
+
+CURRENT_VERSION = "2012-10-17"
+LEGACY_VERSION = "2008-10-17"
+VALID_VERSIONS = (CURRENT_VERSION, LEGACY_VERSION)
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class StringItem(BaseModel):
+    """One string of an Action, NotAction, Resource or NotResource list.
+
+    ``template`` holds the parsed policy variables when the string contains ``${``;
+    ``template_error`` says why such a string could not be read (it is then taken literally).
+    """
+
+    model_config = _FROZEN
+
+    value: str
+    span: Span | None = None
+    template: tuple[TemplatePart, ...] | None = None
+    template_error: str | None = None
+
+
+class PrincipalEntry(BaseModel):
+    """One value under ``AWS``, ``Service``, ``Federated`` or ``CanonicalUser``."""
+
+    model_config = _FROZEN
+
+    kind: PrincipalKind
+    value: str
+    ref: PrincipalRef
+    span: Span | None = None
+
+
+class PrincipalBlock(BaseModel):
+    """A ``Principal`` or ``NotPrincipal`` element.
+
+    ``wildcard`` is the bare-string form ``"*"`` (everyone, including anonymous callers);
+    ``{"AWS": "*"}`` is an entry whose ref kind is ``any`` instead.
+    """
+
+    model_config = _FROZEN
+
+    wildcard: bool = False
+    entries: tuple[PrincipalEntry, ...] = ()
+    span: Span | None = None
+
+
+class ConditionValue(BaseModel):
+    """One value of a condition key, as its string form; ``json_type`` says how it was written."""
+
+    model_config = _FROZEN
+
+    value: str
+    json_type: JsonType = "string"
+    span: Span | None = None
+    template: tuple[TemplatePart, ...] | None = None
+    template_error: str | None = None
+
+
+class Condition(BaseModel):
+    """One ``operator -> key -> values`` test of a statement's Condition block.
+
+    The operator is split into its set qualifier, base operator and ``IfExists`` suffix by the
+    condition-operator grammar; ``base`` is kept as written even when no such operator exists,
+    so the linter can report it and the evaluator can treat it as never matching.
+    """
+
+    model_config = _FROZEN
+
+    operator: str
+    qualifier: Qualifier | None = None
+    base: str
+    if_exists: bool = False
+    key: str
+    values: tuple[ConditionValue, ...]
+    operator_span: Span | None = None
+    span: Span | None = None
+
+
+class Statement(BaseModel):
+    """One statement. Exactly one of each ``X``/``NotX`` pair may be set (the reader checks)."""
+
+    model_config = _FROZEN
+
+    index: int
+    sid: str | None = None
+    effect: Effect
+    principal: PrincipalBlock | None = None
+    not_principal: PrincipalBlock | None = None
+    action: tuple[StringItem, ...] | None = None
+    not_action: tuple[StringItem, ...] | None = None
+    resource: tuple[StringItem, ...] | None = None
+    not_resource: tuple[StringItem, ...] | None = None
+    conditions: tuple[Condition, ...] = ()
+    span: Span | None = None
+    effect_span: Span | None = None
+    sid_span: Span | None = None
+
+    @property
+    def label(self) -> str:
+        """``Sid`` when there is one, else ``#<index>``: how explanations name the statement."""
+        return self.sid if self.sid is not None else f"#{self.index}"
+
+
+class DuplicateKey(BaseModel):
+    """An object key that appears more than once; the last occurrence is the one used."""
+
+    model_config = _FROZEN
+
+    pointer: str
+    key: str
+    spans: tuple[Span | None, ...]
+
+
+class PolicyDocument(BaseModel):
+    """A whole policy: Version, Id and the normalised statements."""
+
+    model_config = _FROZEN
+
+    version: str | None = None
+    id: str | None = None
+    statements: tuple[Statement, ...]
+    source: str = "<policy>"
+    span: Span | None = None
+    version_span: Span | None = None
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
+    size: int = 0
+
+    @property
+    def substitutes_variables(self) -> bool:
+        """Policy variables are substituted only under Version 2012-10-17 (IAM UG policy variables)."""
+        return self.version == CURRENT_VERSION

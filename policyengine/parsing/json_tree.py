@@ -1,0 +1,147 @@
+"""JSON values that remember where they were written.
+
+``JNode`` is the parser's intermediate form: a JSON value plus its ``Span``. Objects keep every
+member in order, duplicates included, so nothing the author wrote is lost before the reader
+decides what it means. The Lark transformer builds these while parsing (no parse tree is
+built); ``from_python`` builds the same shape from ``json.loads`` output for the fast path,
+with no spans.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from lark import Token, Transformer
+
+from policyengine.model.span import Span
+
+NodeKind = Literal["string", "number", "boolean", "null", "object", "array"]
+
+
+class JNode:
+    """A JSON value with its kind, its Python value and its span (None on the fast path).
+
+    ``value`` is a ``str`` for strings, the raw literal text for numbers (so ``1.0`` and ``1``
+    stay distinct), a ``bool`` for booleans, None for null, a list of ``(key node, value node)``
+    pairs for objects and a list of nodes for arrays.
+    """
+
+    __slots__ = ("kind", "value", "span")
+
+    def __init__(self, kind: NodeKind, value: Any, span: Span | None) -> None:
+        self.kind = kind
+        self.value = value
+        self.span = span
+
+    def __repr__(self) -> str:
+        return f"JNode({self.kind}, {self.value!r})"
+
+    def to_python(self) -> Any:
+        """The plain Python value ``json.loads`` would give (the last duplicate key wins)."""
+        if self.kind == "object":
+            return {key.value: member.to_python() for key, member in self.value}
+        if self.kind == "array":
+            return [item.to_python() for item in self.value]
+        if self.kind == "number":
+            return parse_number(self.value)
+        return self.value
+
+
+def parse_number(raw: str) -> int | float:
+    """A JSON number literal as ``json.loads`` reads it."""
+    if "." in raw or "e" in raw or "E" in raw:
+        return float(raw)
+    return int(raw)
+
+
+def _token_span(token: Token) -> Span:
+    return Span(
+        line=token.line or 0,
+        column=token.column or 0,
+        end_line=token.end_line or 0,
+        end_column=token.end_column or 0,
+        offset=token.start_pos or 0,
+        end_offset=token.end_pos or 0,
+    )
+
+
+def _between(first: Token, last: Token) -> Span:
+    return Span(
+        line=first.line or 0,
+        column=first.column or 0,
+        end_line=last.end_line or 0,
+        end_column=last.end_column or 0,
+        offset=first.start_pos or 0,
+        end_offset=last.end_pos or 0,
+    )
+
+
+class JsonTreeBuilder(Transformer[Token, JNode]):
+    """Turns the policy_json grammar's rules into ``JNode``s while the LALR parser runs."""
+
+    def string(self, children: list[Token]) -> JNode:
+        token = children[0]
+        return JNode("string", json.loads(token), _token_span(token))
+
+    def number(self, children: list[Token]) -> JNode:
+        token = children[0]
+        return JNode("number", str(token), _token_span(token))
+
+    def true(self, children: list[Token]) -> JNode:
+        return JNode("boolean", True, _token_span(children[0]))
+
+    def false(self, children: list[Token]) -> JNode:
+        return JNode("boolean", False, _token_span(children[0]))
+
+    def null(self, children: list[Token]) -> JNode:
+        return JNode("null", None, _token_span(children[0]))
+
+    def pair(self, children: list[Any]) -> tuple[JNode, JNode]:
+        key_token, value = children
+        return (JNode("string", json.loads(key_token), _token_span(key_token)), value)
+
+    def object(self, children: list[Any]) -> JNode:
+        return JNode("object", children[1:-1], _between(children[0], children[-1]))
+
+    def array(self, children: list[Any]) -> JNode:
+        return JNode("array", children[1:-1], _between(children[0], children[-1]))
+
+
+def from_python(value: Any) -> JNode:
+    """The span-less ``JNode`` for a value from ``json.loads(..., object_pairs_hook=list)``.
+
+    Objects must arrive as lists of pairs (so duplicates survive), as ``load_fast`` makes them.
+    """
+    if isinstance(value, str):
+        return JNode("string", value, None)
+    if isinstance(value, bool):
+        return JNode("boolean", value, None)
+    if value is None:
+        return JNode("null", None, None)
+    if isinstance(value, PairList):
+        return JNode("object", [(JNode("string", k, None), from_python(v)) for k, v in value], None)
+    if isinstance(value, list):
+        return JNode("array", [from_python(v) for v in value], None)
+    if isinstance(value, RawNumber):
+        return JNode("number", str(value), None)
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+class PairList(list[tuple[str, Any]]):
+    """The members of a JSON object in order, duplicates kept (the fast path's object form)."""
+
+
+class RawNumber(str):
+    """A JSON number kept as its literal text, so both paths agree on ``1`` versus ``1.0``."""
+
+
+def load_fast(text: str) -> JNode:
+    """Parse with the C JSON decoder (no positions); raises ``ValueError`` on invalid JSON."""
+    return from_python(
+        json.loads(text, object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)
+    )
+
+
+def _reject(name: str) -> Any:
+    raise ValueError(f"`{name}` is not valid JSON")

@@ -1,0 +1,184 @@
+"""The small languages inside policy strings: operator names, variables, ARNs, principals.
+
+Each parse is cached: a policy names the same few operators and ARNs again and again.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from lark import Token, Tree
+from lark.exceptions import LarkError
+
+from policyengine.model.principal import PrincipalRef
+from policyengine.model.template import TemplatePart, TextPart, VariablePart, WildcardPart
+from policyengine.parsing.loader import arn_parser, condition_operator_parser, policy_string_parser
+
+_IF_EXISTS = "IfExists"
+
+
+class OperatorName(NamedTuple):
+    """A condition operator split into qualifier, base operator and the IfExists flag."""
+
+    qualifier: str | None
+    base: str
+    if_exists: bool
+
+
+@lru_cache(maxsize=512)
+def parse_operator_name(text: str) -> OperatorName | None:
+    """Split ``ForAnyValue:StringLikeIfExists``; None when the text is not of that form."""
+    try:
+        tree = condition_operator_parser().parse(text)
+    except LarkError:
+        return None
+    qualifier: str | None = None
+    base = ""
+    for child in tree.children:
+        if isinstance(child, Tree):
+            qualifier = str(child.children[0]).rstrip(":")
+        elif isinstance(child, Token):
+            base = str(child)
+    if_exists = base.endswith(_IF_EXISTS) and len(base) > len(_IF_EXISTS)
+    if if_exists:
+        base = base[: -len(_IF_EXISTS)]
+    return OperatorName(qualifier, base, if_exists)
+
+
+class TemplateResult(NamedTuple):
+    """A parsed policy string; ``error`` says why a ``${`` could not be read as a variable."""
+
+    parts: tuple[TemplatePart, ...] | None
+    error: str | None
+
+
+@lru_cache(maxsize=4096)
+def parse_template(text: str) -> TemplateResult:
+    """Parse a string holding ``${``; strings without it need no template (parts is None)."""
+    if "${" not in text:
+        return TemplateResult(None, None)
+    try:
+        tree = policy_string_parser().parse(text)
+    except LarkError as exc:
+        column = getattr(exc, "column", None)
+        where = f" at character {column}" if isinstance(column, int) and column > 0 else ""
+        return TemplateResult(None, f"malformed policy variable{where} in `{text}`")
+    parts: list[TemplatePart] = []
+    for child in tree.children:
+        parts.append(_template_part(child))
+    return TemplateResult(tuple(_merge_text(parts)), None)
+
+
+def _template_part(node: Tree[Token] | Token) -> TemplatePart:
+    assert isinstance(node, Tree)
+    if node.data == "variable":
+        key = str(node.children[0])
+        default: str | None = None
+        if len(node.children) > 1:
+            default_tree = node.children[1]
+            assert isinstance(default_tree, Tree)
+            default = "".join(str(t) for t in default_tree.children)
+        return VariablePart(key=key, default=default)
+    if node.data == "escape":
+        return TextPart(text=str(node.children[0])[2])
+    if node.data == "star":
+        return WildcardPart(char="*")
+    if node.data == "qmark":
+        return WildcardPart(char="?")
+    return TextPart(text="".join(str(t) for t in node.children))
+
+
+def _merge_text(parts: list[TemplatePart]) -> list[TemplatePart]:
+    merged: list[TemplatePart] = []
+    for part in parts:
+        if isinstance(part, TextPart) and merged and isinstance(merged[-1], TextPart):
+            merged[-1] = TextPart(text=merged[-1].text + part.text)
+        else:
+            merged.append(part)
+    return merged
+
+
+class ArnParts(NamedTuple):
+    """The six parts of an ARN: partition, service, region, account and the resource part."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+@lru_cache(maxsize=4096)
+def parse_arn(text: str) -> ArnParts | None:
+    """Split an ARN (or ARN pattern); None when the text is not ``arn:`` plus five parts."""
+    if not text.startswith("arn:"):
+        return None
+    try:
+        tree = arn_parser().parse(text)
+    except LarkError:
+        return None
+    segments = ["".join(str(token) for token in child.children) for child in tree.children if isinstance(child, Tree)]
+    return ArnParts(*segments)
+
+
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_UNIQUE_ID = re.compile(r"^(AIDA|AROA|AIPA|ANPA|ANVA|ASIA|AGPA)[A-Z0-9]{12,}$")
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$|^[a-z0-9-]+\.amazon\.com$")
+
+
+@lru_cache(maxsize=4096)
+def classify_principal(kind: str, text: str) -> PrincipalRef:
+    """What a ``Principal`` value (or a caller ARN, with kind ``AWS``) names."""
+    if kind == "Service":
+        if _SERVICE.match(text):
+            return PrincipalRef(kind="service", text=text, arn=text)
+        return PrincipalRef(kind="invalid", text=text, problem=f"`{text}` is not a service principal")
+    if kind == "Federated":
+        return PrincipalRef(kind="federated", text=text, arn=text)
+    if kind == "CanonicalUser":
+        return PrincipalRef(kind="canonical_user", text=text, arn=text)
+    return classify_aws_principal(text)
+
+
+def classify_aws_principal(text: str) -> PrincipalRef:
+    """Classify a value under ``AWS``: ``*``, an account id, or a root/user/role/session ARN."""
+    if text == "*":
+        return PrincipalRef(kind="any", text=text, arn="*")
+    if _ACCOUNT_ID.match(text):
+        return PrincipalRef(kind="account", text=text, arn=f"arn:aws:iam::{text}:root", account=text)
+    if _UNIQUE_ID.match(text):
+        return PrincipalRef(kind="unique_id", text=text, arn=text)
+    arn = parse_arn(text)
+    if arn is None:
+        return _invalid(text, "is neither `*`, a 12-digit account id nor an ARN")
+    if "*" in text or "?" in text:
+        return _invalid(text, "has a wildcard; principal ARNs cannot hold `*` or `?`")
+    if not _ACCOUNT_ID.match(arn.account):
+        return _invalid(text, "does not name a 12-digit account")
+    if arn.region:
+        return _invalid(text, "has a region; IAM and STS ARNs have none")
+    base = {"text": text, "arn": text, "partition": arn.partition, "account": arn.account}
+    if arn.service == "iam":
+        if arn.resource == "root":
+            return PrincipalRef(kind="account", **base)
+        kind_name, _, rest = arn.resource.partition("/")
+        if kind_name in ("user", "role") and rest:
+            path, _, name = rest.rpartition("/")
+            return PrincipalRef(kind=kind_name, name=name, path=f"/{path}/" if path else "/", **base)  # type: ignore[arg-type]
+        return _invalid(text, "is an IAM ARN but not of a user, a role or the account root")
+    if arn.service == "sts":
+        kind_name, _, rest = arn.resource.partition("/")
+        if kind_name == "assumed-role":
+            role, sep, session = rest.partition("/")
+            if role and sep and session:
+                return PrincipalRef(kind="assumed_role", name=role, session=session, **base)
+        if kind_name == "federated-user" and rest:
+            return PrincipalRef(kind="federated_user", name=rest, **base)
+        return _invalid(text, "is an STS ARN but not of an assumed-role session or a federated user")
+    return _invalid(text, f"names the service `{arn.service}`; principals are IAM or STS ARNs")
+
+
+def _invalid(text: str, why: str) -> PrincipalRef:
+    return PrincipalRef(kind="invalid", text=text, problem=f"principal `{text}` {why}")
