@@ -1,0 +1,166 @@
+"""Policies compiled once for many evaluations.
+
+Compiling turns every Action and Resource pattern into a matcher and every condition into a
+prepared test. A ``CompiledPolicy`` then answers "which statements apply to this caller,
+action and resource?" from a per-policy cache, because those three facts repeat across
+requests; only the conditions (which read the request context) run for every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from policyengine.evaluator.conditions import CompiledCondition, Context, compile_condition
+from policyengine.evaluator.patterns import action_matcher, resource_matcher, template_matcher
+from policyengine.evaluator.principals import Via, not_principal_applies, principal_matches
+from policyengine.explain.decision import PolicyKind, StatementRef
+from policyengine.model.policy import PolicyDocument, Statement, StringItem
+from policyengine.model.request import Request
+
+Matcher = Callable[[str], bool]
+_CACHE_LIMIT = 65_536
+
+
+def _any_of(matchers: list[Matcher]) -> Matcher:
+    if len(matchers) == 1:
+        return matchers[0]
+    return lambda value: any(m(value) for m in matchers)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStatement:
+    """A statement with its patterns and conditions ready to test."""
+
+    ref: StatementRef
+    statement: Statement
+    deny: bool
+    action_test: Matcher  # takes the lowercased action; NotAction already folded in
+    resource_static: Matcher | None  # None when a resource pattern holds policy variables
+    resource_items: tuple[StringItem, ...]
+    resource_negated: bool
+    conditions: tuple[CompiledCondition, ...]
+
+    def resource_holds(self, resource: str, context: Context) -> bool:
+        """Resource/NotResource test, substituting policy variables when the pattern has them."""
+        if self.resource_static is not None:
+            return self.resource_static(resource)
+        hit = False
+        for item in self.resource_items:
+            if item.template is not None:
+                matcher = template_matcher(item.template, context, resource=True)
+                if matcher is not None and matcher(resource):
+                    hit = True
+                    break
+            elif resource_matcher(item.value)(resource):
+                hit = True
+                break
+        return hit != self.resource_negated
+
+    def conditions_hold(self, context: Context) -> bool:
+        for condition in self.conditions:
+            if not condition.holds(context):
+                return False
+        return True
+
+    def principal_via(self, request: Request, has_boundary: bool) -> Via | None:
+        """How the statement's Principal/NotPrincipal applies to the caller (resource policies)."""
+        statement = self.statement
+        if statement.principal is not None:
+            return principal_matches(statement.principal, request.caller)
+        if statement.not_principal is not None:
+            applies = not_principal_applies(statement.not_principal, request.caller, deny=self.deny,
+                                            has_boundary=has_boundary)
+            if not applies:
+                return None
+            return "direct_capped" if request.caller.kind == "assumed_role" else "direct"
+        return None
+
+
+def compile_statement(statement: Statement, kind: PolicyKind, name: str, substitutes: bool) -> CompiledStatement:
+    """Build the matchers and condition tests of one statement."""
+    if statement.action is not None:
+        action_test = _any_of([action_matcher(a.value) for a in statement.action])
+    else:
+        inner = _any_of([action_matcher(a.value) for a in statement.not_action or ()])
+        action_test = lambda action: not inner(action)  # noqa: E731
+    items = statement.resource if statement.resource is not None else statement.not_resource
+    negated = statement.resource is None and statement.not_resource is not None
+    resource_static: Matcher | None
+    if items is None:
+        resource_static = _always
+        items = ()
+    elif substitutes and any(i.template is not None for i in items):
+        resource_static = None
+    else:
+        positive = _any_of([resource_matcher(i.value) for i in items])
+        resource_static = (lambda r: not positive(r)) if negated else positive
+    ref = StatementRef(kind, name, statement.index, statement.sid, statement.effect, statement.span)
+    conditions = tuple(compile_condition(c, substitutes) for c in statement.conditions)
+    return CompiledStatement(ref, statement, statement.effect == "Deny", action_test, resource_static, items,
+                             negated, conditions)
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+Candidate = tuple[CompiledStatement, "Via | None"]
+
+
+class CompiledPolicy:
+    """A compiled policy of one kind, with a cache of statements by caller, action and resource."""
+
+    __slots__ = ("_cache", "document", "kind", "name", "statements", "uses_principal")
+
+    def __init__(self, document: PolicyDocument, kind: PolicyKind, name: str | None = None) -> None:
+        self.document = document
+        self.kind: PolicyKind = kind
+        self.name = name or document.source
+        substitutes = document.substitutes_variables
+        self.statements = tuple(compile_statement(s, kind, self.name, substitutes) for s in document.statements)
+        self.uses_principal = kind in ("key_policy", "resource_policy", "rcp")
+        self._cache: dict[tuple[str, str, str, str | None, bool], tuple[Candidate, ...]] = {}
+
+    def candidates(self, request: Request, has_boundary: bool) -> tuple[Candidate, ...]:
+        """Statements whose principal, action and (static) resource fit; conditions not yet tested."""
+        action = request.action_lower
+        key = (action, request.resource, request.principal, request.identity_arn, has_boundary)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        found: list[Candidate] = []
+        for cs in self.statements:
+            if not cs.action_test(action):
+                continue
+            if cs.resource_static is not None and not cs.resource_static(request.resource):
+                continue
+            via: Via | None = None
+            if self.uses_principal:
+                via = cs.principal_via(request, has_boundary)
+                if via is None:
+                    continue
+            found.append((cs, via))
+        result = tuple(found)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def matching(self, request: Request, has_boundary: bool) -> list[Candidate]:
+        """Statements that apply to ``request`` completely, conditions included."""
+        context = request.context
+        out: list[Candidate] = []
+        for candidate in self.candidates(request, has_boundary):
+            cs = candidate[0]
+            if cs.resource_static is None and not cs.resource_holds(request.resource, context):
+                continue
+            if cs.conditions and not cs.conditions_hold(context):
+                continue
+            out.append(candidate)
+        return out
+
+
+def compile_policy(document: PolicyDocument, kind: PolicyKind, name: str | None = None) -> CompiledPolicy:
+    """Compile ``document`` as a policy of ``kind`` (key_policy, identity, boundary, scp, ...)."""
+    return CompiledPolicy(document, kind, name)

@@ -1,0 +1,64 @@
+"""Which grants allow a request (KMS DG, "Grants in AWS KMS"; API GrantConstraints).
+
+Grants only ever allow. A grant applies when it is on the requested key, names the caller as
+grantee (a role grantee covers the role's sessions), lists the operation, and its constraint
+holds; a grant that is not yet consistent counts only for a request carrying its token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from policyengine.evaluator.kms_rules import grant_operation
+from policyengine.model.grant import CONTEXT_OPERATIONS, Grant
+from policyengine.model.principal import PrincipalRef
+from policyengine.model.request import Request
+
+
+def _grantee_is_caller(grantee: PrincipalRef, caller: PrincipalRef) -> bool:
+    if grantee.account != caller.account or grantee.partition != caller.partition:
+        return grantee.kind == "service" and caller.kind == "service" and grantee.text == caller.text
+    if grantee.kind == "role":
+        return caller.kind in ("assumed_role", "role") and grantee.name == caller.name
+    if grantee.kind == "assumed_role":
+        return caller.kind == "assumed_role" and grantee.name == caller.name and grantee.session == caller.session
+    if grantee.kind in ("user", "federated_user"):
+        return caller.kind == grantee.kind and grantee.name == caller.name
+    if grantee.kind == "account":
+        return caller.kind == "account"
+    return False
+
+
+def _lower_keys(mapping: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in mapping.items()}
+
+
+def constraints_hold(grant: Grant, operation: str, context: Mapping[str, str]) -> bool:
+    """Encryption-context constraints: keys case-insensitive, values case-sensitive."""
+    constraints = grant.constraints
+    if constraints is None or operation not in CONTEXT_OPERATIONS:
+        return True
+    request = _lower_keys(context)
+    if constraints.encryption_context_equals is not None:
+        return request == _lower_keys(constraints.encryption_context_equals)
+    if constraints.encryption_context_subset is not None:
+        wanted = _lower_keys(constraints.encryption_context_subset)
+        return all(request.get(k) == v for k, v in wanted.items())
+    return True
+
+
+def matching_grants(grants: Iterable[Grant], request: Request) -> list[Grant]:
+    """The grants that allow ``request``."""
+    operation = grant_operation(request)
+    found: list[Grant] = []
+    for grant in grants:
+        if grant.key_arn != request.resource or operation not in grant.operations:
+            continue
+        if not _grantee_is_caller(grant.grantee, request.caller):
+            continue
+        if grant.pending and (grant.grant_token is None or grant.grant_token not in request.grant_tokens):
+            continue
+        if not constraints_hold(grant, operation, request.encryption_context):
+            continue
+        found.append(grant)
+    return found

@@ -1,0 +1,53 @@
+"""KMS grants: extra allows attached to one key for one grantee (KMS DG, "Grants in AWS KMS")."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from policyengine.model.principal import PrincipalRef
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+#: The operations a grant may allow (API CreateGrant, ``Operations``).
+GRANT_OPERATIONS = frozenset(
+    {
+        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext", "GenerateMac", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify",
+        "VerifyMac", "CreateGrant", "DescribeKey", "GetPublicKey", "RetireGrant", "DeriveSharedSecret",
+    }
+)
+
+#: Operations whose requests carry an encryption context; grant constraints apply only to them.
+CONTEXT_OPERATIONS = frozenset(
+    {
+        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo",
+    }
+)
+
+
+class GrantConstraints(BaseModel):
+    """``EncryptionContextEquals`` or ``EncryptionContextSubset`` (keys case-insensitive)."""
+
+    model_config = _FROZEN
+
+    encryption_context_equals: dict[str, str] | None = None
+    encryption_context_subset: dict[str, str] | None = None
+
+
+class Grant(BaseModel):
+    """One grant on one key. ``pending`` grants are not yet consistent: only their token works."""
+
+    model_config = _FROZEN
+
+    grant_id: str
+    key_arn: str
+    grantee_principal: str
+    grantee: PrincipalRef
+    operations: tuple[str, ...]
+    constraints: GrantConstraints | None = None
+    retiring_principal: str | None = None
+    name: str | None = None
+    grant_token: str | None = None
+    pending: bool = False
+    issuing_account: str | None = None

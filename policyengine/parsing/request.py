@@ -1,0 +1,170 @@
+"""Building ``Request`` and ``Grant`` models from plain values, as AWS would see the call.
+
+The context gets the keys AWS sets for every call of this kind unless the caller gave them:
+``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:username`` (IAM
+users), ``aws:PrincipalIsAWSService``/``aws:PrincipalServiceName`` (service principals),
+``aws:ResourceAccount``, ``kms:CallerAccount`` (KMS actions), the encryption-context keys and
+``kms:BypassPolicyLockoutSafetyCheck`` (IAM UG global condition keys; KMS DG condition keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from policyengine.errors import RequestError
+from policyengine.model.grant import GRANT_OPERATIONS, Grant, GrantConstraints
+from policyengine.model.policy import PolicyDocument
+from policyengine.model.principal import PrincipalRef
+from policyengine.model.request import ContextValue, Request
+from policyengine.parsing.strings import classify_aws_principal, classify_principal, parse_arn
+
+_PRINCIPAL_TYPES = {"user": "User", "assumed_role": "AssumedRole", "federated_user": "FederatedUser",
+                    "account": "Account", "role": "AssumedRole"}
+
+
+def classify_caller(principal: str) -> PrincipalRef:
+    """The caller's kind: an IAM/STS ARN, an account, or a service principal (``x.amazonaws.com``)."""
+    if principal.endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")) and not principal.startswith("arn:"):
+        ref = classify_principal("Service", principal)
+    else:
+        ref = classify_aws_principal(principal)
+    if ref.kind in ("invalid", "any", "unique_id"):
+        why = ref.problem or f"`{principal}` is not a caller"
+        raise RequestError(f"request principal: {why.removeprefix('principal ')}")
+    return ref
+
+
+def _context_value(key: str, value: Any) -> ContextValue:
+    if isinstance(value, (list, tuple)):
+        return tuple(_scalar(key, v) for v in value)
+    return _scalar(key, value)
+
+
+def _scalar(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    raise RequestError(f"context key `{key}`: values must be strings, numbers, booleans or lists of them")
+
+
+def make_request(
+    principal: str,
+    action: str,
+    resource: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    identity_arn: str | None = None,
+    principal_account: str | None = None,
+    resource_account: str | None = None,
+    encryption_context: Mapping[str, str] | None = None,
+    grant_tokens: Iterable[str] = (),
+    key_state: str | None = None,
+    new_key_policy: PolicyDocument | None = None,
+    bypass_policy_lockout_safety_check: bool = False,
+) -> Request:
+    """A ``Request`` with the caller classified and the context AWS would send filled in."""
+    if ":" not in action or action.startswith(":") or action.endswith(":"):
+        raise RequestError(f"request action `{action}` is not of the form `service:Action`")
+    caller = classify_caller(principal)
+    if identity_arn is None:
+        if caller.kind == "assumed_role":
+            identity_arn = caller.role_arn
+        elif caller.kind in ("user", "role", "federated_user", "account"):
+            identity_arn = caller.arn
+    if principal_account is None:
+        principal_account = caller.account
+    if resource_account is None:
+        parts = parse_arn(resource)
+        if parts is not None and parts.account:
+            resource_account = parts.account
+    ctx: dict[str, ContextValue] = {}
+    for key, value in (context or {}).items():
+        ctx[key.lower()] = _context_value(key, value)
+    service = action.partition(":")[0].lower()
+    defaults: dict[str, ContextValue] = {}
+    if caller.kind == "service":
+        defaults["aws:principalisawsservice"] = "true"
+        defaults["aws:principalservicename"] = caller.text
+    else:
+        defaults["aws:principalarn"] = identity_arn or principal
+        if principal_account:
+            defaults["aws:principalaccount"] = principal_account
+        defaults["aws:principaltype"] = _PRINCIPAL_TYPES.get(caller.kind, "AssumedRole")
+        defaults["aws:principalisawsservice"] = "false"
+        if caller.kind == "user" and caller.name:
+            defaults["aws:username"] = caller.name
+        if service == "kms" and principal_account:
+            defaults["kms:calleraccount"] = principal_account
+    if resource_account:
+        defaults["aws:resourceaccount"] = resource_account
+    if encryption_context:
+        for key, value in encryption_context.items():
+            defaults[f"kms:encryptioncontext:{key.lower()}"] = str(value)
+        defaults["kms:encryptioncontextkeys"] = tuple(encryption_context)
+    if service == "kms" and action.lower() in ("kms:putkeypolicy", "kms:createkey"):
+        defaults["kms:bypasspolicylockoutsafetycheck"] = "true" if bypass_policy_lockout_safety_check else "false"
+    for key, value in defaults.items():
+        ctx.setdefault(key, value)
+    return Request(
+        principal=principal,
+        caller=caller,
+        identity_arn=identity_arn,
+        principal_account=principal_account,
+        resource_account=resource_account,
+        action=action,
+        resource=resource,
+        context=ctx,
+        encryption_context=dict(encryption_context or {}),
+        grant_tokens=tuple(grant_tokens),
+        key_state=key_state,
+        new_key_policy=new_key_policy,
+        bypass_policy_lockout_safety_check=bypass_policy_lockout_safety_check,
+    )
+
+
+def make_grant(
+    grant_id: str,
+    key_arn: str,
+    grantee_principal: str,
+    operations: Iterable[str],
+    *,
+    constraints: Mapping[str, Mapping[str, str]] | None = None,
+    retiring_principal: str | None = None,
+    name: str | None = None,
+    grant_token: str | None = None,
+    pending: bool = False,
+    issuing_account: str | None = None,
+) -> Grant:
+    """A ``Grant`` with its grantee classified; unknown operations are a ``RequestError``."""
+    ops = tuple(operations)
+    unknown = [op for op in ops if op not in GRANT_OPERATIONS]
+    if unknown:
+        raise RequestError(f"grant `{grant_id}`: `{unknown[0]}` is not a grant operation")
+    if not ops:
+        raise RequestError(f"grant `{grant_id}`: a grant needs at least one operation")
+    grantee = classify_caller(grantee_principal)
+    parsed_constraints = None
+    if constraints:
+        allowed = {"encryption_context_equals", "encryption_context_subset"}
+        extra = set(constraints) - allowed
+        if extra:
+            raise RequestError(f"grant `{grant_id}`: unknown constraint `{sorted(extra)[0]}`")
+        if len(constraints) > 1:
+            raise RequestError(f"grant `{grant_id}`: give only one of `encryption_context_equals` and "
+                               "`encryption_context_subset`")
+        parsed_constraints = GrantConstraints(**{k: dict(v) for k, v in constraints.items()})
+    return Grant(
+        grant_id=grant_id,
+        key_arn=key_arn,
+        grantee_principal=grantee_principal,
+        grantee=grantee,
+        operations=ops,
+        constraints=parsed_constraints,
+        retiring_principal=retiring_principal,
+        name=name,
+        grant_token=grant_token,
+        pending=pending,
+        issuing_account=issuing_account,
+    )
