@@ -13,26 +13,51 @@ from policyengine.errors import (
     ScenarioError,
     UnsupportedFeatureError,
 )
+from policyengine.evaluator.authorizer import PolicySet, authorize
+from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
+from policyengine.explain.decision import REASONS, Decision, StatementRef
+from policyengine.key_policies import aws_managed_key_policy, default_key_policy
 from policyengine.model import PolicyDocument, Span, Statement
+from policyengine.model.grant import Grant
+from policyengine.model.request import Request
 from policyengine.parsing import load_policy, parse_policy, parse_policy_fast, read_text
+from policyengine.parsing.request import make_grant, make_request
+from policyengine.scenario import Scenario, load_scenario, scenario_from_dict, simulate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "REASONS",
+    "CompiledPolicy",
+    "Decision",
+    "Grant",
     "Issue",
     "PolicyDocument",
     "PolicyEngineError",
     "PolicyInputError",
     "PolicyParseError",
+    "PolicySet",
     "PolicyValidationError",
+    "Request",
     "RequestError",
+    "Scenario",
     "ScenarioError",
     "Span",
     "Statement",
+    "StatementRef",
     "UnsupportedFeatureError",
     "__version__",
+    "authorize",
+    "aws_managed_key_policy",
+    "compile_policy",
+    "default_key_policy",
     "load_policy",
+    "load_scenario",
+    "make_grant",
+    "make_request",
     "parse_policy",
     "parse_policy_fast",
     "read_text",
+    "scenario_from_dict",
+    "simulate",
 ]

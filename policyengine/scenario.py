@@ -72,6 +72,10 @@ class _ScenarioReader:
             out[key.value] = value
         return out
 
+    def name(self, document: PolicyDocument, default: str) -> str:
+        """A policy read from its own file is named by the file; an inline one by its role."""
+        return document.source if document.source != self.source else default
+
     def string(self, node: JNode, where: str) -> str:
         if node.kind != "string":
             raise self.fail(where, "must be a string", node)
@@ -157,11 +161,11 @@ class _ScenarioReader:
             raise self.fail("policies", "give `key_policy` or `resource_policy`, not both", policies_node)
         resource_policy: CompiledPolicy | None = None
         if "key_policy" in policies:
-            resource_policy = compile_policy(self.policy(policies["key_policy"], "policies.key_policy"), "key_policy",
-                                             "key policy")
+            doc = self.policy(policies["key_policy"], "policies.key_policy")
+            resource_policy = compile_policy(doc, "key_policy", self.name(doc, "key policy"))
         elif "resource_policy" in policies:
-            resource_policy = compile_policy(self.policy(policies["resource_policy"], "policies.resource_policy"),
-                                             "resource_policy", "resource policy")
+            doc = self.policy(policies["resource_policy"], "policies.resource_policy")
+            resource_policy = compile_policy(doc, "resource_policy", self.name(doc, "resource policy"))
         identity: list[CompiledPolicy] = []
         if "identity_policies" in policies:
             table = self.members(policies["identity_policies"], "policies.identity_policies")
@@ -169,15 +173,15 @@ class _ScenarioReader:
             if chosen is not None:
                 arn, node = chosen
                 docs = self.policy_list(node, f"policies.identity_policies.{arn}")
-                identity = [compile_policy(d, "identity", d.id or f"identity policy {i + 1} of {arn}")
+                identity = [compile_policy(d, "identity", self.name(d, d.id or f"identity policy {i + 1} of {arn}"))
                             for i, d in enumerate(docs)]
         boundary = session = None
         if "permissions_boundary" in policies:
-            boundary = compile_policy(self.policy(policies["permissions_boundary"], "policies.permissions_boundary"),
-                                      "boundary", "permissions boundary")
+            doc = self.policy(policies["permissions_boundary"], "policies.permissions_boundary")
+            boundary = compile_policy(doc, "boundary", self.name(doc, "permissions boundary"))
         if "session_policy" in policies:
-            session = compile_policy(self.policy(policies["session_policy"], "policies.session_policy"),
-                                     "session_policy", "session policy")
+            doc = self.policy(policies["session_policy"], "policies.session_policy")
+            session = compile_policy(doc, "session_policy", self.name(doc, "session policy"))
         scps = self.levels(policies["scps"], "policies.scps", "scp") if "scps" in policies else {}
         rcps = self.levels(policies["rcps"], "policies.rcps", "rcp") if "rcps" in policies else {}
         grants: list[Grant] = []

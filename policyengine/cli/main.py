@@ -12,6 +12,7 @@ import click
 
 import policyengine as pe
 from policyengine.cli.output import err, render_input_error
+from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
 from policyengine.cli.validate import validate
 
@@ -23,6 +24,7 @@ def cli() -> None:
 
 
 cli.add_command(validate)
+cli.add_command(simulate)
 cli.add_command(tour)
 
 

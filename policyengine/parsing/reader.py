@@ -120,8 +120,6 @@ class _Reader:
                 items = [(value, "/Statement")]
             elif value.kind == "array":
                 items = [(item, f"/Statement/{i}") for i, item in enumerate(value.value)]
-                if not items:
-                    self.issue("`Statement` is an empty list", value, "/Statement", code="empty-statement")
             else:
                 self.issue(f"`Statement` must be an object or a list of objects, not {_kind_name(value)}", value, "/Statement")
                 items = []
