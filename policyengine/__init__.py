@@ -3,6 +3,7 @@
 The public API is what ``__all__`` lists (a test keeps it exact); the CLI uses nothing else.
 """
 
+from policyengine._data import data_dir
 from policyengine.errors import (
     Issue,
     PolicyEngineError,
@@ -16,6 +17,8 @@ from policyengine.errors import (
 from policyengine.evaluator.authorizer import PolicySet, authorize
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
 from policyengine.explain.decision import REASONS, Decision, StatementRef
+from policyengine.explain.describe import describe_statement
+from policyengine.explain.render import decision_to_json, render_text
 from policyengine.key_policies import aws_managed_key_policy, default_key_policy
 from policyengine.model import PolicyDocument, Span, Statement
 from policyengine.model.grant import Grant
@@ -50,7 +53,10 @@ __all__ = [
     "authorize",
     "aws_managed_key_policy",
     "compile_policy",
+    "data_dir",
+    "decision_to_json",
     "default_key_policy",
+    "describe_statement",
     "load_policy",
     "load_scenario",
     "make_grant",
@@ -58,6 +64,7 @@ __all__ = [
     "parse_policy",
     "parse_policy_fast",
     "read_text",
+    "render_text",
     "scenario_from_dict",
     "simulate",
 ]

@@ -41,8 +41,14 @@ def aws_managed_key_policy_json(account: str, service: str, region: str, partiti
                 "Sid": f"Allow access through {service} for all principals in the account that are authorized to use it",
                 "Effect": "Allow",
                 "Principal": {"AWS": "*"},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant",
-                           "kms:DescribeKey"],
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey",
+                ],
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {

@@ -31,15 +31,53 @@ from policyengine.parsing.reader import read_document
 from policyengine.parsing.request import classify_caller, make_grant, make_request
 from policyengine.parsing.strings import parse_arn
 
-POLICY_FIELDS = {"key_policy", "resource_policy", "identity_policies", "permissions_boundary", "session_policy",
-                 "scps", "rcps", "management_account", "grants"}
-REQUEST_FIELDS = {"principal", "identity_arn", "principal_account", "resource_account", "action", "resource", "context",
-                  "encryption_context", "grant_tokens", "key_state", "new_key_policy",
-                  "bypass_policy_lockout_safety_check"}
-GRANT_FIELDS = {"grant_id", "key_arn", "grantee_principal", "operations", "constraints", "retiring_principal", "name",
-                "grant_token", "pending", "issuing_account"}
-KEY_STATES = {"Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Unavailable",
-              "Creating", "Updating"}
+POLICY_FIELDS = {
+    "key_policy",
+    "resource_policy",
+    "identity_policies",
+    "permissions_boundary",
+    "session_policy",
+    "scps",
+    "rcps",
+    "management_account",
+    "grants",
+}
+REQUEST_FIELDS = {
+    "principal",
+    "identity_arn",
+    "principal_account",
+    "resource_account",
+    "action",
+    "resource",
+    "context",
+    "encryption_context",
+    "grant_tokens",
+    "key_state",
+    "new_key_policy",
+    "bypass_policy_lockout_safety_check",
+}
+GRANT_FIELDS = {
+    "grant_id",
+    "key_arn",
+    "grantee_principal",
+    "operations",
+    "constraints",
+    "retiring_principal",
+    "name",
+    "grant_token",
+    "pending",
+    "issuing_account",
+}
+KEY_STATES = {
+    "Enabled",
+    "Disabled",
+    "PendingDeletion",
+    "PendingImport",
+    "PendingReplicaDeletion",
+    "Unavailable",
+    "Creating",
+    "Updating",
+}
 
 
 @dataclass(frozen=True)
@@ -119,8 +157,11 @@ class _ScenarioReader:
         data = {k: v.to_python() for k, v in fields.items()}
         try:
             return make_grant(
-                str(data.pop("grant_id")), str(data.pop("key_arn")), str(data.pop("grantee_principal")),
-                list(data.pop("operations")), **data,
+                str(data.pop("grant_id")),
+                str(data.pop("key_arn")),
+                str(data.pop("grantee_principal")),
+                list(data.pop("operations")),
+                **data,
             )
         except (RequestError, TypeError) as exc:
             raise self.fail(where, str(exc), node) from None
@@ -149,8 +190,12 @@ class _ScenarioReader:
                 raise self.fail(f"request.{name}", "must be a string", request_fields[name])
         try:
             request = make_request(
-                values.pop("principal"), values.pop("action"), values.pop("resource"), values.pop("context", None),
-                **values, key_state=key_state,
+                values.pop("principal"),
+                values.pop("action"),
+                values.pop("resource"),
+                values.pop("context", None),
+                **values,
+                key_state=key_state,
             )
         except RequestError as exc:
             raise self.fail("request", str(exc), top["request"]) from None
@@ -173,8 +218,10 @@ class _ScenarioReader:
             if chosen is not None:
                 arn, node = chosen
                 docs = self.policy_list(node, f"policies.identity_policies.{arn}")
-                identity = [compile_policy(d, "identity", self.name(d, d.id or f"identity policy {i + 1} of {arn}"))
-                            for i, d in enumerate(docs)]
+                identity = [
+                    compile_policy(d, "identity", self.name(d, d.id or f"identity policy {i + 1} of {arn}"))
+                    for i, d in enumerate(docs)
+                ]
         boundary = session = None
         if "permissions_boundary" in policies:
             doc = self.policy(policies["permissions_boundary"], "policies.permissions_boundary")
@@ -262,8 +309,14 @@ def simulate(scenario: Mapping[str, Any] | Scenario, *, trace: bool = False) -> 
         error = key_state_error(parsed.request.action.partition(":")[2], parsed.key_state)
         if error is not None:
             note = EvalNote("key_state", f"authorized, but the key is {parsed.key_state}: the call fails with {error}")
-            decision = Decision(decision.decision, decision.deciding, decision.reason, (*decision.notes, note),
-                                decision.statements, decision.facts)
+            decision = Decision(
+                decision.decision,
+                decision.deciding,
+                decision.reason,
+                (*decision.notes, note),
+                decision.statements,
+                decision.facts,
+            )
     return decision
 
 

@@ -13,9 +13,7 @@ from rich.markup import escape
 from rich.rule import Rule
 
 import policyengine as pe
-from policyengine._data import data_dir
 from policyengine.cli.output import out, render_input_error
-from policyengine.explain.describe import describe_statement
 
 
 def _section(title: str, text: str) -> None:
@@ -27,7 +25,7 @@ def _section(title: str, text: str) -> None:
 @click.command()
 def tour() -> None:
     """Walk through the examples: read, validate and explain real key policies."""
-    examples = data_dir("examples")
+    examples = pe.data_dir("examples")
     _section(
         "1. Reading key policies",
         "Every key has exactly one key policy. policyengine reads it with source positions, so every\n"
@@ -57,5 +55,5 @@ def _explain_file(path: Path) -> None:
     out.print(f"[bold]{escape(path.name)}[/] ({len(document.statements)} statements)")
     for statement in document.statements:
         where = f"{statement.span.line}:{statement.span.column}" if statement.span else ""
-        out.print(f"  [dim]{where:>6}[/] {escape(statement.label)}: {escape(describe_statement(statement))}")
+        out.print(f"  [dim]{where:>6}[/] {escape(statement.label)}: {escape(pe.describe_statement(statement))}")
     out.print()

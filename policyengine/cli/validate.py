@@ -32,19 +32,26 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
                 render_input_error(error, out)
             continue
         warnings = [
-            {"key": d.key, "pointer": d.pointer or "/", "line": d.spans[-1].line if d.spans[-1] else None,
-             "column": d.spans[-1].column if d.spans[-1] else None}
+            {
+                "key": d.key,
+                "pointer": d.pointer or "/",
+                "line": d.spans[-1].line if d.spans[-1] else None,
+                "column": d.spans[-1].column if d.spans[-1] else None,
+            }
             for d in document.duplicate_keys
         ]
         if fmt == "json":
-            results.append({"file": document.source, "valid": True, "statements": len(document.statements),
-                            "duplicate_keys": warnings})
+            results.append(
+                {"file": document.source, "valid": True, "statements": len(document.statements), "duplicate_keys": warnings}
+            )
         else:
             count = len(document.statements)
             out.print(f"[bold]{escape(document.source)}[/]: [green]valid[/] ({count} statement{'s' if count != 1 else ''})")
             for w in warnings:
-                out.print(f"[bold]{escape(document.source)}:{w['line']}:{w['column']}[/]: [yellow]warning[/]: duplicate key "
-                          f"`{escape(w['key'])}` in `{escape(w['pointer'])}`; AWS uses the last occurrence")
+                out.print(
+                    f"[bold]{escape(document.source)}:{w['line']}:{w['column']}[/]: [yellow]warning[/]: duplicate key "
+                    f"`{escape(str(w['key']))}` in `{escape(str(w['pointer']))}`; AWS uses the last occurrence"
+                )
     if fmt == "json":
         print_json(results)
     if failed:

@@ -103,9 +103,7 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
     for policy in policies.identity:
         identity_matches.extend(policy.matching(request, has_boundary))
     boundary_matches = policies.boundary.matching(request, has_boundary) if policies.boundary is not None else []
-    session_matches = (
-        policies.session_policy.matching(request, has_boundary) if policies.session_policy is not None else []
-    )
+    session_matches = policies.session_policy.matching(request, has_boundary) if policies.session_policy is not None else []
     guard_matches: list[Candidate] = []
     if scps and policies.scp_levels:
         for level in policies.scp_levels:
@@ -177,7 +175,7 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
                 return Decision("allow", deciding, "allowed")
             if capped_path:
                 return Decision("implicit_deny", (), cap_reason)
-            if identity_ok and not account and not root_caller:
+            if identity_ok and not account:
                 return Decision("implicit_deny", (), "key_policy_does_not_trust_account")
             return Decision("implicit_deny", (), "no_allow")
         key_ok = bool(direct or direct_capped or account)
@@ -190,7 +188,7 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
             return Decision("implicit_deny", (), cap_reason)
         if key_ok:
             return Decision("implicit_deny", (), "cross_account_needs_identity_allow")
-        if identity_ok and not root_caller:
+        if identity_ok:
             return Decision("implicit_deny", (), "key_policy_does_not_trust_account")
         return Decision("implicit_deny", (), "no_allow")
 

@@ -58,10 +58,7 @@ class CompiledStatement:
         return hit != self.resource_negated
 
     def conditions_hold(self, context: Context) -> bool:
-        for condition in self.conditions:
-            if not condition.holds(context):
-                return False
-        return True
+        return all(condition.holds(context) for condition in self.conditions)
 
     def principal_via(self, request: Request, has_boundary: bool) -> Via | None:
         """How the statement's Principal/NotPrincipal applies to the caller (resource policies)."""
@@ -69,8 +66,7 @@ class CompiledStatement:
         if statement.principal is not None:
             return principal_matches(statement.principal, request.caller)
         if statement.not_principal is not None:
-            applies = not_principal_applies(statement.not_principal, request.caller, deny=self.deny,
-                                            has_boundary=has_boundary)
+            applies = not_principal_applies(statement.not_principal, request.caller, deny=self.deny, has_boundary=has_boundary)
             if not applies:
                 return None
             return "direct_capped" if request.caller.kind == "assumed_role" else "direct"
@@ -97,8 +93,7 @@ def compile_statement(statement: Statement, kind: PolicyKind, name: str, substit
         resource_static = (lambda r: not positive(r)) if negated else positive
     ref = StatementRef(kind, name, statement.index, statement.sid, statement.effect, statement.span)
     conditions = tuple(compile_condition(c, substitutes) for c in statement.conditions)
-    return CompiledStatement(ref, statement, statement.effect == "Deny", action_test, resource_static, items,
-                             negated, conditions)
+    return CompiledStatement(ref, statement, statement.effect == "Deny", action_test, resource_static, items, negated, conditions)
 
 
 def _always(_: str) -> bool:

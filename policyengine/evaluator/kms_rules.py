@@ -11,10 +11,28 @@ from policyengine.model.request import Request
 CROSS_ACCOUNT_OPERATIONS = frozenset(
     op.lower()
     for op in (
-        "CreateGrant", "Decrypt", "DeriveSharedSecret", "DescribeKey", "Encrypt", "GenerateDataKey",
-        "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext",
-        "GenerateMac", "GetKeyRotationStatus", "GetPublicKey", "ListGrants", "ReEncryptFrom", "ReEncryptTo",
-        "RetireGrant", "RevokeGrant", "Sign", "Verify", "VerifyMac", "Encapsulate", "Decapsulate",
+        "CreateGrant",
+        "Decrypt",
+        "DeriveSharedSecret",
+        "DescribeKey",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "GetKeyRotationStatus",
+        "GetPublicKey",
+        "ListGrants",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "RetireGrant",
+        "RevokeGrant",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+        "Encapsulate",
+        "Decapsulate",
     )
 )
 
@@ -43,21 +61,39 @@ def grant_operation(request: Request) -> str:
 _CRYPTO = frozenset(
     op.lower()
     for op in (
-        "Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey", "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "Sign", "Verify", "GenerateMac",
-        "VerifyMac", "GetPublicKey", "CreateGrant", "DeriveSharedSecret",
+        "Encrypt",
+        "Decrypt",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+        "GetPublicKey",
+        "CreateGrant",
+        "DeriveSharedSecret",
     )
 )
 _ANY_STATE = frozenset(
     op.lower()
     for op in (
-        "DescribeKey", "GetKeyPolicy", "PutKeyPolicy", "ListGrants", "ListKeyPolicies", "ListResourceTags",
-        "RetireGrant", "RevokeGrant", "DeleteAlias", "ListAliases",
+        "DescribeKey",
+        "GetKeyPolicy",
+        "PutKeyPolicy",
+        "ListGrants",
+        "ListKeyPolicies",
+        "ListResourceTags",
+        "RetireGrant",
+        "RevokeGrant",
+        "DeleteAlias",
+        "ListAliases",
     )
 )
-_NOT_PENDING_DELETION = frozenset(
-    op.lower() for op in ("TagResource", "UntagResource", "UpdateKeyDescription", "CreateAlias")
-)
+_NOT_PENDING_DELETION = frozenset(op.lower() for op in ("TagResource", "UntagResource", "UpdateKeyDescription", "CreateAlias"))
 
 
 def key_state_error(operation: str, state: str) -> str | None:

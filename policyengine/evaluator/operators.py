@@ -156,10 +156,15 @@ def _registry() -> dict[str, Operator]:
     for negated, name in ((False, "StringEqualsIgnoreCase"), (True, "StringNotEqualsIgnoreCase")):
         ops.append(Operator(name, "string", negated, _lower, _lower, _eq, variables=True))
     for negated, name in ((False, "StringLike"), (True, "StringNotLike")):
-        ops.append(Operator(name, "string", negated, _like, _identity, lambda v, m: _apply(m, v), variables=True,
-                            glob=True))
-    comparisons = (("Equals", _eq, False), ("NotEquals", _eq, True), ("LessThan", _lt, False),
-                   ("LessThanEquals", _le, False), ("GreaterThan", _gt, False), ("GreaterThanEquals", _ge, False))
+        ops.append(Operator(name, "string", negated, _like, _identity, lambda v, m: _apply(m, v), variables=True, glob=True))
+    comparisons = (
+        ("Equals", _eq, False),
+        ("NotEquals", _eq, True),
+        ("LessThan", _lt, False),
+        ("LessThanEquals", _le, False),
+        ("GreaterThan", _gt, False),
+        ("GreaterThanEquals", _ge, False),
+    )
     for suffix, test, negated in comparisons:
         ops.append(Operator(f"Numeric{suffix}", "numeric", negated, _number, _number, test))
         ops.append(Operator(f"Date{suffix}", "date", negated, parse_date, parse_date, test))
@@ -168,8 +173,9 @@ def _registry() -> dict[str, Operator]:
     ops.append(Operator("IpAddress", "ip", False, _network, _address, _in_network))
     ops.append(Operator("NotIpAddress", "ip", True, _network, _address, _in_network))
     for negated, name in ((False, "ArnEquals"), (False, "ArnLike"), (True, "ArnNotEquals"), (True, "ArnNotLike")):
-        ops.append(Operator(name, "arn", negated, arn_condition_matcher, _identity, lambda v, m: _apply(m, v),
-                            variables=True, glob=True))
+        ops.append(
+            Operator(name, "arn", negated, arn_condition_matcher, _identity, lambda v, m: _apply(m, v), variables=True, glob=True)
+        )
     ops.append(Operator("Null", "null", False, _null_prepare, _identity, _never))
     return {op.name: op for op in ops}
 

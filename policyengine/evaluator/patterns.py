@@ -140,8 +140,9 @@ def _variable_value(part: VariablePart, context: Context) -> str | None:
     return value
 
 
-def template_matcher(parts: tuple[TemplatePart, ...], context: Context, *, ignore_case: bool = False,
-                     resource: bool = False) -> Matcher | None:
+def template_matcher(
+    parts: tuple[TemplatePart, ...], context: Context, *, ignore_case: bool = False, resource: bool = False
+) -> Matcher | None:
     """A matcher for a string holding variables, or None when a variable is missing.
 
     Substituted text is always literal; only the policy's own ``*`` and ``?`` are wildcards.

@@ -12,13 +12,10 @@ from typing import TYPE_CHECKING
 
 from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
 from policyengine.explain.decision import Decision, ElementResult, StatementResult
-from policyengine.model.policy import StringItem
 from policyengine.model.request import Request
 
 if TYPE_CHECKING:
     from policyengine.evaluator.authorizer import PolicySet
-
-
 
 
 def _action_result(cs: CompiledStatement, request: Request) -> ElementResult:
@@ -54,8 +51,11 @@ def _principal_result(cs: CompiledStatement, policy: CompiledPolicy, request: Re
     element = "Principal" if statement.not_principal is None else "NotPrincipal"
     if via is None:
         return ElementResult(element, False, None, f"`{request.principal}` is not named")
-    words = {"direct": "names the caller", "direct_capped": "names the caller's role (boundary and session "
-             "policy still apply)", "account": "names the caller's account (IAM policies must allow too)"}
+    words = {
+        "direct": "names the caller",
+        "direct_capped": "names the caller's role (boundary and session policy still apply)",
+        "account": "names the caller's account (IAM policies must allow too)",
+    }
     return ElementResult(element, True, None, words[via])
 
 

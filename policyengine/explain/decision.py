@@ -14,8 +14,9 @@ from policyengine.model.span import Span
 
 Effect = Literal["allow", "explicit_deny", "implicit_deny"]
 PolicyKind = Literal["key_policy", "resource_policy", "identity", "boundary", "session_policy", "scp", "rcp", "grant"]
-Outcome = Literal["match", "no_match", "missing_key_true", "missing_key_false", "type_mismatch", "unsupported",
-                  "missing_variable"]
+Outcome = Literal[
+    "match", "no_match", "missing_key_true", "missing_key_false", "type_mismatch", "unsupported", "missing_variable"
+]
 
 #: Machine-readable reasons for a decision, with the sentence each one stands for.
 REASONS: dict[str, str] = {
@@ -33,8 +34,7 @@ REASONS: dict[str, str] = {
     "no_rcp_allow": "no resource control policy allows the action at some level of the key's organization",
     "boundary_cap": "the caller's permissions boundary does not allow the action",
     "session_policy_cap": "the caller's session policy does not allow the action",
-    "lockout_safety_check": "the new key policy would not let the caller call PutKeyPolicy again "
-    "(the lockout safety check)",
+    "lockout_safety_check": "the new key policy would not let the caller call PutKeyPolicy again (the lockout safety check)",
 }
 
 

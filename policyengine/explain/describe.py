@@ -39,7 +39,7 @@ def describe_principals(block: PrincipalBlock) -> str:
 
 def describe_statement(statement: Statement) -> str:
     """A one-line summary: effect, who, which actions, on what, and under which conditions."""
-    parts = [statement.effect]
+    parts: list[str] = [statement.effect]
     if statement.principal is not None:
         parts.append(describe_principals(statement.principal))
     if statement.not_principal is not None:

@@ -12,9 +12,16 @@ from typing import Any
 from policyengine.explain.decision import ConditionResult, Decision, StatementRef, StatementResult
 
 _HEADLINE = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_deny": "DENY (implicit)"}
-_KIND_WORDS = {"key_policy": "key policy", "resource_policy": "resource policy", "identity": "identity policy",
-               "boundary": "permissions boundary", "session_policy": "session policy", "scp": "SCP", "rcp": "RCP",
-               "grant": "grant"}
+_KIND_WORDS = {
+    "key_policy": "key policy",
+    "resource_policy": "resource policy",
+    "identity": "identity policy",
+    "boundary": "permissions boundary",
+    "session_policy": "session policy",
+    "scp": "SCP",
+    "rcp": "RCP",
+    "grant": "grant",
+}
 
 
 def _where(ref: StatementRef) -> str:
@@ -28,8 +35,10 @@ def _condition_line(result: ConditionResult) -> str:
     got = "(absent)" if result.request_values is None else ", ".join(result.request_values)
     mark = "✓" if result.matched else "✗"
     detail = f" — {result.detail}" if result.detail else ""
-    return f"{mark} {result.operator} {result.key}: request {got} vs policy {' | '.join(result.policy_values)} " \
-           f"[{result.outcome}]{detail}"
+    return (
+        f"{mark} {result.operator} {result.key}: request {got} vs policy {' | '.join(result.policy_values)} "
+        f"[{result.outcome}]{detail}"
+    )
 
 
 def _statement_lines(result: StatementResult) -> list[str]:
@@ -62,10 +71,15 @@ def render_text(decision: Decision, *, view: str = "summary", title: str | None 
 
 
 def _condition_json(result: ConditionResult) -> dict[str, Any]:
-    return {"operator": result.operator, "key": result.key,
-            "request_values": list(result.request_values) if result.request_values is not None else None,
-            "policy_values": list(result.policy_values), "outcome": result.outcome, "matched": result.matched,
-            "detail": result.detail}
+    return {
+        "operator": result.operator,
+        "key": result.key,
+        "request_values": list(result.request_values) if result.request_values is not None else None,
+        "policy_values": list(result.policy_values),
+        "outcome": result.outcome,
+        "matched": result.matched,
+        "detail": result.detail,
+    }
 
 
 def decision_to_json(decision: Decision) -> dict[str, Any]:
@@ -82,8 +96,10 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
             {
                 "statement": r.ref.to_json(),
                 "matched": r.matched,
-                "elements": {e.element: {"matched": e.matched, "pattern": e.pattern, "reason": e.reason}
-                             for e in (r.principal, r.action, r.resource)},
+                "elements": {
+                    e.element: {"matched": e.matched, "pattern": e.pattern, "reason": e.reason}
+                    for e in (r.principal, r.action, r.resource)
+                },
                 "conditions": [_condition_json(c) for c in r.conditions],
             }
             for r in decision.statements

@@ -11,17 +11,37 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 #: The operations a grant may allow (API CreateGrant, ``Operations``).
 GRANT_OPERATIONS = frozenset(
     {
-        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext", "GenerateMac", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify",
-        "VerifyMac", "CreateGrant", "DescribeKey", "GetPublicKey", "RetireGrant", "DeriveSharedSecret",
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+        "CreateGrant",
+        "DescribeKey",
+        "GetPublicKey",
+        "RetireGrant",
+        "DeriveSharedSecret",
     }
 )
 
 #: Operations whose requests carry an encryption context; grant constraints apply only to them.
 CONTEXT_OPERATIONS = frozenset(
     {
-        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo",
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "ReEncryptFrom",
+        "ReEncryptTo",
     }
 )
 

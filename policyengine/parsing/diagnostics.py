@@ -17,20 +17,31 @@ from policyengine.model.span import Span
 from policyengine.parsing.loader import policy_json_parser
 
 _TOKEN_EXAMPLES: dict[str, list[str]] = {
-    "trailing comma": ['{"a": 1,}', '{"a": 1, "b": 2,}', '{"a": 1, "b": 2, "c": 3,}', '[1,]', '[1, 2,]', '[1, 2, 3,]'],
-    "missing comma": ['{"a": 1 "b": 2}', '{"a": 1, "b": 2 "c": 3}', '{"a": 1, "b": 2, "c": 3 "d": 4}',
-                      '[1 2]', '[1, 2 3]', '[1, 2, 3 4]', '[1, 2, 3 {}]', '[1 {}]', '[1 []]', '[1, 2 []]', '[1, 2 {}]',
-                      '[1, 2, 3 []]'],
+    "trailing comma": ['{"a": 1,}', '{"a": 1, "b": 2,}', '{"a": 1, "b": 2, "c": 3,}', "[1,]", "[1, 2,]", "[1, 2, 3,]"],
+    "missing comma": [
+        '{"a": 1 "b": 2}',
+        '{"a": 1, "b": 2 "c": 3}',
+        '{"a": 1, "b": 2, "c": 3 "d": 4}',
+        "[1 2]",
+        "[1, 2 3]",
+        "[1, 2, 3 4]",
+        "[1, 2, 3 {}]",
+        "[1 {}]",
+        "[1 []]",
+        "[1, 2 []]",
+        "[1, 2 {}]",
+        "[1, 2, 3 []]",
+    ],
     "missing colon": ['{"a" 1}', '{"a" "b"}', '{"a" {}}', '{"a" []}', '{"a" true}'],
-    "missing value": ['{"a": }', '{"a": ,}', '[,]', '{"a":, "b": 1}'],
-    "key must be a string": ['{1: 2}', '{[]: 1}', '{{}: 1}', '{true: 1}', '{"a": 1, 2: 3}'],
-    "extra text after the JSON value": ['{} {}', '{}]', '{}}', '[] 1', '{},'],
+    "missing value": ['{"a": }', '{"a": ,}', "[,]", '{"a":, "b": 1}'],
+    "key must be a string": ["{1: 2}", "{[]: 1}", "{{}: 1}", "{true: 1}", '{"a": 1, 2: 3}'],
+    "extra text after the JSON value": ["{} {}", "{}]", "{}}", "[] 1", "{},"],
 }
 
 _HINTS = {
     "trailing comma": "JSON does not allow a comma before `}` or `]`; remove it",
     "missing comma": "separate members and list items with `,`",
-    "missing colon": "write `\"key\": value`",
+    "missing colon": 'write `"key": value`',
     "missing value": "give a value (a string, number, object or list) after the `:`",
     "key must be a string": "object keys are double-quoted strings",
     "extra text after the JSON value": "a policy file holds exactly one JSON object",
@@ -76,7 +87,7 @@ def describe_parse_error(text: str, exc: UnexpectedInput) -> Issue:
             code="json-syntax",
         )
     if isinstance(exc, UnexpectedCharacters):
-        return _character_issue(text, exc.pos_in_stream)
+        return _character_issue(text, exc.pos_in_stream or 0)
     if isinstance(exc, UnexpectedToken):
         key = _state_key(exc)
         offset = exc.token.start_pos or 0
@@ -88,7 +99,9 @@ def describe_parse_error(text: str, exc: UnexpectedInput) -> Issue:
         before = text[_previous_non_space(text, offset)] if offset > 0 else ""
         if exc.token.type in ("RBRACE", "RBRACKET") and before == ",":
             label = "trailing comma"
-            return Issue(message=label, span=_span_at(text, _previous_non_space(text, offset)), hint=_HINTS[label], code="json-syntax")
+            return Issue(
+                message=label, span=_span_at(text, _previous_non_space(text, offset)), hint=_HINTS[label], code="json-syntax"
+            )
         if exc.token.type in _VALUE_START and (before in '"}]' or before.isalnum()):
             label = "missing comma"
             return Issue(message=label, span=_span_at(text, offset), hint=_HINTS[label], code="json-syntax")
@@ -113,27 +126,34 @@ def _character_issue(text: str, offset: int) -> Issue:
     span = _span_at(text, offset)
     char = text[offset] if offset < len(text) else ""
     if char == "'":
-        return Issue(message="strings must use double quotes, not single quotes", span=span,
-                     hint="replace `'` with `\"`", code="json-syntax")
+        return Issue(
+            message="strings must use double quotes, not single quotes",
+            span=span,
+            hint="replace `'` with `\"`",
+            code="json-syntax",
+        )
     if char == "/" or char == "#":
         return Issue(message="JSON does not allow comments", span=span, hint="remove the comment", code="json-syntax")
     if char == '"':
         line_end = text.find("\n", offset)
         segment = text[offset + 1 : line_end if line_end >= 0 else len(text)]
         if '"' not in segment.replace('\\"', ""):
-            return Issue(message="unterminated string", span=span, hint="add the closing `\"`", code="json-syntax")
-        return Issue(message="invalid character or escape inside a string", span=span,
-                     hint="escape `\\` as `\\\\` and write control characters as `\\n`, `\\t` or `\\uXXXX`",
-                     code="json-syntax")
+            return Issue(message="unterminated string", span=span, hint='add the closing `"`', code="json-syntax")
+        return Issue(
+            message="invalid character or escape inside a string",
+            span=span,
+            hint="escape `\\` as `\\\\` and write control characters as `\\n`, `\\t` or `\\uXXXX`",
+            code="json-syntax",
+        )
     word_end = offset
     while word_end < len(text) and (text[word_end].isalnum() or text[word_end] in "_-:*"):
         word_end += 1
     word = text[offset:word_end]
     if word in ("True", "False", "None", "TRUE", "FALSE", "NULL"):
-        return Issue(message=f"`{word}` is not JSON", span=span, hint="JSON literals are `true`, `false` and `null`",
-                     code="json-syntax")
+        return Issue(
+            message=f"`{word}` is not JSON", span=span, hint="JSON literals are `true`, `false` and `null`", code="json-syntax"
+        )
     if word:
-        return Issue(message=f"unquoted text `{word}`", span=span, hint="strings and keys need double quotes",
-                     code="json-syntax")
+        return Issue(message=f"unquoted text `{word}`", span=span, hint="strings and keys need double quotes", code="json-syntax")
     shown = repr(char)[1:-1] if char else "end of input"
     return Issue(message=f"unexpected character `{shown}`", span=span, code="json-syntax")

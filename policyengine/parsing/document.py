@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from bisect import bisect_right
 from pathlib import Path
+from typing import Any
 
 from lark.exceptions import UnexpectedInput
 
@@ -28,9 +29,16 @@ _WRAPPER_KEYS = {"Policy", "PolicyName"}
 def parse_json_with_positions(text: str, source: str = "<policy>") -> JNode:
     """JSON text to a ``JNode`` tree with spans; raises ``PolicyParseError``."""
     try:
-        return policy_json_parser().parse(text)  # type: ignore[no-any-return]
+        return _parse_nodes(text)
     except UnexpectedInput as exc:
         raise PolicyParseError(source, (describe_parse_error(text, exc),), text) from None
+
+
+def _parse_nodes(text: str) -> JNode:
+    """Run the Lark parser; its transformer builds ``JNode``s, which Lark's types cannot say."""
+    node: Any = policy_json_parser().parse(text)
+    assert isinstance(node, JNode)
+    return node
 
 
 def parse_policy(text: str, source: str = "<policy>") -> PolicyDocument:
@@ -99,7 +107,8 @@ def _embedded_policy(root: JNode) -> JNode | None:
         return None
     for key, value in root.value:
         if key.value == "Policy" and value.kind == "string":
-            return value
+            found: JNode = value
+            return found
     return None
 
 
@@ -108,7 +117,7 @@ def _parse_embedded(outer_text: str, embedded: JNode, source: str) -> PolicyDocu
     inner_text: str = embedded.value
     mapper = _OffsetMapper(outer_text, embedded.span.offset)
     try:
-        root = policy_json_parser().parse(inner_text)
+        root = _parse_nodes(inner_text)
     except UnexpectedInput as exc:
         issue = describe_parse_error(inner_text, exc)
         raise PolicyParseError(source, (_remap_issue(issue, mapper),), outer_text) from None

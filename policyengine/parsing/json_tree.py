@@ -27,7 +27,7 @@ class JNode:
     pairs for objects and a list of nodes for arrays.
     """
 
-    __slots__ = ("kind", "value", "span")
+    __slots__ = ("kind", "span", "value")
 
     def __init__(self, kind: NodeKind, value: Any, span: Span | None) -> None:
         self.kind = kind

@@ -7,6 +7,7 @@ compiled once into an LALR parser. Callers never build ``Lark`` objects themselv
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from lark import Lark, Transformer
 
@@ -44,7 +45,7 @@ def arn_parser() -> Lark:
     return _build("arn")
 
 
-def _build(name: str, transformer: Transformer[object, object] | None = None) -> Lark:
+def _build(name: str, transformer: Transformer[Any, Any] | None = None) -> Lark:
     return Lark(
         grammar_text(name),
         parser="lalr",

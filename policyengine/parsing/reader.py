@@ -67,7 +67,9 @@ class _Reader:
         self.issues: list[Issue] = []
         self.duplicates: list[DuplicateKey] = []
 
-    def issue(self, message: str, node: JNode | Span | None, pointer: str, hint: str | None = None, code: str = "invalid") -> None:
+    def issue(
+        self, message: str, node: JNode | Span | None, pointer: str, hint: str | None = None, code: str = "invalid"
+    ) -> None:
         span = node.span if isinstance(node, JNode) else node
         self.issues.append(Issue(message=message, span=span, pointer=pointer, hint=hint, code=code))
 
@@ -91,7 +93,9 @@ class _Reader:
         for key_text, (key, _value) in members.items():
             if key_text not in TOP_LEVEL_KEYS:
                 hint = suggest(key_text, TOP_LEVEL_KEYS)
-                self.issue(f"unknown top-level element `{key_text}`", key, f"/{_escape_pointer(key_text)}", hint, "unknown-element")
+                self.issue(
+                    f"unknown top-level element `{key_text}`", key, f"/{_escape_pointer(key_text)}", hint, "unknown-element"
+                )
         version: str | None = None
         version_span: Span | None = None
         if "Version" in members:
@@ -100,8 +104,13 @@ class _Reader:
             if value.kind != "string":
                 self.issue(f"`Version` must be a string, not {_kind_name(value)}", value, "/Version")
             elif value.value not in VALID_VERSIONS:
-                self.issue(f"`Version` must be `2012-10-17` or `2008-10-17`, not `{value.value}`", value, "/Version",
-                           "use `2012-10-17`, the current policy language version", "invalid-version")
+                self.issue(
+                    f"`Version` must be `2012-10-17` or `2008-10-17`, not `{value.value}`",
+                    value,
+                    "/Version",
+                    "use `2012-10-17`, the current policy language version",
+                    "invalid-version",
+                )
             else:
                 version = value.value
         policy_id: str | None = None
@@ -113,7 +122,7 @@ class _Reader:
                 policy_id = value.value
         statements: list[Statement] = []
         if "Statement" not in members:
-            self.issue("the policy has no `Statement` element", root, "", "add `\"Statement\": [ ... ]`", "missing-element")
+            self.issue("the policy has no `Statement` element", root, "", 'add `"Statement": [ ... ]`', "missing-element")
         else:
             value = members["Statement"][1]
             if value.kind == "object":
@@ -149,13 +158,26 @@ class _Reader:
         for key_text, (key, _value) in members.items():
             if key_text not in STATEMENT_KEYS:
                 hint = suggest(key_text, STATEMENT_KEYS)
-                self.issue(f"unknown statement element `{key_text}`", key, f"{pointer}/{_escape_pointer(key_text)}", hint, "unknown-element")
+                self.issue(
+                    f"unknown statement element `{key_text}`",
+                    key,
+                    f"{pointer}/{_escape_pointer(key_text)}",
+                    hint,
+                    "unknown-element",
+                )
         for first, second in _EXCLUSIVE_PAIRS:
             if first in members and second in members:
-                self.issue(f"a statement cannot have both `{first}` and `{second}`", members[second][0], f"{pointer}/{second}",
-                           f"keep one of `{first}` and `{second}`", "exclusive-elements")
+                self.issue(
+                    f"a statement cannot have both `{first}` and `{second}`",
+                    members[second][0],
+                    f"{pointer}/{second}",
+                    f"keep one of `{first}` and `{second}`",
+                    "exclusive-elements",
+                )
         if "Action" not in members and "NotAction" not in members:
-            self.issue("the statement has neither `Action` nor `NotAction`", node, pointer, "add an `Action` element", "missing-element")
+            self.issue(
+                "the statement has neither `Action` nor `NotAction`", node, pointer, "add an `Action` element", "missing-element"
+            )
 
         sid: str | None = None
         sid_span: Span | None = None
@@ -170,7 +192,9 @@ class _Reader:
         effect = "Allow"
         effect_span: Span | None = None
         if "Effect" not in members:
-            self.issue("the statement has no `Effect`", node, pointer, "add `\"Effect\": \"Allow\"` or `\"Effect\": \"Deny\"`", "missing-element")
+            self.issue(
+                "the statement has no `Effect`", node, pointer, 'add `"Effect": "Allow"` or `"Effect": "Deny"`', "missing-element"
+            )
         else:
             value = members["Effect"][1]
             effect_span = value.span
@@ -182,7 +206,9 @@ class _Reader:
                 effect = value.value
 
         principal = self.principal(members["Principal"][1], f"{pointer}/Principal") if "Principal" in members else None
-        not_principal = self.principal(members["NotPrincipal"][1], f"{pointer}/NotPrincipal") if "NotPrincipal" in members else None
+        not_principal = (
+            self.principal(members["NotPrincipal"][1], f"{pointer}/NotPrincipal") if "NotPrincipal" in members else None
+        )
         lists: dict[str, tuple[StringItem, ...] | None] = {}
         for name in ("Action", "NotAction", "Resource", "NotResource"):
             lists[name] = self.string_list(members[name][1], f"{pointer}/{name}", name) if name in members else None
@@ -193,7 +219,7 @@ class _Reader:
         return Statement(
             index=index,
             sid=sid,
-            effect=effect,  # type: ignore[arg-type]
+            effect=effect,
             principal=principal,
             not_principal=not_principal,
             action=lists["Action"],
@@ -215,7 +241,9 @@ class _Reader:
                 continue
             if "${" in item.value:
                 template = parse_template(item.value)
-                result.append(StringItem(value=item.value, span=item.span, template=template.parts, template_error=template.error))
+                result.append(
+                    StringItem(value=item.value, span=item.span, template=template.parts, template_error=template.error)
+                )
             else:
                 result.append(StringItem(value=item.value, span=item.span))
         if node.kind == "array" and not node.value:
@@ -226,8 +254,13 @@ class _Reader:
         if node.kind == "string":
             if node.value == "*":
                 return PrincipalBlock(wildcard=True, span=node.span)
-            self.issue(f"a principal given as a string must be `*`, not `{node.value}`", node, pointer,
-                       "write `{\"AWS\": \"...\"}` for an account, user or role", "invalid-principal")
+            self.issue(
+                f"a principal given as a string must be `*`, not `{node.value}`",
+                node,
+                pointer,
+                'write `{"AWS": "..."}` for an account, user or role',
+                "invalid-principal",
+            )
             return None
         if node.kind != "object":
             self.issue(f"a principal must be `*` or an object, not {_kind_name(node)}", node, pointer, code="invalid-principal")
@@ -237,11 +270,17 @@ class _Reader:
         for key_text, (key, value) in members.items():
             entry_pointer = f"{pointer}/{_escape_pointer(key_text)}"
             if key_text not in PRINCIPAL_KEYS:
-                self.issue(f"unknown principal type `{key_text}`", key, entry_pointer, suggest(key_text, PRINCIPAL_KEYS), "invalid-principal")
+                self.issue(
+                    f"unknown principal type `{key_text}`",
+                    key,
+                    entry_pointer,
+                    suggest(key_text, PRINCIPAL_KEYS),
+                    "invalid-principal",
+                )
                 continue
             for item in self.string_list(value, entry_pointer, f"Principal.{key_text}") or ():
                 ref = classify_principal(key_text, item.value)
-                entries.append(PrincipalEntry(kind=key_text, value=item.value, ref=ref, span=item.span))  # type: ignore[arg-type]
+                entries.append(PrincipalEntry(kind=key_text, value=item.value, ref=ref, span=item.span))
         if not members:
             self.issue("a principal object must name at least one principal", node, pointer, code="invalid-principal")
         return PrincipalBlock(wildcard=False, entries=tuple(entries), span=node.span)
@@ -255,18 +294,25 @@ class _Reader:
             op_pointer = f"{pointer}/{_escape_pointer(op_text)}"
             name = parse_operator_name(op_text)
             if name is None:
-                self.issue(f"`{op_text}` is not a condition operator name", op_key, op_pointer,
-                           "write `[ForAllValues:|ForAnyValue:]Operator[IfExists]`", "invalid-operator")
+                self.issue(
+                    f"`{op_text}` is not a condition operator name",
+                    op_key,
+                    op_pointer,
+                    "write `[ForAllValues:|ForAnyValue:]Operator[IfExists]`",
+                    "invalid-operator",
+                )
                 continue
             if block.kind != "object":
-                self.issue(f"the `{op_text}` block must be an object of condition keys, not {_kind_name(block)}", block, op_pointer)
+                self.issue(
+                    f"the `{op_text}` block must be an object of condition keys, not {_kind_name(block)}", block, op_pointer
+                )
                 continue
             for key_text, (key, values) in self.members(block, op_pointer).items():
                 key_pointer = f"{op_pointer}/{_escape_pointer(key_text)}"
                 result.append(
                     Condition(
                         operator=op_text,
-                        qualifier=name.qualifier,  # type: ignore[arg-type]
+                        qualifier=name.qualifier,
                         base=name.base,
                         if_exists=name.if_exists,
                         key=key_text,
@@ -285,8 +331,15 @@ class _Reader:
             if item.kind == "string":
                 if "${" in item.value:
                     template = parse_template(item.value)
-                    result.append(ConditionValue(value=item.value, json_type="string", span=item.span,
-                                                 template=template.parts, template_error=template.error))
+                    result.append(
+                        ConditionValue(
+                            value=item.value,
+                            json_type="string",
+                            span=item.span,
+                            template=template.parts,
+                            template_error=template.error,
+                        )
+                    )
                 else:
                     result.append(ConditionValue(value=item.value, json_type="string", span=item.span))
             elif item.kind == "number":
@@ -299,8 +352,14 @@ class _Reader:
 
 
 def _kind_name(node: JNode) -> str:
-    return {"object": "an object", "array": "a list", "string": "a string", "number": "a number",
-            "boolean": "a boolean", "null": "null"}[node.kind]
+    return {
+        "object": "an object",
+        "array": "a list",
+        "string": "a string",
+        "number": "a number",
+        "boolean": "a boolean",
+        "null": "null",
+    }[node.kind]
 
 
 def read_document(root: JNode, source: str, size: int) -> PolicyDocument:

@@ -19,8 +19,13 @@ from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.strings import classify_aws_principal, classify_principal, parse_arn
 
-_PRINCIPAL_TYPES = {"user": "User", "assumed_role": "AssumedRole", "federated_user": "FederatedUser",
-                    "account": "Account", "role": "AssumedRole"}
+_PRINCIPAL_TYPES = {
+    "user": "User",
+    "assumed_role": "AssumedRole",
+    "federated_user": "FederatedUser",
+    "account": "Account",
+    "role": "AssumedRole",
+}
 
 
 def classify_caller(principal: str) -> PrincipalRef:
@@ -152,8 +157,9 @@ def make_grant(
         if extra:
             raise RequestError(f"grant `{grant_id}`: unknown constraint `{sorted(extra)[0]}`")
         if len(constraints) > 1:
-            raise RequestError(f"grant `{grant_id}`: give only one of `encryption_context_equals` and "
-                               "`encryption_context_subset`")
+            raise RequestError(
+                f"grant `{grant_id}`: give only one of `encryption_context_equals` and `encryption_context_subset`"
+            )
         parsed_constraints = GrantConstraints(**{k: dict(v) for k, v in constraints.items()})
     return Grant(
         grant_id=grant_id,

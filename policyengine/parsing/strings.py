@@ -166,7 +166,7 @@ def classify_aws_principal(text: str) -> PrincipalRef:
         kind_name, _, rest = arn.resource.partition("/")
         if kind_name in ("user", "role") and rest:
             path, _, name = rest.rpartition("/")
-            return PrincipalRef(kind=kind_name, name=name, path=f"/{path}/" if path else "/", **base)  # type: ignore[arg-type]
+            return PrincipalRef(kind=kind_name, name=name, path=f"/{path}/" if path else "/", **base)
         return _invalid(text, "is an IAM ARN but not of a user, a role or the account root")
     if arn.service == "sts":
         kind_name, _, rest = arn.resource.partition("/")

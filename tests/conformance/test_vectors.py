@@ -55,8 +55,11 @@ def test_vector(path: Path, text: str, fields: dict[str, Any]) -> None:
     scenario = read_scenario(fields["scenario"], str(path), text, path.parent)
     decision = simulate(scenario)
     got = {"decision": decision.decision, "deciding": sorted(decision.deciding_labels), "reason": decision.reason}
-    want = {"decision": expected["decision"], "deciding": sorted(expected["deciding"]),
-            "reason": expected.get("reason") or ("allowed" if expected["decision"] == "allow" else got["reason"])}
+    want = {
+        "decision": expected["decision"],
+        "deciding": sorted(expected["deciding"]),
+        "reason": expected.get("reason") or ("allowed" if expected["decision"] == "allow" else got["reason"]),
+    }
     assert got == want, fields["description"].value
 
 

@@ -15,8 +15,17 @@ OTHER_ACCOUNT = "444455556666"
 KEY_ARN = f"arn:aws:kms:us-east-1:{KEY_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant"]
-ACTION_PATTERNS = ["kms:Decrypt", "kms:Encrypt", "kms:*", "kms:Describe*", "kms:GenerateDataKey*", "kms:?ecrypt",
-                   "*", "KMS:decrypt", "s3:GetObject"]
+ACTION_PATTERNS = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:*",
+    "kms:Describe*",
+    "kms:GenerateDataKey*",
+    "kms:?ecrypt",
+    "*",
+    "KMS:decrypt",
+    "s3:GetObject",
+]
 RESOURCE_PATTERNS = ["*", KEY_ARN, f"arn:aws:kms:*:{KEY_ACCOUNT}:key/*", f"arn:aws:kms:us-east-1:{KEY_ACCOUNT}:key/other"]
 CALLERS = [
     # (principal ARN, role ARN or None, account)
@@ -26,13 +35,22 @@ CALLERS = [
     (f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/Ext/s2", f"arn:aws:iam::{OTHER_ACCOUNT}:role/Ext", OTHER_ACCOUNT),
 ]
 PRINCIPAL_VALUES = [
-    f"arn:aws:iam::{KEY_ACCOUNT}:root", KEY_ACCOUNT, f"arn:aws:iam::{OTHER_ACCOUNT}:root",
-    f"arn:aws:iam::{KEY_ACCOUNT}:user/alice", f"arn:aws:iam::{KEY_ACCOUNT}:role/App",
-    f"arn:aws:sts::{KEY_ACCOUNT}:assumed-role/App/s1", f"arn:aws:iam::{OTHER_ACCOUNT}:user/bob",
+    f"arn:aws:iam::{KEY_ACCOUNT}:root",
+    KEY_ACCOUNT,
+    f"arn:aws:iam::{OTHER_ACCOUNT}:root",
+    f"arn:aws:iam::{KEY_ACCOUNT}:user/alice",
+    f"arn:aws:iam::{KEY_ACCOUNT}:role/App",
+    f"arn:aws:sts::{KEY_ACCOUNT}:assumed-role/App/s1",
+    f"arn:aws:iam::{OTHER_ACCOUNT}:user/bob",
     f"arn:aws:iam::{OTHER_ACCOUNT}:role/Ext",
 ]
-CONTEXT_KEYS = ["aws:PrincipalTag/team", "kms:EncryptionContext:app", "aws:MultiFactorAuthPresent", "custom:n",
-                "kms:EncryptionContextKeys"]
+CONTEXT_KEYS = [
+    "aws:PrincipalTag/team",
+    "kms:EncryptionContext:app",
+    "aws:MultiFactorAuthPresent",
+    "custom:n",
+    "kms:EncryptionContextKeys",
+]
 STRING_VALUES = ["blue", "green", "Blue", "b*", "pay?ents", "payments", "x"]
 OPERATORS = ["StringEquals", "StringNotEquals", "StringLike", "NumericLessThan", "Bool", "Null"]
 
@@ -102,8 +120,15 @@ def contexts(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def requests(draw: st.DrawFn) -> dict[str, Any]:
     principal, role, account = draw(st.sampled_from(CALLERS))
-    return {"principal": principal, "role": role, "account": account, "resource_account": KEY_ACCOUNT,
-            "action": draw(st.sampled_from(ACTIONS)), "resource": KEY_ARN, "context": draw(contexts())}
+    return {
+        "principal": principal,
+        "role": role,
+        "account": account,
+        "resource_account": KEY_ACCOUNT,
+        "action": draw(st.sampled_from(ACTIONS)),
+        "resource": KEY_ARN,
+        "context": draw(contexts()),
+    }
 
 
 @st.composite
@@ -118,8 +143,12 @@ def policy_sets(draw: st.DrawFn) -> dict[str, Any]:
 
 
 # Plain JSON values without duplicate keys, for the parser round trip.
-json_scalars = st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.text(max_size=12) | st.floats(
-    allow_nan=False, allow_infinity=False, width=32
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(max_size=12)
+    | st.floats(allow_nan=False, allow_infinity=False, width=32)
 )
 json_values = st.recursive(
     json_scalars,

@@ -14,8 +14,9 @@ from tests.reference import spec_model
 
 def real_decide(policies: dict[str, Any], request: dict[str, Any]) -> pe.Decision:
     key = pe.compile_policy(pe.parse_policy_fast(json.dumps(policies["key_policy"])), "key_policy", "key")
-    identity = tuple(pe.compile_policy(pe.parse_policy_fast(json.dumps(d)), "identity", f"id{i}")
-                     for i, d in enumerate(policies["identity"]))
+    identity = tuple(
+        pe.compile_policy(pe.parse_policy_fast(json.dumps(d)), "identity", f"id{i}") for i, d in enumerate(policies["identity"])
+    )
     boundary = None
     if "boundary" in policies:
         boundary = pe.compile_policy(pe.parse_policy_fast(json.dumps(policies["boundary"])), "boundary", "b")

@@ -6,6 +6,7 @@ Policy kinds: the bundle's resource policy is compiled as "key_policy" for reque
 delegating to the account), else as "resource_policy"; identity attachments are compiled as "identity".
 The request context is handed over as is (make_request lowercases keys, fills in the keys AWS sets).
 """
+
 import os
 import sys
 
@@ -14,7 +15,7 @@ import sys
 if os.environ.get("POLICYENGINE_SRC"):
     sys.path.insert(0, os.environ["POLICYENGINE_SRC"])
 
-import policyengine as pe  # noqa: E402
+import policyengine as pe
 
 NAME = "policyengine"
 

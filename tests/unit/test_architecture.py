@@ -1,0 +1,92 @@
+"""Architecture rules: the exact public API, import layering, and the fenced hazmat layer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import policyengine as pe
+
+PACKAGE = Path(pe.__file__).resolve().parent
+
+# Which top-level parts of the package each part may import (besides itself, errors and _data).
+LAYERS: dict[str, set[str]] = {
+    "model": set(),
+    "parsing": {"model"},
+    "evaluator": {"model", "explain"},
+    "explain": {"model"},
+    "scenario": {"model", "parsing", "evaluator", "explain"},
+    "key_policies": {"model", "parsing"},
+    "cli": {"__init__", "cli"},
+    "__init__": {"model", "parsing", "evaluator", "explain", "scenario", "key_policies"},
+    "__main__": {"cli"},
+    "errors": {"model"},
+    "_data": set(),
+}
+
+
+def _part(module_path: Path) -> str:
+    relative = module_path.relative_to(PACKAGE)
+    return relative.parts[0].removesuffix(".py")
+
+
+def _imported_parts(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if name == "policyengine":
+                found.add("__init__")
+            elif name.startswith("policyengine."):
+                found.add(name.split(".")[1])
+    return found
+
+
+def test_public_api_is_exactly_all() -> None:
+    """``__all__`` lists exactly the public names the package exposes, sorted, and each exists."""
+    public = {name for name in dir(pe) if not name.startswith("_")} - {
+        "cli",
+        "errors",
+        "evaluator",
+        "explain",
+        "model",
+        "parsing",
+        "scenario",
+        "key_policies",
+    }
+    assert set(pe.__all__) == public | {"__version__"}
+    assert all(hasattr(pe, name) for name in pe.__all__)
+
+
+def test_lower_layers_never_import_higher_ones() -> None:
+    """Every module imports only its own layer, the layers below it, errors and _data."""
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        part = _part(path)
+        allowed = LAYERS[part] | {part, "errors", "_data"}
+        for imported in _imported_parts(path):
+            if imported not in allowed:
+                problems.append(f"{path.relative_to(PACKAGE)} imports policyengine.{imported}")
+    assert problems == []
+
+
+def test_evaluator_core_does_no_io_and_reads_no_clock() -> None:
+    """The pure core (model, evaluator, explain) imports no I/O, clock, randomness or crypto modules."""
+    forbidden = {"os", "time", "random", "secrets", "socket", "subprocess", "logging", "cryptography", "sqlite3"}
+    problems = []
+    for part in ("model", "evaluator", "explain"):
+        for path in (PACKAGE / part).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                )
+                problems += [f"{path.name}: {n}" for n in names if n.split(".")[0] in forbidden]
+    assert problems == []
