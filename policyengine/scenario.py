@@ -10,6 +10,7 @@ change the question.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ REQUEST_FIELDS = {
     "key_state",
     "new_key_policy",
     "bypass_policy_lockout_safety_check",
+    "grant_id",
 }
 GRANT_FIELDS = {
     "grant_id",
@@ -124,8 +126,10 @@ class _ScenarioReader:
             if node.kind == "string":
                 path = Path(node.value)
                 if self.base_dir is not None and not path.is_absolute():
-                    path = self.base_dir / path
+                    path = Path(os.path.normpath(self.base_dir / path))
+                shown = os.path.relpath(path) if path.is_absolute() else str(path)
                 source, text = read_text(path)
+                source = shown if not shown.startswith("..") else source
                 return parse_policy(text, source)
             return read_document(node, self.source, 0)
         except PolicyInputError as exc:

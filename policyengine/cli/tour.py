@@ -48,6 +48,34 @@ def tour() -> None:
         except pe.PolicyInputError as error:
             render_input_error(error, out)
         out.print()
+    _section(
+        "3. Asking AWS's question: can this principal use this key?",
+        "Each scenario holds the policies and one request; policyengine decides as AWS does and says why.\n"
+        "Watch for the rules: an explicit deny beats every allow; IAM policies count only when the key policy\n"
+        "lets the account in; across accounts both sides must allow; grants add access but never beat a deny.",
+    )
+    for name, lesson in _QUESTIONS:
+        scenario = pe.load_scenario(examples / "scenarios" / name)
+        decision = pe.simulate(scenario)
+        request = scenario.request
+        out.print(f"[bold]{escape(lesson)}[/]")
+        title = f"  {request.principal} {request.action}"
+        out.print(escape(pe.render_text(decision, title=title)))
+        out.print()
+
+
+_QUESTIONS = (
+    ("default-policy-no-iam.json", "The default key policy only opens the door: with no IAM policy, alice is denied."),
+    ("default-policy-with-iam.json", "Add an IAM policy for alice, and the same key policy lets her decrypt."),
+    ("iam-without-account-statement.json", "Without the account statement, IAM policies do not count for the key."),
+    ("app-decrypt-allowed.json", "Naming a role in the key policy admits its sessions directly."),
+    ("no-tls-denied.json", "An explicit deny beats the allow: no decryption without TLS."),
+    ("cross-account-both-sides.json", "Cross-account: the key policy trusts the account, and its IAM policy allows."),
+    ("cross-account-missing-iam.json", "Cross-account without the caller's own IAM allow: denied."),
+    ("cross-account-admin-operation.json", "Key management never works across accounts, whatever the policies say."),
+    ("grant-allows.json", "A grant gives a role's sessions Decrypt when the encryption context fits."),
+    ("aws-managed-key-via-s3.yaml", "An AWS managed key is usable only through its service (kms:ViaService)."),
+)
 
 
 def _explain_file(path: Path) -> None:

@@ -28,6 +28,12 @@ from policyengine.model.grant import Grant
 from policyengine.model.request import Request
 
 _EXEMPT_PATH = "/aws-service-role/"
+# How an allow came about, for explanations (shared constants: nothing allocated per decision).
+_PATH_DIRECT = (("path", "direct"),)
+_PATH_ROLE = (("path", "role"),)
+_PATH_ACCOUNT = (("path", "account"),)
+_PATH_CROSS = (("path", "cross_account"),)
+_PATH_GRANT = (("path", "grant"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +173,12 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
         deciding = tuple(key_refs + counted_identity + grant_refs)
         if not cross:
             if direct:
-                return Decision("allow", deciding, "allowed")
+                return Decision("allow", deciding, "allowed", facts=_PATH_DIRECT)
             capped_path = bool(direct_capped) or (bool(account) and identity_ok)
             if capped_path and caps_ok:
-                return Decision("allow", deciding, "allowed")
+                return Decision("allow", deciding, "allowed", facts=_PATH_ROLE if direct_capped else _PATH_ACCOUNT)
             if grants:
-                return Decision("allow", deciding, "allowed")
+                return Decision("allow", deciding, "allowed", facts=_PATH_GRANT)
             if capped_path:
                 return Decision("implicit_deny", (), cap_reason)
             if identity_ok and not account:
@@ -181,9 +187,9 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
         key_ok = bool(direct or direct_capped or account)
         deciding = tuple(key_refs + (_statement_refs(identity_allows) if key_ok else []) + grant_refs)
         if key_ok and identity_ok and caps_ok:
-            return Decision("allow", deciding, "allowed")
+            return Decision("allow", deciding, "allowed", facts=_PATH_CROSS)
         if grants:
-            return Decision("allow", tuple(grant_refs + key_refs), "allowed")
+            return Decision("allow", tuple(grant_refs + key_refs), "allowed", facts=_PATH_GRANT)
         if key_ok and identity_ok:
             return Decision("implicit_deny", (), cap_reason)
         if key_ok:

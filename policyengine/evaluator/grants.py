@@ -47,9 +47,31 @@ def constraints_hold(grant: Grant, operation: str, context: Mapping[str, str]) -
     return True
 
 
+def retirement_grant(grants: Iterable[Grant], request: Request) -> Grant | None:
+    """For RetireGrant of ``request.grant_id``: the grant, when the caller may retire it by the grant alone.
+
+    The retiring principal may retire a grant, and so may its grantee when the grant allows
+    RetireGrant (API RetireGrant; KMS DG "Retiring and revoking grants"). The account that
+    created the grant retires it through its key policy and IAM policies, the normal path.
+    """
+    if request.grant_id is None:
+        return None
+    for grant in grants:
+        if grant.grant_id != request.grant_id or grant.key_arn != request.resource:
+            continue
+        if grant.retiring_principal is not None and grant.retiring_principal in (request.principal, request.identity_arn):
+            return grant
+        if "RetireGrant" in grant.operations and _grantee_is_caller(grant.grantee, request.caller):
+            return grant
+    return None
+
+
 def matching_grants(grants: Iterable[Grant], request: Request) -> list[Grant]:
     """The grants that allow ``request``."""
     operation = grant_operation(request)
+    if operation == "RetireGrant" and request.grant_id is not None:
+        retiring = retirement_grant(grants, request)
+        return [retiring] if retiring is not None else []
     found: list[Grant] = []
     for grant in grants:
         if grant.key_arn != request.resource or operation not in grant.operations:

@@ -38,6 +38,19 @@ REASONS: dict[str, str] = {
 }
 
 
+#: How an allow came about (``Decision.facts`` key ``path``), in words that teach the rule.
+ALLOW_PATHS: dict[str, str] = {
+    "direct": "the key policy names the caller itself, which is enough on its own in the key's account",
+    "role": "the key policy names the caller's role, which admits its sessions; a permissions boundary or session "
+    "policy, where the caller has one, must allow too",
+    "account": "the key policy lets the caller's account in, which makes IAM policies count; the caller's IAM "
+    "policy allows the action (and any boundary and session policy allow it too)",
+    "cross_account": "the key is in another account: its key policy lets the caller (or the caller's account) in, "
+    "and the caller's own IAM policy allows the action; both sides are needed",
+    "grant": "a grant on the key gives the caller this operation; grants only add access and never override a deny",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class StatementRef:
     """Which statement (or grant) took part: policy kind and name, index, Sid and span."""
@@ -136,6 +149,11 @@ class Decision:
     def reason_text(self) -> str:
         """The sentence the reason code stands for."""
         return REASONS.get(self.reason, self.reason)
+
+    @property
+    def path(self) -> str | None:
+        """How an allow came about (``direct``, ``role``, ``account``, ``cross_account``, ``grant``)."""
+        return dict(self.facts).get("path")
 
     @property
     def deciding_labels(self) -> tuple[str, ...]:

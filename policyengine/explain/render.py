@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.explain.decision import ConditionResult, Decision, StatementRef, StatementResult
+from policyengine.explain.decision import ALLOW_PATHS, ConditionResult, Decision, StatementRef, StatementResult
 
 _HEADLINE = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_deny": "DENY (implicit)"}
 _KIND_WORDS = {
@@ -58,6 +58,8 @@ def render_text(decision: Decision, *, view: str = "summary", title: str | None 
     head = _HEADLINE[decision.decision]
     lines.append(f"{title}: {head}" if title else head)
     lines.append(f"  why: {decision.reason_text} [{decision.reason}]")
+    if decision.path is not None:
+        lines.append(f"  how: {ALLOW_PATHS[decision.path]}")
     if decision.deciding:
         lines.append("  deciding:")
         lines.extend(f"    - {_where(ref)}" for ref in decision.deciding)
@@ -89,6 +91,7 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
         "deciding": [ref.to_json() for ref in decision.deciding],
         "reason": decision.reason,
         "reason_text": decision.reason_text,
+        "path": decision.path,
         "notes": [{"code": n.code, "message": n.message} for n in decision.notes],
     }
     if decision.statements is not None:

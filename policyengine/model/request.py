@@ -36,6 +36,7 @@ class Request:
     key_state: str | None = None
     new_key_policy: PolicyDocument | None = None
     bypass_policy_lockout_safety_check: bool = False
+    grant_id: str | None = None
 
     @property
     def action_lower(self) -> str:

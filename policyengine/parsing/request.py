@@ -68,6 +68,7 @@ def make_request(
     key_state: str | None = None,
     new_key_policy: PolicyDocument | None = None,
     bypass_policy_lockout_safety_check: bool = False,
+    grant_id: str | None = None,
 ) -> Request:
     """A ``Request`` with the caller classified and the context AWS would send filled in."""
     if ":" not in action or action.startswith(":") or action.endswith(":"):
@@ -126,6 +127,7 @@ def make_request(
         key_state=key_state,
         new_key_policy=new_key_policy,
         bypass_policy_lockout_safety_check=bypass_policy_lockout_safety_check,
+        grant_id=grant_id,
     )
 
 
