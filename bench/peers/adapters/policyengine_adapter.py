@@ -10,14 +10,15 @@ The request context is handed over as is (make_request lowercases keys, fills in
 import os
 import sys
 
-# Run from a checkout without installing: OURS_PYTHON may be any python that has lark + pydantic
-# when POLICYENGINE_SRC points at the repository root (run.sh sets it only for that case).
+# Optional, to run a checkout without installing it: POLICYENGINE_SRC=<repository root> and any python with the
+# package's dependencies, e.g. OURS_PYTHON="env POLICYENGINE_SRC=$PWD python3" bash bench/peers/run.sh
 if os.environ.get("POLICYENGINE_SRC"):
     sys.path.insert(0, os.environ["POLICYENGINE_SRC"])
 
 import policyengine as pe
 
 NAME = "policyengine"
+TIME_REPEAT_PASS = True  # runner.py also times the stream a second time on the same instance (caches warm)
 
 
 def prepare(bundle, texts):
