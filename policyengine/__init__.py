@@ -4,6 +4,7 @@ The public API is what ``__all__`` lists (a test keeps it exact); the CLI uses n
 """
 
 from policyengine._data import data_dir
+from policyengine.engine import Authorizer
 from policyengine.errors import (
     Issue,
     PolicyEngineError,
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "REASONS",
+    "Authorizer",
     "CompiledPolicy",
     "Decision",
     "Grant",

@@ -34,6 +34,8 @@ _PATH_ROLE = (("path", "role"),)
 _PATH_ACCOUNT = (("path", "account"),)
 _PATH_CROSS = (("path", "cross_account"),)
 _PATH_GRANT = (("path", "grant"),)
+# An implicit deny where the key policy let the account in but no IAM policy allowed.
+_DOOR_OPEN = (("key_policy", "trusts_account"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,7 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
                 return Decision("implicit_deny", (), cap_reason)
             if identity_ok and not account:
                 return Decision("implicit_deny", (), "key_policy_does_not_trust_account")
-            return Decision("implicit_deny", (), "no_allow")
+            return Decision("implicit_deny", (), "no_allow", facts=_DOOR_OPEN if account else ())
         key_ok = bool(direct or direct_capped or account)
         deciding = tuple(key_refs + (_statement_refs(identity_allows) if key_ok else []) + grant_refs)
         if key_ok and identity_ok and caps_ok:

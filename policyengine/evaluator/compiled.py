@@ -103,8 +103,72 @@ def _always(_: str) -> bool:
 Candidate = tuple[CompiledStatement, "Via | None"]
 
 
+def _literal_prefix(pattern: str) -> str:
+    """The text of a resource pattern before its first wildcard (what every match starts with)."""
+    cut = len(pattern)
+    for char in "*?":
+        position = pattern.find(char)
+        if position != -1:
+            cut = min(cut, position)
+    return pattern[:cut]
+
+
+class _CandidateIndex:
+    """Statements that fit a caller and an action, indexed by the literal prefix of their resources.
+
+    A request's resource can only match a pattern that it starts with the literal prefix of, so
+    looking up the resource's prefixes of each indexed length finds the few statements worth a
+    full resource test, however many statements the policy has.
+    """
+
+    __slots__ = ("always", "by_prefix", "lengths")
+
+    def __init__(self, candidates: list[tuple[int, Candidate]]) -> None:
+        self.always: list[tuple[int, Candidate]] = []
+        self.by_prefix: dict[str, list[tuple[int, Candidate]]] = {}
+        for order, candidate in candidates:
+            cs = candidate[0]
+            prefixes = None
+            if cs.resource_static is not None and not cs.resource_negated and cs.resource_items:
+                prefixes = {_literal_prefix(i.value) for i in cs.resource_items}
+                if "" in prefixes:
+                    prefixes = None
+            if prefixes is None:
+                self.always.append((order, candidate))
+            else:
+                for prefix in prefixes:
+                    self.by_prefix.setdefault(prefix, []).append((order, candidate))
+        self.lengths = tuple(sorted({len(p) for p in self.by_prefix}))
+
+    def lookup(self, resource: str) -> list[Candidate]:
+        if not self.lengths:
+            return [c for _, c in self.always]
+        found = list(self.always)
+        by_prefix = self.by_prefix
+        for length in self.lengths:
+            if length > len(resource):
+                break
+            hits = by_prefix.get(resource[:length])
+            if hits:
+                found.extend(hits)
+        if len(found) > 1:
+            found.sort(key=_order)
+            unique: list[Candidate] = []
+            last = -1
+            for order, candidate in found:
+                if order != last:
+                    unique.append(candidate)
+                    last = order
+            return unique
+        return [c for _, c in found]
+
+
+def _order(item: tuple[int, Candidate]) -> int:
+    return item[0]
+
+
 class CompiledPolicy:
-    """A compiled policy of one kind, with a cache of statements by caller, action and resource."""
+    """A compiled policy of one kind, with a cache of statements by caller and action."""
 
     __slots__ = ("_cache", "document", "kind", "name", "statements", "uses_principal")
 
@@ -115,40 +179,57 @@ class CompiledPolicy:
         substitutes = document.substitutes_variables
         self.statements = tuple(compile_statement(s, kind, self.name, substitutes) for s in document.statements)
         self.uses_principal = kind in ("key_policy", "resource_policy", "rcp")
-        self._cache: dict[tuple[str, str, str, str | None, bool], tuple[Candidate, ...]] = {}
+        self._cache: dict[tuple[str, str, str | None, bool], _CandidateIndex] = {}
 
-    def candidates(self, request: Request, has_boundary: bool) -> tuple[Candidate, ...]:
-        """Statements whose principal, action and (static) resource fit; conditions not yet tested."""
+    def _index(self, request: Request, has_boundary: bool) -> _CandidateIndex:
         action = request.action_lower
-        key = (action, request.resource, request.principal, request.identity_arn, has_boundary)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        found: list[Candidate] = []
-        for cs in self.statements:
-            if not cs.action_test(action):
-                continue
-            if cs.resource_static is not None and not cs.resource_static(request.resource):
-                continue
-            via: Via | None = None
-            if self.uses_principal:
-                via = cs.principal_via(request, has_boundary)
-                if via is None:
+        key = (action, request.principal, request.identity_arn, has_boundary)
+        index = self._cache.get(key)
+        if index is None:
+            found: list[tuple[int, Candidate]] = []
+            for order, cs in enumerate(self.statements):
+                if not cs.action_test(action):
                     continue
-            found.append((cs, via))
-        result = tuple(found)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = result
-        return result
+                via: Via | None = None
+                if self.uses_principal:
+                    via = cs.principal_via(request, has_boundary)
+                    if via is None:
+                        continue
+                found.append((order, (cs, via)))
+            index = _CandidateIndex(found)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = index
+        return index
+
+    def statements_for(self, request: Request, has_boundary: bool) -> list[CompiledStatement]:
+        """Statements whose principal and action fit the request, whatever its resource."""
+        index = self._index(request, has_boundary)
+        found = [c[0] for _, c in index.always]
+        for hits in index.by_prefix.values():
+            found.extend(c[0] for _, c in hits)
+        return found
+
+    def candidates(self, request: Request, has_boundary: bool) -> list[Candidate]:
+        """Statements whose principal, action and (static) resource fit; conditions not yet tested."""
+        resource = request.resource
+        return [
+            c
+            for c in self._index(request, has_boundary).lookup(resource)
+            if c[0].resource_static is None or c[0].resource_static(resource)
+        ]
 
     def matching(self, request: Request, has_boundary: bool) -> list[Candidate]:
         """Statements that apply to ``request`` completely, conditions included."""
         context = request.context
+        resource = request.resource
         out: list[Candidate] = []
-        for candidate in self.candidates(request, has_boundary):
+        for candidate in self._index(request, has_boundary).lookup(resource):
             cs = candidate[0]
-            if cs.resource_static is None and not cs.resource_holds(request.resource, context):
+            if cs.resource_static is not None:
+                if not cs.resource_static(resource):
+                    continue
+            elif not cs.resource_holds(resource, context):
                 continue
             if cs.conditions and not cs.conditions_hold(context):
                 continue

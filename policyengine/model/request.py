@@ -37,15 +37,13 @@ class Request:
     new_key_policy: PolicyDocument | None = None
     bypass_policy_lockout_safety_check: bool = False
     grant_id: str | None = None
+    action_lower: str = ""  # filled by __post_init__: the action, lowercased (actions match case-insensitively)
+    service: str = ""  # filled by __post_init__: the action's service prefix, lowercased
 
-    @property
-    def action_lower(self) -> str:
-        return self.action.lower()
-
-    @property
-    def service(self) -> str:
-        """The action's service prefix, lowercased (``kms`` for ``kms:Decrypt``)."""
-        return self.action.partition(":")[0].lower()
+    def __post_init__(self) -> None:
+        lowered = self.action.lower()
+        object.__setattr__(self, "action_lower", lowered)
+        object.__setattr__(self, "service", lowered.partition(":")[0])
 
     @property
     def cross_account(self) -> bool:

@@ -10,6 +10,7 @@ users), ``aws:PrincipalIsAWSService``/``aws:PrincipalServiceName`` (service prin
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from policyengine.errors import RequestError
@@ -28,6 +29,7 @@ _PRINCIPAL_TYPES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def classify_caller(principal: str) -> PrincipalRef:
     """The caller's kind: an IAM/STS ARN, an account, or a service principal (``x.amazonaws.com``)."""
     if principal.endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")) and not principal.startswith("arn:"):
@@ -85,34 +87,25 @@ def make_request(
         parts = parse_arn(resource)
         if parts is not None and parts.account:
             resource_account = parts.account
-    ctx: dict[str, ContextValue] = {}
-    for key, value in (context or {}).items():
-        ctx[key.lower()] = _context_value(key, value)
-    service = action.partition(":")[0].lower()
-    defaults: dict[str, ContextValue] = {}
-    if caller.kind == "service":
-        defaults["aws:principalisawsservice"] = "true"
-        defaults["aws:principalservicename"] = caller.text
-    else:
-        defaults["aws:principalarn"] = identity_arn or principal
-        if principal_account:
-            defaults["aws:principalaccount"] = principal_account
-        defaults["aws:principaltype"] = _PRINCIPAL_TYPES.get(caller.kind, "AssumedRole")
-        defaults["aws:principalisawsservice"] = "false"
-        if caller.kind == "user" and caller.name:
-            defaults["aws:username"] = caller.name
-        if service == "kms" and principal_account:
-            defaults["kms:calleraccount"] = principal_account
-    if resource_account:
-        defaults["aws:resourceaccount"] = resource_account
+    ctx = dict(
+        _default_context(
+            caller,
+            principal,
+            identity_arn,
+            principal_account,
+            resource_account,
+            action.partition(":")[0].lower(),
+            action.lower(),
+            bypass_policy_lockout_safety_check,
+        )
+    )
     if encryption_context:
         for key, value in encryption_context.items():
-            defaults[f"kms:encryptioncontext:{key.lower()}"] = str(value)
-        defaults["kms:encryptioncontextkeys"] = tuple(encryption_context)
-    if service == "kms" and action.lower() in ("kms:putkeypolicy", "kms:createkey"):
-        defaults["kms:bypasspolicylockoutsafetycheck"] = "true" if bypass_policy_lockout_safety_check else "false"
-    for key, value in defaults.items():
-        ctx.setdefault(key, value)
+            ctx[f"kms:encryptioncontext:{key.lower()}"] = str(value)
+        ctx["kms:encryptioncontextkeys"] = tuple(encryption_context)
+    if context:
+        for key, value in context.items():
+            ctx[key.lower()] = value if type(value) is str else _context_value(key, value)
     return Request(
         principal=principal,
         caller=caller,
@@ -129,6 +122,39 @@ def make_request(
         bypass_policy_lockout_safety_check=bypass_policy_lockout_safety_check,
         grant_id=grant_id,
     )
+
+
+@lru_cache(maxsize=4096)
+def _default_context(
+    caller: PrincipalRef,
+    principal: str,
+    identity_arn: str | None,
+    principal_account: str | None,
+    resource_account: str | None,
+    service: str,
+    action_lower: str,
+    bypass: bool,
+) -> tuple[tuple[str, ContextValue], ...]:
+    """The context keys AWS sets from who calls what (cached: callers and actions repeat)."""
+    defaults: dict[str, ContextValue] = {}
+    if caller.kind == "service":
+        defaults["aws:principalisawsservice"] = "true"
+        defaults["aws:principalservicename"] = caller.text
+    else:
+        defaults["aws:principalarn"] = identity_arn or principal
+        if principal_account:
+            defaults["aws:principalaccount"] = principal_account
+        defaults["aws:principaltype"] = _PRINCIPAL_TYPES.get(caller.kind, "AssumedRole")
+        defaults["aws:principalisawsservice"] = "false"
+        if caller.kind == "user" and caller.name:
+            defaults["aws:username"] = caller.name
+        if service == "kms" and principal_account:
+            defaults["kms:calleraccount"] = principal_account
+    if resource_account:
+        defaults["aws:resourceaccount"] = resource_account
+    if service == "kms" and action_lower in ("kms:putkeypolicy", "kms:createkey"):
+        defaults["kms:bypasspolicylockoutsafetycheck"] = "true" if bypass else "false"
+    return tuple(defaults.items())
 
 
 def make_grant(

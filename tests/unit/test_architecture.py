@@ -17,8 +17,11 @@ LAYERS: dict[str, set[str]] = {
     "explain": {"model"},
     "scenario": {"model", "parsing", "evaluator", "explain"},
     "key_policies": {"model", "parsing"},
+    "engine": {"model", "parsing", "evaluator", "explain"},
     "cli": {"__init__", "cli"},
-    "__init__": {"model", "parsing", "evaluator", "explain", "scenario", "key_policies"},
+    "__init__": {"model", "parsing", "evaluator", "explain", "scenario", "key_policies", "engine", "kms", "store"},
+    "kms": {"model", "parsing", "evaluator", "explain", "key_policies", "store", "kms"},
+    "store": {"store"},
     "__main__": {"cli"},
     "errors": {"model"},
     "_data": set(),
@@ -58,6 +61,9 @@ def test_public_api_is_exactly_all() -> None:
         "parsing",
         "scenario",
         "key_policies",
+        "engine",
+        "kms",
+        "store",
     }
     assert set(pe.__all__) == public | {"__version__"}
     assert all(hasattr(pe, name) for name in pe.__all__)

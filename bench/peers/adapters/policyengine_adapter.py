@@ -1,5 +1,6 @@
 """policyengine (this repository): parse_policy_fast + compile_policy once per bundle, one PolicySet per
-principal, then make_request + authorize per request.
+principal wrapped in an Authorizer, then Authorizer.decide per request (it memoizes on the request facts the
+policies can see: caller, action, resource and the context keys their conditions name).
 
 Policy kinds: the bundle's resource policy is compiled as "key_policy" for requests on a KMS key
 (arn:aws:kms:..., AWS KMS key-policy semantics: the key policy must allow, by naming the caller or
@@ -39,14 +40,14 @@ def prepare(bundle, texts):
         sets = by_kind.get(kind)
         if sets is None:
             cp = pe.compile_policy(docs[rp_name], kind, rp_name) if rp_name else None
-            sets = by_kind[kind] = {p: pe.PolicySet(key_policy=cp, identity=ids) for p, ids in idents.items()}
+            sets = by_kind[kind] = {
+                p: pe.Authorizer(pe.PolicySet(key_policy=cp, identity=ids)) for p, ids in idents.items()
+            }
         return sets
 
     key_sets = sets_for("key_policy")
     other_sets = key_sets if not rp_name else None
     resource_account = bundle.get("resource_account")
-    make_request, authorize = pe.make_request, pe.authorize
-
     def decide(req):
         nonlocal other_sets
         resource = req["resource"]
@@ -56,7 +57,8 @@ def prepare(bundle, texts):
             if other_sets is None:
                 other_sets = sets_for("resource_policy")
             sets = other_sets
-        r = make_request(req["principal"], req["action"], resource, req["context"], resource_account=resource_account)
-        return authorize(r, sets[req["principal"]]).allowed
+        return sets[req["principal"]].decide(
+            req["principal"], req["action"], resource, req["context"], resource_account=resource_account
+        ).allowed
 
     return decide
