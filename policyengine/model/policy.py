@@ -9,6 +9,7 @@ one way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -29,14 +30,14 @@ VALID_VERSIONS = (CURRENT_VERSION, LEGACY_VERSION)
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class StringItem(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StringItem:
     """One string of an Action, NotAction, Resource or NotResource list.
 
     ``template`` holds the parsed policy variables when the string contains ``${``;
     ``template_error`` says why such a string could not be read (it is then taken literally).
+    Leaf values are slotted dataclasses (a policy has hundreds); pydantic holds the structure.
     """
-
-    model_config = _FROZEN
 
     value: str
     span: Span | None = None
@@ -44,10 +45,9 @@ class StringItem(BaseModel):
     template_error: str | None = None
 
 
-class PrincipalEntry(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrincipalEntry:
     """One value under ``AWS``, ``Service``, ``Federated`` or ``CanonicalUser``."""
-
-    model_config = _FROZEN
 
     kind: PrincipalKind
     value: str
@@ -69,10 +69,9 @@ class PrincipalBlock(BaseModel):
     span: Span | None = None
 
 
-class ConditionValue(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionValue:
     """One value of a condition key, as its string form; ``json_type`` says how it was written."""
-
-    model_config = _FROZEN
 
     value: str
     json_type: JsonType = "string"

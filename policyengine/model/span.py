@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
 
 
-class Span(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
     """Where a node sits in its source text.
 
     Lines and columns are 1-based; ``end_column`` is one past the last character, as editors
     and SARIF regions count. Offsets are 0-based character offsets into the original text.
+    A slotted dataclass rather than a pydantic model: a policy has one per value, and they are
+    made only by the parser.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     line: int
     column: int
