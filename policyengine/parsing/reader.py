@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import cast
 
 from policyengine.errors import Issue, PolicyValidationError
 from policyengine.model.policy import (
@@ -21,6 +22,7 @@ from policyengine.model.policy import (
     PolicyDocument,
     PrincipalBlock,
     PrincipalEntry,
+    PrincipalKind,
     Statement,
     StringItem,
 )
@@ -280,7 +282,7 @@ class _Reader:
                 continue
             for item in self.string_list(value, entry_pointer, f"Principal.{key_text}") or ():
                 ref = classify_principal(key_text, item.value)
-                entries.append(PrincipalEntry(kind=key_text, value=item.value, ref=ref, span=item.span))
+                entries.append(PrincipalEntry(kind=cast(PrincipalKind, key_text), value=item.value, ref=ref, span=item.span))
         if not members:
             self.issue("a principal object must name at least one principal", node, pointer, code="invalid-principal")
         return PrincipalBlock(wildcard=False, entries=tuple(entries), span=node.span)
