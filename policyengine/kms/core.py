@@ -1,0 +1,480 @@
+"""The machinery every KMS operation shares: finding keys, authorizing, state checks, audit.
+
+``KmsCore`` holds the injected store, master key and clock. Operations (in the ``ops_*``
+modules) call ``_call`` so that each one is audited exactly once, allowed or not, and call
+``authorize`` before they touch key material: the gate comes first, always.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from policyengine.errors import PolicyEngineError
+from policyengine.evaluator.authorizer import PolicySet, authorize
+from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
+from policyengine.evaluator.kms_rules import key_state_error
+from policyengine.explain.decision import Decision
+from policyengine.kms import _crypto
+from policyengine.kms.audit import build_event
+from policyengine.kms.caller import Caller
+from policyengine.kms.clock import Clock, SystemClock
+from policyengine.kms.errors import (
+    AccessDeniedException,
+    DisabledException,
+    InvalidArnException,
+    KMSError,
+    KMSInvalidStateException,
+    NotFoundException,
+    UnsupportedOperationException,
+)
+from policyengine.model.grant import Grant
+from policyengine.model.policy import PolicyDocument
+from policyengine.parsing.document import parse_policy_fast
+from policyengine.parsing.request import make_grant, make_request
+from policyengine.store.base import KeyStore, StoreTransaction
+from policyengine.store.records import GrantRecord, KeyRecord, MaterialRecord
+
+Response = dict[str, Any]
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_DENY_WORDS = {
+    "key_policy": "a resource-based policy",
+    "identity": "an identity-based policy",
+    "boundary": "a permissions boundary",
+    "session_policy": "a session policy",
+    "scp": "a service control policy",
+    "rcp": "a resource control policy",
+}
+_IMPLICIT_WORDS = {
+    "no_allow": "no resource-based policy allows",
+    "key_policy_does_not_trust_account": "no resource-based policy allows",
+    "cross_account_needs_identity_allow": "no identity-based policy allows",
+    "cross_account_needs_resource_allow": "no resource-based policy allows",
+    "no_scp_allow": "no service control policy allows",
+    "no_rcp_allow": "no resource control policy allows",
+    "boundary_cap": "no permissions boundary allows",
+    "session_policy_cap": "no session policy allows",
+}
+
+
+def key_arn(region: str, account: str, key_id: str) -> str:
+    return f"arn:aws:kms:{region}:{account}:key/{key_id}"
+
+
+def iso(epoch: float) -> datetime:
+    """Epoch seconds as the timezone-aware datetime boto3 gives for timestamps."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def material_aad(key_id: str, version: int) -> bytes:
+    return f"policyengine-material:{key_id}:{version}".encode()
+
+
+class KmsCore:
+    """Shared state and helpers; ``LocalKms`` adds the operations."""
+
+    def __init__(self, store: KeyStore, master_key: bytes, *, region: str = "us-east-1", clock: Clock | None = None) -> None:
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes")
+        self.store = store
+        self.region = region
+        self.clock: Clock = clock or SystemClock()
+        self._master_key = master_key
+        self._policy_cache: dict[tuple[str, str], CompiledPolicy] = {}
+        self._cache_lock = threading.Lock()
+        self._next_due: float = 0.0
+
+    def __repr__(self) -> str:
+        return f"LocalKms(region={self.region!r})"
+
+    def for_region(self, region: str) -> KmsCore:
+        """A view of the same store in another region (same master key, clock and caches)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.region = region
+        return other
+
+    # ---- audit and the call wrapper -------------------------------------------------------
+
+    def _call(
+        self, name: str, caller: Caller, parameters: Mapping[str, Any], work: Callable[[], tuple[Response, str | None]]
+    ) -> Response:
+        """Run one operation: scheduled work first, then ``work``; audit the outcome either way."""
+        now = self.clock.now()
+        key_arn_seen: str | None = None
+        try:
+            self.run_scheduled_work(now)
+            response, key_arn_seen = work()
+        except KMSError as error:
+            self._audit(now, name, caller, parameters, None, error.key_arn, error.code, error.message)
+            raise
+        except PolicyEngineError as error:
+            self._audit(now, name, caller, parameters, None, None, "ValidationException", str(error))
+            raise
+        self._audit(now, name, caller, parameters, _audit_response(name, response), key_arn_seen, None, None)
+        return response
+
+    def _audit(
+        self,
+        now: float,
+        name: str,
+        caller: Caller,
+        parameters: Mapping[str, Any],
+        response: Response | None,
+        arn: str | None,
+        code: str | None,
+        message: str | None,
+    ) -> None:
+        event = build_event(
+            event_time=now,
+            event_name=name,
+            caller=caller,
+            region=self.region,
+            parameters=parameters,
+            response=response,
+            key_arn=arn,
+            error_code=code,
+            error_message=message,
+        )
+        self.store.append_audit(now, name, caller.principal, arn, code, event)
+
+    # ---- keys ------------------------------------------------------------------------------
+
+    def resolve_key(self, tx: StoreTransaction, caller: Caller, key_ref: str, *, aliases: bool = True) -> KeyRecord:
+        """A key by id, key ARN, alias name or alias ARN, as KMS resolves ``KeyId``."""
+        if key_ref.startswith("arn:"):
+            parts = key_ref.split(":", 5)
+            if len(parts) != 6 or parts[2] != "kms" or not parts[3] or not parts[4]:
+                raise InvalidArnException(f"ARN {key_ref} is not a valid KMS ARN")
+            region, account, resource = parts[3], parts[4], parts[5]
+            if resource.startswith("alias/") and aliases:
+                return self._key_by_alias(tx, caller, account, region, resource, key_ref)
+            if resource.startswith("key/"):
+                key = tx.get_key(resource[4:])
+                if key is None or key.arn != key_ref:
+                    raise NotFoundException(f"Key '{key_ref}' does not exist")
+                return key
+            raise NotFoundException(f"Invalid keyId '{key_ref}'")
+        if key_ref.startswith("alias/") and aliases:
+            return self._key_by_alias(tx, caller, caller.account, self.region, key_ref, key_ref)
+        if not _UUID.match(key_ref):
+            raise NotFoundException(f"Invalid keyId '{key_ref}'")
+        key = tx.get_key(key_ref)
+        if key is None or key.account != caller.account or key.region != self.region:
+            raise NotFoundException(f"Key '{key_arn(self.region, caller.account, key_ref)}' does not exist")
+        return key
+
+    def _key_by_alias(
+        self, tx: StoreTransaction, caller: Caller, account: str, region: str, alias_name: str, shown: str
+    ) -> KeyRecord:
+        alias = tx.get_alias(account, region, alias_name)
+        if alias is None:
+            created = self._aws_managed_key(tx, caller, account, region, alias_name)
+            if created is not None:
+                return created
+            raise NotFoundException(f"Alias arn:aws:kms:{region}:{account}:{alias_name} is not found.")
+        key = tx.get_key(alias.target_key_id)
+        if key is None:
+            raise NotFoundException(f"Alias {shown} is not found.")
+        return key
+
+    def _aws_managed_key(
+        self, tx: StoreTransaction, caller: Caller, account: str, region: str, alias_name: str
+    ) -> KeyRecord | None:
+        """Hook for AWS managed keys (``alias/aws/<service>``), made on first use; see ops_keys."""
+        return None
+
+    def compiled_key_policy(self, key: KeyRecord) -> CompiledPolicy:
+        cache_key = (key.key_id, key.policy)
+        with self._cache_lock:
+            compiled = self._policy_cache.get(cache_key)
+        if compiled is None:
+            document = parse_policy_fast(key.policy, f"key policy of {key.key_id}")
+            compiled = compile_policy(document, "key_policy", "key policy")
+            with self._cache_lock:
+                if len(self._policy_cache) > 4096:
+                    self._policy_cache.clear()
+                self._policy_cache[cache_key] = compiled
+        return compiled
+
+    # ---- the gate --------------------------------------------------------------------------
+
+    def base_context(self, caller: Caller, now: float) -> dict[str, Any]:
+        """The global condition keys AWS sets for every call of this caller."""
+        context: dict[str, Any] = {
+            "aws:CurrentTime": iso(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(now)),
+            "aws:SecureTransport": "true" if caller.secure_transport else "false",
+            "aws:RequestedRegion": self.region,
+        }
+        if caller.source_ip and not caller.via_service:
+            context["aws:SourceIp"] = caller.source_ip
+        if caller.mfa is not None:
+            context["aws:MultiFactorAuthPresent"] = "true" if caller.mfa else "false"
+        for tag_key, tag_value in caller.tags.items():
+            context[f"aws:PrincipalTag/{tag_key}"] = tag_value
+        if caller.via_service:
+            context["kms:ViaService"] = caller.via_service
+            context["aws:ViaAWSService"] = "true"
+        return context
+
+    def key_context(self, key: KeyRecord) -> dict[str, Any]:
+        """The condition keys that describe the key itself."""
+        context: dict[str, Any] = {
+            "kms:KeySpec": key.key_spec,
+            "kms:CustomerMasterKeySpec": key.key_spec,
+            "kms:KeyUsage": key.key_usage,
+            "kms:CustomerMasterKeyUsage": key.key_usage,
+            "kms:KeyOrigin": key.origin,
+            "kms:MultiRegion": "false",
+        }
+        for tag_key, tag_value in key.tags.items():
+            context[f"aws:ResourceTag/{tag_key}"] = tag_value
+        return context
+
+    def authorize(
+        self,
+        tx: StoreTransaction,
+        caller: Caller,
+        action: str,
+        key: KeyRecord | None,
+        extra_context: Mapping[str, Any] | None = None,
+        *,
+        encryption_context: Mapping[str, str] | None = None,
+        grant_tokens: tuple[str, ...] = (),
+        new_policy: PolicyDocument | None = None,
+        bypass_lockout: bool = False,
+        grant_id: str | None = None,
+        resource: str | None = None,
+    ) -> Decision:
+        """Ask the evaluator; raise ``AccessDeniedException`` carrying the decision when it refuses."""
+        now = self.clock.now()
+        context = self.base_context(caller, now)
+        if key is not None:
+            context.update(self.key_context(key))
+            aliases = tuple(
+                f"arn:aws:kms:{key.region}:{key.account}:{a.alias_name}"
+                for a in tx.list_aliases(key.account, key.region)
+                if a.target_key_id == key.key_id
+            )
+            if aliases:
+                context["kms:ResourceAliases"] = list(aliases)
+        if extra_context:
+            context.update(extra_context)
+        target = resource or (key.arn if key is not None else "*")
+        request = make_request(
+            caller.principal,
+            action,
+            target,
+            context,
+            identity_arn=caller.identity_arn,
+            principal_account=caller.account,
+            resource_account=key.account if key is not None else caller.account,
+            encryption_context=encryption_context,
+            grant_tokens=grant_tokens,
+            new_key_policy=new_policy,
+            bypass_policy_lockout_safety_check=bypass_lockout,
+            grant_id=grant_id,
+        )
+        grants: tuple[Grant, ...] = ()
+        if key is not None:
+            grants = tuple(_to_grant(g) for g in tx.grants_for_key(key.key_id))
+        policies = PolicySet(
+            key_policy=self.compiled_key_policy(key) if key is not None else None,
+            identity=caller.compiled_identity,
+            boundary=caller.compiled_boundary,
+            session_policy=caller.compiled_session_policy,
+            scp_levels=caller.compiled_scps,
+            grants=grants,
+        )
+        decision = authorize(request, policies)
+        if not decision.allowed:
+            if decision.reason == "lockout_safety_check":
+                from policyengine.kms.errors import MalformedPolicyDocumentException
+
+                raise MalformedPolicyDocumentException(
+                    "The new key policy will not allow you to update the key policy in the future."
+                )
+            raise AccessDeniedException(
+                denied_message(caller, action, target, decision), decision, key_arn=key.arn if key is not None else None
+            )
+        return decision
+
+    def check_state(self, key: KeyRecord, operation: str) -> None:
+        """Raise the error AWS gives for ``operation`` on a key in this state (KMS DG key states)."""
+        error = key_state_error(operation, key.state)
+        if error is None:
+            return
+        if error == "DisabledException":
+            raise DisabledException(f"{key.arn} is disabled.")
+        if error == "UnsupportedOperationException":
+            raise UnsupportedOperationException(f"{key.arn} origin is EXTERNAL which is not valid for this operation.")
+        raise KMSInvalidStateException(f"{key.arn} is {key.state}")
+
+    # ---- key material ----------------------------------------------------------------------
+
+    def seal_material(self, key_id: str, version: int, material: bytes) -> bytes:
+        return _crypto.aes_gcm_seal(self._master_key, material, material_aad(key_id, version))
+
+    def open_material(self, record: MaterialRecord) -> bytes:
+        return _crypto.aes_gcm_open(self._master_key, record.sealed_material, material_aad(record.key_id, record.version))
+
+    def new_material(
+        self,
+        tx: StoreTransaction,
+        key_id: str,
+        version: int,
+        material: bytes,
+        now: float,
+        rotation_type: str | None = None,
+        imported: bool = False,
+    ) -> None:
+        sealed = self.seal_material(key_id, version, material)
+        tx.add_material(MaterialRecord(key_id, version, sealed, now, rotation_type, imported))
+
+    def current_material(self, tx: StoreTransaction, key: KeyRecord) -> tuple[int, bytes]:
+        materials = tx.materials(key.key_id)
+        if not materials:
+            raise KMSInvalidStateException(f"{key.arn} is pending import.")
+        latest = materials[-1]
+        return latest.version, self.open_material(latest)
+
+    def material_version(self, tx: StoreTransaction, key: KeyRecord, version: int) -> bytes | None:
+        for record in tx.materials(key.key_id):
+            if record.version == version:
+                return self.open_material(record)
+        return None
+
+    # ---- scheduled work --------------------------------------------------------------------
+
+    def run_scheduled_work(self, now: float) -> None:
+        """Deletions, automatic rotations and import expiry that are due by ``now``, done once."""
+        if now < self._next_due:
+            return
+        next_due = float("inf")
+        with self.store.transaction() as tx:
+            for key in tx.all_keys():
+                due = self._settle_key(tx, key, now)
+                if due is not None:
+                    next_due = min(next_due, due)
+        self._next_due = next_due
+
+    def _settle_key(self, tx: StoreTransaction, key: KeyRecord, now: float) -> float | None:
+        """Apply what is due for one key; return when it next needs attention, if ever."""
+        from dataclasses import replace
+
+        if key.state == "PendingDeletion" and key.deletion_date is not None:
+            if now >= key.deletion_date:
+                tx.delete_key(key.key_id)
+                return None
+            return key.deletion_date
+        if key.valid_to is not None and key.expiration_model == "KEY_MATERIAL_EXPIRES" and key.state != "PendingImport":
+            if now >= key.valid_to:
+                tx.delete_materials(key.key_id)
+                tx.put_key(replace(key, state="PendingImport", valid_to=None))
+                return None
+            return key.valid_to
+        if key.rotation_enabled and key.next_rotation_date is not None and key.state == "Enabled" and key.origin == "AWS_KMS":
+            due = key.next_rotation_date
+            if now >= due:
+                version = len(tx.materials(key.key_id)) + 1
+                self.new_material(tx, key.key_id, version, _crypto.generate_symmetric_key(), due, "AUTOMATIC")
+                period = (key.rotation_period_days or 365) * 86400.0
+                tx.put_key(replace(key, next_rotation_date=due + period))
+                return due + period
+            return due
+        return None
+
+    def wake_scheduler(self, when: float | None = None) -> None:
+        """A key got a new due time: make sure the next call looks again."""
+        self._next_due = 0.0 if when is None else min(self._next_due, when)
+
+
+def denied_message(caller: Caller, action: str, resource: str, decision: Decision) -> str:
+    """AccessDeniedException's message, in AWS's shape."""
+    head = f"User: {caller.principal} is not authorized to perform: {action} on resource: {resource}"
+    if decision.decision == "explicit_deny":
+        kind = decision.deciding[0].policy_kind if decision.deciding else "key_policy"
+        return f"{head} with an explicit deny in {_DENY_WORDS.get(kind, 'a policy')}"
+    if decision.reason == "operation_not_cross_account":
+        return f"{head} because {action} cannot be used on a key in another account"
+    words = _IMPLICIT_WORDS.get(decision.reason, "no policy allows")
+    if dict(decision.facts).get("key_policy") == "trusts_account":
+        words = "no identity-based policy allows"
+    return f"{head} because {words} the {action} action"
+
+
+def _to_grant(record: GrantRecord) -> Grant:
+    constraints = None
+    if record.constraints:
+        constraints = {
+            ("encryption_context_equals" if name == "EncryptionContextEquals" else "encryption_context_subset"): value
+            for name, value in record.constraints.items()
+        }
+    return make_grant(
+        record.grant_id,
+        record.key_arn,
+        record.grantee_principal,
+        record.operations,
+        constraints=constraints,
+        retiring_principal=record.retiring_principal,
+        name=record.name,
+        grant_token=record.grant_token,
+        issuing_account=record.issuing_account,
+    )
+
+
+def new_key_id() -> str:
+    return str(uuid.uuid4())
+
+
+_SECRET_RESPONSE_FIELDS = frozenset(
+    {
+        "Plaintext",
+        "CiphertextBlob",
+        "PrivateKeyPlaintext",
+        "PrivateKeyCiphertextBlob",
+        "PublicKey",
+        "Signature",
+        "Mac",
+        "ImportToken",
+        "CiphertextForRecipient",
+    }
+)
+
+
+def _audit_response(name: str, response: Response) -> Response | None:
+    """What of a response an audit record keeps: metadata, never blobs."""
+    if name in (
+        "Encrypt",
+        "Decrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "ReEncrypt",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+        "GenerateRandom",
+        "GetPublicKey",
+    ):
+        return None
+    return {k: _jsonable(v) for k, v in response.items() if k not in _SECRET_RESPONSE_FIELDS}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return None
+    return value

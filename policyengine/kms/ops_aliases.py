@@ -1,0 +1,147 @@
+"""Aliases: friendly names for keys, and the way to rotate keys manually (point the alias anew).
+
+An alias operation is authorized twice, as in AWS: on the alias ARN (IAM policies only; an
+alias has no policy of its own) and on each key involved (key policy and IAM).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from policyengine.kms import validation
+from policyengine.kms.caller import Caller
+from policyengine.kms.core import KmsCore, Response, iso
+from policyengine.kms.errors import (
+    AlreadyExistsException,
+    InvalidAliasNameException,
+    KMSInvalidStateException,
+    LimitExceededException,
+    NotFoundException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from policyengine.kms.pagination import page
+from policyengine.store.base import StoreTransaction
+from policyengine.store.records import AliasRecord, KeyRecord
+
+ALIAS_PATTERN = r"^alias/[a-zA-Z0-9/_-]+$"
+MAX_ALIASES_PER_KEY = 50
+
+
+class AliasOps(KmsCore):
+    """CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""
+
+    def _alias_arn(self, caller: Caller, name: str) -> str:
+        return f"arn:aws:kms:{self.region}:{caller.account}:{name}"
+
+    def _alias_name(self, value: Any) -> str:
+        name = validation.string(value, "aliasName", max_len=256)
+        if not name.startswith("alias/"):
+            raise ValidationException('Alias must start with the prefix "alias/"')
+        if not re.fullmatch(ALIAS_PATTERN, name):
+            raise InvalidAliasNameException(f"Alias {name} contains characters that are not allowed")
+        return name
+
+    def _target(self, tx: StoreTransaction, caller: Caller, ref: str) -> KeyRecord:
+        key = self.resolve_key(tx, caller, ref, aliases=False)
+        if key.account != caller.account:
+            raise NotFoundException(f"Key '{key.arn}' does not exist")
+        if key.key_manager == "AWS":
+            raise UnsupportedOperationException(f"Aliases cannot be added to AWS managed key {key.arn}", key_arn=key.arn)
+        if key.state == "PendingDeletion":
+            raise KMSInvalidStateException(f"{key.arn} is pending deletion.", key_arn=key.arn)
+        return key
+
+    def create_alias(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            name = self._alias_name(params.get("AliasName"))
+            if name.startswith("alias/aws/"):
+                raise InvalidAliasNameException("Alias names that begin with alias/aws/ are reserved for AWS managed keys")
+            ref = validation.string(params.get("TargetKeyId"), "targetKeyId")
+            now = self.clock.now()
+            with self.store.transaction() as tx:
+                key = self._target(tx, caller, ref)
+                self.authorize(tx, caller, "kms:CreateAlias", None, resource=self._alias_arn(caller, name))
+                self.authorize(tx, caller, "kms:CreateAlias", key)
+                if tx.get_alias(caller.account, self.region, name) is not None:
+                    raise AlreadyExistsException(
+                        f"An alias with the name {self._alias_arn(caller, name)} already exists", key_arn=key.arn
+                    )
+                count = sum(1 for a in tx.list_aliases(caller.account, self.region) if a.target_key_id == key.key_id)
+                if count >= MAX_ALIASES_PER_KEY:
+                    raise LimitExceededException(f"A key can have at most {MAX_ALIASES_PER_KEY} aliases", key_arn=key.arn)
+                tx.put_alias(AliasRecord(caller.account, self.region, name, key.key_id, now, now))
+            return {}, key.arn
+
+        return self._call("CreateAlias", caller, params, work)
+
+    def update_alias(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            name = self._alias_name(params.get("AliasName"))
+            if name.startswith("alias/aws/"):
+                raise InvalidAliasNameException("Aliases that begin with alias/aws/ cannot be changed")
+            ref = validation.string(params.get("TargetKeyId"), "targetKeyId")
+            with self.store.transaction() as tx:
+                alias = tx.get_alias(caller.account, self.region, name)
+                if alias is None:
+                    raise NotFoundException(f"Alias {self._alias_arn(caller, name)} is not found.")
+                new_key = self._target(tx, caller, ref)
+                old_key = tx.get_key(alias.target_key_id)
+                self.authorize(tx, caller, "kms:UpdateAlias", None, resource=self._alias_arn(caller, name))
+                if old_key is not None:
+                    self.authorize(tx, caller, "kms:UpdateAlias", old_key)
+                    if (old_key.key_usage, old_key.key_spec == "SYMMETRIC_DEFAULT") != (
+                        new_key.key_usage,
+                        new_key.key_spec == "SYMMETRIC_DEFAULT",
+                    ):
+                        raise ValidationException("The new target key must have the same key type and key usage")
+                self.authorize(tx, caller, "kms:UpdateAlias", new_key)
+                tx.put_alias(
+                    AliasRecord(alias.account, alias.region, name, new_key.key_id, alias.creation_date, self.clock.now())
+                )
+            return {}, new_key.arn
+
+        return self._call("UpdateAlias", caller, params, work)
+
+    def delete_alias(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            name = self._alias_name(params.get("AliasName"))
+            if name.startswith("alias/aws/"):
+                raise InvalidAliasNameException("Aliases that begin with alias/aws/ cannot be deleted")
+            with self.store.transaction() as tx:
+                alias = tx.get_alias(caller.account, self.region, name)
+                if alias is None:
+                    raise NotFoundException(f"Alias {self._alias_arn(caller, name)} is not found.")
+                key = tx.get_key(alias.target_key_id)
+                self.authorize(tx, caller, "kms:DeleteAlias", None, resource=self._alias_arn(caller, name))
+                if key is not None:
+                    self.authorize(tx, caller, "kms:DeleteAlias", key)
+                tx.delete_alias(caller.account, self.region, name)
+            return {}, key.arn if key is not None else None
+
+        return self._call("DeleteAlias", caller, params, work)
+
+    def list_aliases(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = params.get("KeyId")
+            with self.store.transaction() as tx:
+                self.authorize(tx, caller, "kms:ListAliases", None)
+                aliases = tx.list_aliases(caller.account, self.region)
+                if ref is not None:
+                    key = self.resolve_key(tx, caller, validation.string(ref, "keyId"), aliases=False)
+                    aliases = [a for a in aliases if a.target_key_id == key.key_id]
+            chunk, more = page(aliases, params.get("Limit"), params.get("Marker"))
+            listed = [
+                {
+                    "AliasName": a.alias_name,
+                    "AliasArn": self._alias_arn(caller, a.alias_name),
+                    "TargetKeyId": a.target_key_id,
+                    "CreationDate": iso(a.creation_date),
+                    "LastUpdatedDate": iso(a.last_updated),
+                }
+                for a in chunk
+            ]
+            return {"Aliases": listed, **more}, None
+
+        return self._call("ListAliases", caller, params, work)

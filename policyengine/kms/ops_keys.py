@@ -1,0 +1,424 @@
+"""Key lifecycle operations: create, describe, list, describe, enable/disable, delete, policies, tags.
+
+Each public method mirrors one KMS API operation (boto3's name in snake_case, AWS's parameter
+names as keyword arguments, AWS's response shape). Authorization always precedes any change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
+from policyengine.errors import PolicyInputError
+from policyengine.key_policies import aws_managed_key_policy_json, default_key_policy_json
+from policyengine.kms import validation
+from policyengine.kms.caller import Caller
+from policyengine.kms.core import KmsCore, Response, iso, key_arn, new_key_id
+from policyengine.kms.errors import (
+    KMSInvalidStateException,
+    LimitExceededException,
+    MalformedPolicyDocumentException,
+    NotFoundException,
+    TagException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from policyengine.kms.keyspecs import HMAC_SPECS, KEY_SPECS, KEY_USAGES, SYMMETRIC, USAGES, algorithms_metadata, new_material
+from policyengine.kms.pagination import page
+from policyengine.model.policy import PolicyDocument
+from policyengine.parsing.document import parse_policy
+from policyengine.store.base import StoreTransaction
+from policyengine.store.records import AliasRecord, KeyRecord
+
+MAX_POLICY_BYTES = 32768
+MAX_TAGS = 50
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _tags_from_list(tags: Any) -> dict[str, str]:
+    if tags is None:
+        return {}
+    if not isinstance(tags, list):
+        raise ValidationException("Tags must be a list of {TagKey, TagValue} objects")
+    out: dict[str, str] = {}
+    for tag in tags:
+        if not isinstance(tag, dict) or set(tag) != {"TagKey", "TagValue"}:
+            raise ValidationException("Each tag must have exactly TagKey and TagValue")
+        tag_key = validation.string(tag["TagKey"], "tags.member.tagKey", max_len=128)
+        tag_value = validation.string(tag["TagValue"], "tags.member.tagValue", min_len=0, max_len=256)
+        if tag_key.lower().startswith("aws:"):
+            raise TagException("Tag keys beginning with aws: are reserved")
+        out[tag_key] = tag_value
+    if len(out) > MAX_TAGS:
+        raise LimitExceededException(f"A key can have at most {MAX_TAGS} tags")
+    return out
+
+
+def read_key_policy(text: Any, name: str = "policy") -> PolicyDocument:
+    """Parse and check a key policy as PutKeyPolicy/CreateKey do; errors are MalformedPolicyDocument."""
+    policy = validation.string(text, name, max_len=131072)
+    if len(policy.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise LimitExceededException(f"The key policy is larger than {MAX_POLICY_BYTES} bytes")
+    try:
+        document = parse_policy(policy, "key policy")
+    except PolicyInputError as error:
+        raise MalformedPolicyDocumentException(str(error).removeprefix("key policy:").strip()) from None
+    for statement in document.statements:
+        if statement.principal is None and statement.not_principal is None:
+            raise MalformedPolicyDocumentException(
+                f"Statement {statement.label} has no Principal; key policy statements need one"
+            )
+        for entry in statement.principal.entries if statement.principal else ():
+            if entry.ref.kind == "invalid":
+                raise MalformedPolicyDocumentException(
+                    f"Policy contains a statement with one or more invalid principals: {entry.ref.problem}"
+                )
+    return document
+
+
+class KeyOps(KmsCore):
+    """CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey, ScheduleKeyDeletion,
+    CancelKeyDeletion, GetKeyPolicy, PutKeyPolicy, ListKeyPolicies, TagResource, UntagResource, ListResourceTags."""
+
+    def key_metadata(self, key: KeyRecord) -> dict[str, Any]:
+        """DescribeKey's ``KeyMetadata`` for ``key``."""
+        meta: dict[str, Any] = {
+            "AWSAccountId": key.account,
+            "KeyId": key.key_id,
+            "Arn": key.arn,
+            "CreationDate": iso(key.creation_date),
+            "Enabled": key.state == "Enabled",
+            "Description": key.description,
+            "KeyUsage": key.key_usage,
+            "KeyState": key.state,
+            "Origin": key.origin,
+            "KeyManager": key.key_manager,
+            "CustomerMasterKeySpec": key.key_spec,
+            "KeySpec": key.key_spec,
+            "MultiRegion": False,
+        }
+        meta.update(algorithms_metadata(key.key_spec, key.key_usage))
+        if key.deletion_date is not None:
+            meta["DeletionDate"] = iso(key.deletion_date)
+            meta["PendingDeletionWindowInDays"] = key.pending_window_days
+        if key.origin == "EXTERNAL":
+            meta["ExpirationModel"] = key.expiration_model or "KEY_MATERIAL_EXPIRES"
+            if key.valid_to is not None:
+                meta["ValidTo"] = iso(key.valid_to)
+        return meta
+
+    # -- CreateKey -------------------------------------------------------------------------
+
+    def create_key(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            spec = validation.choice(params.get("KeySpec", params.get("CustomerMasterKeySpec", SYMMETRIC)), "keySpec", KEY_SPECS)
+            usage = validation.choice(
+                params.get("KeyUsage", "ENCRYPT_DECRYPT" if spec not in HMAC_SPECS else "GENERATE_VERIFY_MAC"),
+                "keyUsage",
+                KEY_USAGES,
+            )
+            if usage not in USAGES[spec]:
+                raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}")
+            if usage == "KEY_AGREEMENT":
+                raise UnsupportedOperationException("policyengine does not implement KEY_AGREEMENT keys")
+            origin = validation.choice(
+                params.get("Origin", "AWS_KMS"), "origin", ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
+            )
+            if origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
+                raise UnsupportedOperationException(f"policyengine has no custom key stores; Origin {origin} is not supported")
+            if origin == "EXTERNAL" and spec != SYMMETRIC and spec not in HMAC_SPECS:
+                raise UnsupportedOperationException("policyengine imports key material into symmetric and HMAC keys only")
+            if params.get("MultiRegion"):
+                raise UnsupportedOperationException("policyengine does not implement multi-Region keys")
+            description = validation.string(params.get("Description", ""), "description", min_len=0, max_len=8192)
+            tags = _tags_from_list(params.get("Tags"))
+            bypass = bool(params.get("BypassPolicyLockoutSafetyCheck", False))
+            key_id = new_key_id()
+            arn = key_arn(self.region, caller.account, key_id)
+            if "Policy" in params and params["Policy"] is not None:
+                policy_text = params["Policy"]
+                document = read_key_policy(policy_text)
+            else:
+                policy_text = json.dumps(default_key_policy_json(caller.account), indent=2)
+                document = None
+            context: dict[str, Any] = {
+                "kms:KeySpec": spec,
+                "kms:KeyUsage": usage,
+                "kms:KeyOrigin": origin,
+                "kms:MultiRegion": "false",
+            }
+            if tags:
+                context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
+                context["aws:TagKeys"] = list(tags)
+            now = self.clock.now()
+            with self.store.transaction() as tx:
+                self.authorize(tx, caller, "kms:CreateKey", None, context, new_policy=document, bypass_lockout=bypass)
+                key = KeyRecord(
+                    key_id=key_id,
+                    arn=arn,
+                    account=caller.account,
+                    region=self.region,
+                    key_spec=spec,
+                    key_usage=usage,
+                    origin=origin,
+                    key_manager="CUSTOMER",
+                    state="PendingImport" if origin == "EXTERNAL" else "Enabled",
+                    creation_date=now,
+                    policy=policy_text,
+                    description=description,
+                    tags=tags,
+                    expiration_model=None,
+                )
+                tx.put_key(key)
+                if origin == "AWS_KMS":
+                    self.new_material(tx, key_id, 1, new_material(spec), now)
+            return {"KeyMetadata": self.key_metadata(key)}, arn
+
+        return self._call("CreateKey", caller, params, work)
+
+    def _aws_managed_key(
+        self, tx: StoreTransaction, caller: Caller, account: str, region: str, alias_name: str
+    ) -> KeyRecord | None:
+        """``alias/aws/<service>`` names an AWS managed key, created on first use (KMS DG AWS managed keys)."""
+        service = alias_name.removeprefix("alias/aws/")
+        if not alias_name.startswith("alias/aws/") or not _SERVICE.match(service) or account != caller.account:
+            return None
+        now = self.clock.now()
+        key_id = new_key_id()
+        arn = key_arn(region, account, key_id)
+        policy = json.dumps(aws_managed_key_policy_json(account, service, region), indent=2)
+        key = KeyRecord(
+            key_id=key_id,
+            arn=arn,
+            account=account,
+            region=region,
+            key_spec=SYMMETRIC,
+            key_usage="ENCRYPT_DECRYPT",
+            origin="AWS_KMS",
+            key_manager="AWS",
+            state="Enabled",
+            creation_date=now,
+            policy=policy,
+            description=f"Default key that protects my {service} data when no other key is defined",
+            rotation_enabled=True,
+            rotation_period_days=365,
+            next_rotation_date=now + 365 * 86400,
+        )
+        tx.put_key(key)
+        self.new_material(tx, key_id, 1, new_material(SYMMETRIC), now)
+        tx.put_alias(AliasRecord(account, region, alias_name, key_id, now, now))
+        self.wake_scheduler(key.next_rotation_date)
+        return key
+
+    # -- DescribeKey / ListKeys / UpdateKeyDescription -------------------------------------
+
+    def describe_key(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref)
+                self.authorize(
+                    tx,
+                    caller,
+                    "kms:DescribeKey",
+                    key,
+                    _request_alias(ref),
+                    grant_tokens=tuple(validation.string_list(params.get("GrantTokens"), "grantTokens")),
+                )
+            return {"KeyMetadata": self.key_metadata(key)}, key.arn
+
+        return self._call("DescribeKey", caller, params, work)
+
+    def list_keys(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            with self.store.transaction() as tx:
+                self.authorize(tx, caller, "kms:ListKeys", None)
+                keys = tx.list_keys(caller.account, self.region)
+            chunk, more = page(keys, params.get("Limit"), params.get("Marker"))
+            return {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in chunk], **more}, None
+
+        return self._call("ListKeys", caller, params, work)
+
+    def update_key_description(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            description = validation.string(params.get("Description"), "description", min_len=0, max_len=8192)
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:UpdateKeyDescription", key)
+                self.check_state(key, "UpdateKeyDescription")
+                self._customer_managed(key, "UpdateKeyDescription")
+                tx.put_key(replace(key, description=description))
+            return {}, key.arn
+
+        return self._call("UpdateKeyDescription", caller, params, work)
+
+    def _customer_managed(self, key: KeyRecord, operation: str) -> None:
+        if key.key_manager == "AWS":
+            raise UnsupportedOperationException(f"{operation} is not supported on AWS managed key {key.arn}")
+
+    # -- state ------------------------------------------------------------------------------
+
+    def enable_key(self, caller: Caller, **params: Any) -> Response:
+        return self._set_state(caller, params, "EnableKey", "Enabled")
+
+    def disable_key(self, caller: Caller, **params: Any) -> Response:
+        return self._set_state(caller, params, "DisableKey", "Disabled")
+
+    def _set_state(self, caller: Caller, params: dict[str, Any], operation: str, state: str) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, f"kms:{operation}", key)
+                self.check_state(key, operation)
+                self._customer_managed(key, operation)
+                tx.put_key(replace(key, state=state))
+            self.wake_scheduler()
+            return {}, key.arn
+
+        return self._call(operation, caller, params, work)
+
+    def schedule_key_deletion(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            days = validation.integer(params.get("PendingWindowInDays", 30), "pendingWindowInDays", minimum=7, maximum=30)
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(
+                    tx, caller, "kms:ScheduleKeyDeletion", key, {"kms:ScheduleKeyDeletionPendingWindowInDays": str(days)}
+                )
+                self.check_state(key, "ScheduleKeyDeletion")
+                self._customer_managed(key, "ScheduleKeyDeletion")
+                when = self.clock.now() + days * 86400
+                tx.put_key(replace(key, state="PendingDeletion", deletion_date=when, pending_window_days=days))
+            self.wake_scheduler(when)
+            return {
+                "KeyId": key.arn,
+                "DeletionDate": iso(when),
+                "KeyState": "PendingDeletion",
+                "PendingWindowInDays": days,
+            }, key.arn
+
+        return self._call("ScheduleKeyDeletion", caller, params, work)
+
+    def cancel_key_deletion(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:CancelKeyDeletion", key)
+                self.check_state(key, "CancelKeyDeletion")
+                tx.put_key(replace(key, state="Disabled", deletion_date=None, pending_window_days=None))
+            return {"KeyId": key.arn}, key.arn
+
+        return self._call("CancelKeyDeletion", caller, params, work)
+
+    # -- key policies -----------------------------------------------------------------------
+
+    def get_key_policy(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            name = validation.string(params.get("PolicyName", "default"), "policyName", max_len=128)
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:GetKeyPolicy", key, {"kms:PolicyName": name})
+            if name != "default":
+                raise NotFoundException(f"No such policy exists: {name}", key_arn=key.arn)
+            return {"Policy": key.policy, "PolicyName": "default"}, key.arn
+
+        return self._call("GetKeyPolicy", caller, params, work)
+
+    def put_key_policy(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            name = validation.string(params.get("PolicyName", "default"), "policyName", max_len=128)
+            bypass = bool(params.get("BypassPolicyLockoutSafetyCheck", False))
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                if name != "default":
+                    raise NotFoundException(f"No such policy exists: {name}", key_arn=key.arn)
+                document = read_key_policy(params.get("Policy"))
+                self.authorize(
+                    tx, caller, "kms:PutKeyPolicy", key, {"kms:PolicyName": name}, new_policy=document, bypass_lockout=bypass
+                )
+                self._customer_managed(key, "PutKeyPolicy")
+                tx.put_key(replace(key, policy=params["Policy"]))
+            return {}, key.arn
+
+        return self._call("PutKeyPolicy", caller, params, work)
+
+    def list_key_policies(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:ListKeyPolicies", key)
+            chunk, more = page(["default"], params.get("Limit"), params.get("Marker"))
+            return {"PolicyNames": chunk, **more}, key.arn
+
+        return self._call("ListKeyPolicies", caller, params, work)
+
+    # -- tags -------------------------------------------------------------------------------
+
+    def tag_resource(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            tags = _tags_from_list(validation.required(params.get("Tags"), "tags"))
+            context: dict[str, Any] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+            context["aws:TagKeys"] = list(tags)
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:TagResource", key, context)
+                self.check_state(key, "TagResource")
+                self._customer_managed(key, "TagResource")
+                merged = {**key.tags, **tags}
+                if len(merged) > MAX_TAGS:
+                    raise LimitExceededException(f"A key can have at most {MAX_TAGS} tags", key_arn=key.arn)
+                tx.put_key(replace(key, tags=merged))
+            return {}, key.arn
+
+        return self._call("TagResource", caller, params, work)
+
+    def untag_resource(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            tag_keys = validation.string_list(
+                validation.required(params.get("TagKeys"), "tagKeys"), "tagKeys", max_items=MAX_TAGS
+            )
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:UntagResource", key, {"aws:TagKeys": tag_keys})
+                self.check_state(key, "UntagResource")
+                self._customer_managed(key, "UntagResource")
+                tx.put_key(replace(key, tags={k: v for k, v in key.tags.items() if k not in tag_keys}))
+            return {}, key.arn
+
+        return self._call("UntagResource", caller, params, work)
+
+    def list_resource_tags(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:ListResourceTags", key)
+            tags = [{"TagKey": k, "TagValue": v} for k, v in sorted(key.tags.items())]
+            chunk, more = page(tags, params.get("Limit"), params.get("Marker"), default=50, maximum=50)
+            return {"Tags": chunk, **more}, key.arn
+
+        return self._call("ListResourceTags", caller, params, work)
+
+    def _require_state(self, key: KeyRecord, *states: str) -> None:
+        if key.state not in states:
+            raise KMSInvalidStateException(f"{key.arn} is {key.state}", key_arn=key.arn)
+
+
+def _request_alias(ref: str) -> dict[str, Any]:
+    """``kms:RequestAlias`` when the caller named the key by an alias."""
+    if ref.startswith("alias/"):
+        return {"kms:RequestAlias": ref}
+    if ref.startswith("arn:") and ":alias/" in ref:
+        return {"kms:RequestAlias": ref.split(":", 5)[5]}
+    return {}

@@ -1,0 +1,115 @@
+"""Rotation: automatic (every RotationPeriodInDays), on demand (a limited number of times), and listing.
+
+Rotation adds key material under the same key id; earlier material stays, so every earlier
+ciphertext still decrypts (the envelope names the material version it was sealed with).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from policyengine.kms import _crypto, validation
+from policyengine.kms.caller import Caller
+from policyengine.kms.core import KmsCore, Response, iso
+from policyengine.kms.errors import LimitExceededException, UnsupportedOperationException
+from policyengine.kms.pagination import page
+from policyengine.store.records import KeyRecord
+
+MAX_ON_DEMAND_ROTATIONS = 10
+DAY = 86400.0
+
+
+def _rotatable(key: KeyRecord, operation: str, *, on_demand: bool = False) -> None:
+    if key.key_spec != "SYMMETRIC_DEFAULT" or key.origin != "AWS_KMS":
+        raise UnsupportedOperationException(
+            f"{operation} is supported only for symmetric encryption keys with key material from AWS KMS; "
+            f"{key.arn} is {key.key_spec} with origin {key.origin}",
+            key_arn=key.arn,
+        )
+    if key.key_manager == "AWS":
+        raise UnsupportedOperationException(
+            f"{operation} is not supported on AWS managed key {key.arn}; AWS rotates it every year", key_arn=key.arn
+        )
+
+
+class RotationOps(KmsCore):
+    """EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations."""
+
+    def enable_key_rotation(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            days = validation.integer(params.get("RotationPeriodInDays", 365), "rotationPeriodInDays", minimum=90, maximum=2560)
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:EnableKeyRotation", key, {"kms:RotationPeriodInDays": str(days)})
+                self.check_state(key, "EnableKeyRotation")
+                _rotatable(key, "EnableKeyRotation")
+                due = self.clock.now() + days * DAY
+                tx.put_key(replace(key, rotation_enabled=True, rotation_period_days=days, next_rotation_date=due))
+            self.wake_scheduler(due)
+            return {}, key.arn
+
+        return self._call("EnableKeyRotation", caller, params, work)
+
+    def disable_key_rotation(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:DisableKeyRotation", key)
+                self.check_state(key, "DisableKeyRotation")
+                _rotatable(key, "DisableKeyRotation")
+                tx.put_key(replace(key, rotation_enabled=False, next_rotation_date=None))
+            return {}, key.arn
+
+        return self._call("DisableKeyRotation", caller, params, work)
+
+    def get_key_rotation_status(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:GetKeyRotationStatus", key)
+                self.check_state(key, "GetKeyRotationStatus")
+            response: Response = {"KeyRotationEnabled": key.rotation_enabled, "KeyId": key.arn}
+            if key.rotation_enabled and key.next_rotation_date is not None:
+                response["RotationPeriodInDays"] = key.rotation_period_days
+                response["NextRotationDate"] = iso(key.next_rotation_date)
+            return response, key.arn
+
+        return self._call("GetKeyRotationStatus", caller, params, work)
+
+    def rotate_key_on_demand(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:RotateKeyOnDemand", key)
+                self.check_state(key, "RotateKeyOnDemand")
+                _rotatable(key, "RotateKeyOnDemand", on_demand=True)
+                if key.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS:
+                    raise LimitExceededException(
+                        f"{key.arn} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations", key_arn=key.arn
+                    )
+                version = len(tx.materials(key.key_id)) + 1
+                self.new_material(tx, key.key_id, version, _crypto.generate_symmetric_key(), self.clock.now(), "ON_DEMAND")
+                tx.put_key(replace(key, on_demand_rotations=key.on_demand_rotations + 1))
+            return {"KeyId": key.arn}, key.arn
+
+        return self._call("RotateKeyOnDemand", caller, params, work)
+
+    def list_key_rotations(self, caller: Caller, **params: Any) -> Response:
+        def work() -> tuple[Response, str | None]:
+            ref = validation.string(params.get("KeyId"), "keyId")
+            with self.store.transaction() as tx:
+                key = self.resolve_key(tx, caller, ref, aliases=False)
+                self.authorize(tx, caller, "kms:ListKeyRotations", key)
+                if key.key_spec != "SYMMETRIC_DEFAULT":
+                    raise UnsupportedOperationException(f"{key.arn} is not a symmetric encryption key", key_arn=key.arn)
+                rotations = [m for m in tx.materials(key.key_id) if m.rotation_type is not None]
+            chunk, more = page(rotations, params.get("Limit"), params.get("Marker"))
+            listed = [{"KeyId": key.arn, "RotationDate": iso(m.created), "RotationType": m.rotation_type} for m in chunk]
+            return {"Rotations": listed, **more}, key.arn
+
+        return self._call("ListKeyRotations", caller, params, work)

@@ -1,0 +1,28 @@
+"""``Limit``/``Marker`` paging as KMS list operations do it (the marker is opaque to callers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from policyengine.kms import validation
+from policyengine.kms.errors import ValidationException
+
+T = TypeVar("T")
+
+
+def page(
+    items: Sequence[T], limit: Any, marker: Any, *, default: int = 100, maximum: int = 1000
+) -> tuple[list[T], dict[str, Any]]:
+    """One page of ``items`` and the ``Truncated``/``NextMarker`` fields to add to the response."""
+    size = default if limit is None else validation.integer(limit, "limit", minimum=1, maximum=maximum)
+    start = 0
+    if marker is not None:
+        text = validation.string(marker, "marker", max_len=1024)
+        if not text.startswith("pe-") or not text[3:].isdigit():
+            raise ValidationException("Invalid marker")
+        start = int(text[3:])
+    chunk = list(items[start : start + size])
+    if start + size < len(items):
+        return chunk, {"Truncated": True, "NextMarker": f"pe-{start + size}"}
+    return chunk, {"Truncated": False}

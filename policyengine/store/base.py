@@ -1,0 +1,73 @@
+"""The ``KeyStore`` protocol: the I/O boundary the KMS facade is given (as httpx transports).
+
+Every facade operation runs inside one ``transaction()``: all its reads and writes commit
+together or not at all, so a crash never leaves a half-made key, grant or rotation visible.
+Audit events are appended with ``append_audit`` in a transaction of their own after the
+operation's, so a failed or denied call is still recorded exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from policyengine.store.records import (
+    AliasRecord,
+    AuditRecord,
+    GrantRecord,
+    ImportParameters,
+    KeyRecord,
+    MaterialRecord,
+)
+
+
+class StoreTransaction(Protocol):
+    """Reads and writes inside one transaction. Lists come back in a stable order."""
+
+    # keys
+    def get_key(self, key_id: str) -> KeyRecord | None: ...
+    def put_key(self, key: KeyRecord) -> None: ...  # insert or replace by key_id
+    def delete_key(self, key_id: str) -> None: ...  # also its material, aliases, grants, import parameters
+    def list_keys(self, account: str, region: str) -> list[KeyRecord]: ...  # by creation_date, then key_id
+    def all_keys(self) -> list[KeyRecord]: ...  # every account and region (scheduled work)
+
+    # material
+    def add_material(self, material: MaterialRecord) -> None: ...
+    def materials(self, key_id: str) -> list[MaterialRecord]: ...  # by version ascending
+    def delete_materials(self, key_id: str) -> None: ...
+
+    # aliases
+    def get_alias(self, account: str, region: str, alias_name: str) -> AliasRecord | None: ...
+    def put_alias(self, alias: AliasRecord) -> None: ...  # insert or replace
+    def delete_alias(self, account: str, region: str, alias_name: str) -> None: ...
+    def list_aliases(self, account: str, region: str) -> list[AliasRecord]: ...  # by alias_name
+
+    # grants
+    def get_grant(self, grant_id: str) -> GrantRecord | None: ...
+    def put_grant(self, grant: GrantRecord) -> None: ...
+    def delete_grant(self, grant_id: str) -> None: ...
+    def grants_for_key(self, key_id: str) -> list[GrantRecord]: ...  # by creation_date, then grant_id
+    def grants_for_retiring_principal(self, principal: str) -> list[GrantRecord]: ...
+
+    # import parameters
+    def get_import_parameters(self, key_id: str) -> ImportParameters | None: ...
+    def put_import_parameters(self, params: ImportParameters) -> None: ...
+    def delete_import_parameters(self, key_id: str) -> None: ...
+
+
+class KeyStore(Protocol):
+    """A place that keeps the local KMS's state; see the module docstring for the contract."""
+
+    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+    def append_audit(
+        self,
+        event_time: float,
+        event_name: str,
+        principal: str,
+        key_arn: str | None,
+        error_code: str | None,
+        event: dict[str, object],
+    ) -> AuditRecord: ...
+    def audit_records(self) -> Iterator[AuditRecord]: ...  # in sequence order
+    def close(self) -> None: ...

@@ -1,0 +1,485 @@
+"""A durable ``KeyStore`` in one SQLite file, shared safely by threads and processes.
+
+Why these settings: write-ahead logging lets readers proceed while one writer commits;
+``synchronous=FULL`` syncs every commit so a crash loses no acknowledged change; ``BEGIN
+IMMEDIATE`` takes the write lock up front so two read-modify-write operations (in two threads
+or two processes) serialise instead of one silently overwriting the other; foreign keys with
+``ON DELETE CASCADE`` make ``delete_key`` remove everything hanging off a key in the same
+transaction. Each transaction borrows a connection from a small pool, so no connection is ever used
+by two threads at once and a thread-per-request server does not leave a connection per thread behind.
+
+The file is marked with an application id and a ``schema_version`` table, so a file that is not
+ours is refused (and left untouched) instead of being written into. Sealed material and wrapping
+keys are stored as the opaque blobs the facade hands over; nothing here sees plaintext.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from policyengine.store import StoreError
+from policyengine.store.base import StoreTransaction
+from policyengine.store.records import (
+    AliasRecord,
+    AuditRecord,
+    GrantRecord,
+    ImportParameters,
+    KeyRecord,
+    MaterialRecord,
+)
+
+__all__ = ["SqliteKeyStore"]
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x50454B53  # "PEKS": marks the file as a policyengine key store
+_BEGIN_ATTEMPTS = 5  # each waits up to busy_timeout before SQLite reports the database locked
+_AUDIT_PAGE = 500
+_IDLE_CONNECTIONS = 8  # more can be open at once; the extra ones are closed when returned
+
+_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE keys (
+    key_id TEXT PRIMARY KEY, arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
+    key_spec TEXT NOT NULL, key_usage TEXT NOT NULL, origin TEXT NOT NULL, key_manager TEXT NOT NULL,
+    state TEXT NOT NULL, creation_date REAL NOT NULL, policy TEXT NOT NULL, description TEXT NOT NULL,
+    deletion_date REAL, pending_window_days INTEGER, rotation_enabled INTEGER NOT NULL,
+    rotation_period_days INTEGER, next_rotation_date REAL, on_demand_rotations INTEGER NOT NULL,
+    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL
+);
+CREATE INDEX keys_by_place ON keys (account, region, creation_date, key_id);
+CREATE TABLE materials (
+    key_id TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE, version INTEGER NOT NULL,
+    sealed_material BLOB NOT NULL, created REAL NOT NULL, rotation_type TEXT, imported INTEGER NOT NULL,
+    PRIMARY KEY (key_id, version)
+);
+CREATE TABLE aliases (
+    account TEXT NOT NULL, region TEXT NOT NULL, alias_name TEXT NOT NULL,
+    target_key_id TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    creation_date REAL NOT NULL, last_updated REAL NOT NULL,
+    PRIMARY KEY (account, region, alias_name)
+);
+CREATE INDEX aliases_by_target ON aliases (target_key_id);
+CREATE TABLE grants (
+    grant_id TEXT PRIMARY KEY, key_id TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    key_arn TEXT NOT NULL, grantee_principal TEXT NOT NULL, operations TEXT NOT NULL,
+    issuing_account TEXT NOT NULL, creation_date REAL NOT NULL, grant_token TEXT NOT NULL,
+    retiring_principal TEXT, name TEXT, constraints TEXT
+);
+CREATE INDEX grants_by_key ON grants (key_id, creation_date, grant_id);
+CREATE INDEX grants_by_retiring ON grants (retiring_principal, creation_date, grant_id);
+CREATE TABLE import_parameters (
+    key_id TEXT PRIMARY KEY REFERENCES keys (key_id) ON DELETE CASCADE, import_token TEXT NOT NULL,
+    sealed_wrapping_key BLOB NOT NULL, wrapping_algorithm TEXT NOT NULL, wrapping_key_spec TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE audit (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT, event_time REAL NOT NULL, event_name TEXT NOT NULL,
+    principal TEXT NOT NULL, key_arn TEXT, error_code TEXT, event TEXT NOT NULL
+);
+"""
+
+R = TypeVar("R")
+_Codec = tuple[Callable[[Any], object], Callable[[Any], Any]]
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads_optional(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _dumps_optional(value: object) -> str | None:
+    return None if value is None else _dumps(value)
+
+
+_JSON: _Codec = (_dumps, json.loads)
+_OPTIONAL_JSON: _Codec = (_dumps_optional, _loads_optional)
+_TUPLE: _Codec = (lambda v: _dumps(list(v)), lambda text: tuple(json.loads(text)))
+_BOOL: _Codec = (int, bool)
+
+
+class _Table(Generic[R]):
+    """How one record type maps to one table: its columns are the record's fields, in order."""
+
+    def __init__(self, name: str, record: type[R], key: tuple[str, ...], codecs: Mapping[str, _Codec] | None = None) -> None:
+        self.name = name
+        self.columns = tuple(f.name for f in dataclasses.fields(record))  # type: ignore[arg-type]  # R is always a record dataclass
+        self._make: Callable[..., R] = record
+        self._codecs = dict(codecs or {})
+        column_list = ", ".join(self.columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in key)
+        self.select = f"SELECT {column_list} FROM {name}"
+        self.insert = f"INSERT INTO {name} ({column_list}) VALUES ({', '.join('?' * len(self.columns))})"
+        self.upsert = f"{self.insert} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+
+    def encode(self, record: object) -> tuple[object, ...]:
+        return tuple(self._encoder(c)(getattr(record, c)) for c in self.columns)
+
+    def decode(self, row: tuple[Any, ...]) -> R:
+        return self._make(*(self._decoder(c)(v) for c, v in zip(self.columns, row, strict=True)))
+
+    def _encoder(self, column: str) -> Callable[[Any], object]:
+        return self._codecs[column][0] if column in self._codecs else _same
+
+    def _decoder(self, column: str) -> Callable[[Any], Any]:
+        return self._codecs[column][1] if column in self._codecs else _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# Upserts, never INSERT OR REPLACE: REPLACE deletes the old row first, and the delete would
+# cascade to the key's material, aliases and grants.
+_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "rotation_enabled": _BOOL})
+_MATERIALS = _Table("materials", MaterialRecord, ("key_id", "version"), {"imported": _BOOL})
+_ALIASES = _Table("aliases", AliasRecord, ("account", "region", "alias_name"))
+_GRANTS = _Table("grants", GrantRecord, ("grant_id",), {"operations": _TUPLE, "constraints": _OPTIONAL_JSON})
+_IMPORTS = _Table("import_parameters", ImportParameters, ("key_id",))
+_AUDIT = _Table("audit", AuditRecord, ("sequence",), {"event": _JSON})
+
+
+class _SqliteTransaction:
+    """The ``StoreTransaction`` view over one open ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn: sqlite3.Connection | None = conn
+
+    def end(self) -> None:
+        self._conn = None
+
+    def _c(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("a store transaction was used after its block ended")
+        return self._conn
+
+    def _one(self, table: _Table[R], where: str, params: tuple[object, ...]) -> R | None:
+        row = self._c().execute(f"{table.select} WHERE {where}", params).fetchone()
+        return None if row is None else table.decode(row)
+
+    def _all(self, table: _Table[R], tail: str, params: tuple[object, ...] = ()) -> list[R]:
+        return [table.decode(row) for row in self._c().execute(f"{table.select} {tail}", params)]
+
+    def _require_key(self, key_id: str, what: str) -> None:
+        if self._c().execute("SELECT 1 FROM keys WHERE key_id = ?", (key_id,)).fetchone() is None:
+            raise StoreError(f"cannot store {what}: key `{key_id}` does not exist")
+
+    # keys
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        return self._one(_KEYS, "key_id = ?", (key_id,))
+
+    def put_key(self, key: KeyRecord) -> None:
+        self._c().execute(_KEYS.upsert, _KEYS.encode(key))
+
+    def delete_key(self, key_id: str) -> None:
+        self._c().execute("DELETE FROM keys WHERE key_id = ?", (key_id,))  # cascades to everything else
+
+    def list_keys(self, account: str, region: str) -> list[KeyRecord]:
+        return self._all(_KEYS, "WHERE account = ? AND region = ? ORDER BY creation_date, key_id", (account, region))
+
+    def all_keys(self) -> list[KeyRecord]:
+        return self._all(_KEYS, "ORDER BY creation_date, key_id")
+
+    # material
+    def add_material(self, material: MaterialRecord) -> None:
+        self._require_key(material.key_id, "material")
+        taken = "SELECT 1 FROM materials WHERE key_id = ? AND version = ?"
+        if self._c().execute(taken, (material.key_id, material.version)).fetchone() is not None:
+            raise StoreError(f"key `{material.key_id}` already has material version {material.version}")
+        self._c().execute(_MATERIALS.insert, _MATERIALS.encode(material))
+
+    def materials(self, key_id: str) -> list[MaterialRecord]:
+        return self._all(_MATERIALS, "WHERE key_id = ? ORDER BY version", (key_id,))
+
+    def delete_materials(self, key_id: str) -> None:
+        self._c().execute("DELETE FROM materials WHERE key_id = ?", (key_id,))
+
+    # aliases
+    def get_alias(self, account: str, region: str, alias_name: str) -> AliasRecord | None:
+        return self._one(_ALIASES, "account = ? AND region = ? AND alias_name = ?", (account, region, alias_name))
+
+    def put_alias(self, alias: AliasRecord) -> None:
+        self._require_key(alias.target_key_id, f"alias `{alias.alias_name}`")
+        self._c().execute(_ALIASES.upsert, _ALIASES.encode(alias))
+
+    def delete_alias(self, account: str, region: str, alias_name: str) -> None:
+        self._c().execute(
+            "DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?", (account, region, alias_name)
+        )
+
+    def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
+        return self._all(_ALIASES, "WHERE account = ? AND region = ? ORDER BY alias_name", (account, region))
+
+    # grants
+    def get_grant(self, grant_id: str) -> GrantRecord | None:
+        return self._one(_GRANTS, "grant_id = ?", (grant_id,))
+
+    def put_grant(self, grant: GrantRecord) -> None:
+        self._require_key(grant.key_id, f"grant `{grant.grant_id}`")
+        self._c().execute(_GRANTS.upsert, _GRANTS.encode(grant))
+
+    def delete_grant(self, grant_id: str) -> None:
+        self._c().execute("DELETE FROM grants WHERE grant_id = ?", (grant_id,))
+
+    def grants_for_key(self, key_id: str) -> list[GrantRecord]:
+        return self._all(_GRANTS, "WHERE key_id = ? ORDER BY creation_date, grant_id", (key_id,))
+
+    def grants_for_retiring_principal(self, principal: str) -> list[GrantRecord]:
+        return self._all(_GRANTS, "WHERE retiring_principal = ? ORDER BY creation_date, grant_id", (principal,))
+
+    # import parameters
+    def get_import_parameters(self, key_id: str) -> ImportParameters | None:
+        return self._one(_IMPORTS, "key_id = ?", (key_id,))
+
+    def put_import_parameters(self, params: ImportParameters) -> None:
+        self._require_key(params.key_id, "import parameters")
+        self._c().execute(_IMPORTS.upsert, _IMPORTS.encode(params))
+
+    def delete_import_parameters(self, key_id: str) -> None:
+        self._c().execute("DELETE FROM import_parameters WHERE key_id = ?", (key_id,))
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _check_location(path: Path) -> None:
+    """Refuse, with a one-line reason, a path SQLite could not use, before SQLite tries."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot open store `{path}`: directory `{parent}` does not exist")
+    if path.is_dir():
+        raise StoreError(f"cannot open store `{path}`: it is a directory")
+    # WAL mode creates -wal and -shm files beside the database, so the directory must be writable.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot open store `{path}`: directory `{parent}` is not writable")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"cannot open store `{path}`: the file is not readable and writable")
+
+
+class SqliteKeyStore:
+    """A ``KeyStore`` in the SQLite file at ``path`` (created with its schema on first open)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> None:
+        if os.fspath(path) == ":memory:":
+            raise StoreError("an in-memory SQLite database cannot be shared between connections; use the in-memory store")
+        self._path = Path(os.path.abspath(path))  # connections opened later must not depend on the cwd
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.Lock()  # guards the fields below
+        self._idle: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._closed = False
+        self._active = threading.local()  # whether this thread is inside a transaction, to refuse nesting
+        _check_location(self._path)
+        with self._borrow():  # open one now, so a bad file is reported by the constructor
+            pass
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def __enter__(self) -> SqliteKeyStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # connections: a small pool, so each transaction has a connection of its own without one per thread
+
+    @contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        """A connection no other thread is using, returned to the pool afterwards."""
+        conn = self._take_idle() or self._open()
+        try:
+            yield conn
+        finally:
+            self._give_back(conn)
+
+    def _take_idle(self) -> sqlite3.Connection | None:
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"store `{self._path}` is closed")
+            if self._pid != os.getpid():  # a forked child: the parent's connections are not ours to use
+                self._idle, self._pid = [], os.getpid()
+            return self._idle.pop() if self._idle else None
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            healthy = not conn.in_transaction  # a failed rollback must not poison the pool
+            keep = healthy and not self._closed and self._pid == os.getpid() and len(self._idle) < _IDLE_CONNECTIONS
+            if keep:
+                self._idle.append(conn)
+        if not keep:
+            conn.close()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._error("cannot open store", exc) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = FULL")
+            fresh = self._check_ours(conn)
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise StoreError(f"cannot open store `{self._path}`: the file system does not support write-ahead logging")
+            if fresh:
+                self._create_schema(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._error("cannot open store", exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_ours(self, conn: sqlite3.Connection) -> bool:
+        """True for an empty database; raise for one that is not a policyengine store (read only)."""
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchone()[0]
+        if tables == 0:
+            return True
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise StoreError(f"`{self._path}` is not a policyengine key store")
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+        if versions != [SCHEMA_VERSION]:
+            found = ", ".join(map(str, versions)) or "none"
+            raise StoreError(f"store `{self._path}` has schema version {found}; this policyengine reads version {SCHEMA_VERSION}")
+        return False
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        with self._immediate(conn):
+            if not self._check_ours(conn):  # another process created it while we looked
+                return
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+
+    def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
+        reason = str(exc).splitlines()[0] if str(exc) else "database error"
+        return StoreError(f"{what} `{self._path}`: {reason}")
+
+    # transactions
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A pooled connection inside ``BEGIN IMMEDIATE``; refused if this thread already has one."""
+        if getattr(self._active, "open", False):
+            raise StoreError("a store transaction is already open in this thread")
+        self._active.open = True
+        try:
+            with self._borrow() as conn, self._immediate(conn):
+                yield conn
+        finally:
+            self._active.open = False
+
+    @contextmanager
+    def _immediate(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises."""
+        self._begin(conn)
+        try:
+            yield
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            raise self._error("store operation failed on", exc) from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            raise self._error("cannot commit to store", exc) from exc
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        for attempt in range(1, _BEGIN_ATTEMPTS + 1):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == _BEGIN_ATTEMPTS:
+                    raise self._error("cannot start a transaction on store", exc) from exc
+                time.sleep(0.05 * attempt)
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # the error being raised matters more
+                conn.execute("ROLLBACK")
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreTransaction]:
+        """One ``BEGIN IMMEDIATE`` transaction: everything the block did commits, or nothing does."""
+        with self._writing() as conn:
+            view = _SqliteTransaction(conn)
+            try:
+                yield view
+            finally:
+                view.end()
+
+    # audit
+
+    def append_audit(
+        self,
+        event_time: float,
+        event_name: str,
+        principal: str,
+        key_arn: str | None,
+        error_code: str | None,
+        event: dict[str, object],
+    ) -> AuditRecord:
+        """Record one event in a transaction of its own; sequence numbers only ever increase."""
+        text = _dumps(event)
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event) VALUES (?, ?, ?, ?, ?, ?)",
+                (event_time, event_name, principal, key_arn, error_code, text),
+            )
+        sequence = cursor.lastrowid
+        assert sequence is not None  # always set after a one-row INSERT
+        return AuditRecord(sequence, event_time, event_name, principal, key_arn, error_code, json.loads(text))
+
+    def audit_records(self) -> Iterator[AuditRecord]:
+        """Every audit record in sequence order, read a page at a time so nothing is held between pages."""
+        after = 0
+        while True:
+            rows = self._audit_page(after)
+            yield from map(_AUDIT.decode, rows)
+            if len(rows) < _AUDIT_PAGE:
+                return
+            after = rows[-1][0]
+
+    def _audit_page(self, after: int) -> list[tuple[Any, ...]]:
+        with self._borrow() as conn:
+            try:
+                return conn.execute(
+                    f"{_AUDIT.select} WHERE sequence > ? ORDER BY sequence LIMIT {_AUDIT_PAGE}", (after,)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error("cannot read the audit log of store", exc) from exc
+
+    def close(self) -> None:
+        """Close the idle connections; ones in use close when returned. The store refuses further use."""
+        with self._lock:
+            self._closed = True
+            idle = self._idle if self._pid == os.getpid() else []
+            self._idle = []
+        for conn in idle:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()

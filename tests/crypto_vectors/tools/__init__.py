@@ -1,0 +1,1 @@
+"""Generator and independent verifier for the envelope known-answer vectors."""
