@@ -90,7 +90,22 @@ def user_identity(caller: Caller) -> dict[str, Any]:
 
 def safe_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The request parameters that may be recorded (never plaintext, ciphertext or material)."""
-    return {k: v for k, v in parameters.items() if k in SAFE_PARAMETERS}
+    return {k: _jsonable(v) for k, v in parameters.items() if k in SAFE_PARAMETERS}
+
+
+def _jsonable(value: Any) -> Any:
+    """Parameters as JSON: times as ISO text, anything binary dropped (it could be secret)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
 
 
 def build_event(

@@ -7,6 +7,8 @@ modules) call ``_call`` so that each one is audited exactly once, allowed or not
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import threading
 import uuid
@@ -322,6 +324,10 @@ class KmsCore:
 
     def open_material(self, record: MaterialRecord) -> bytes:
         return _crypto.aes_gcm_open(self._master_key, record.sealed_material, material_aad(record.key_id, record.version))
+
+    def fingerprint(self, material: bytes) -> str:
+        """A keyed digest of imported material, so a reimport can be checked without keeping it."""
+        return hmac.new(self._master_key, b"policyengine-import\x00" + material, hashlib.sha256).hexdigest()
 
     def new_material(
         self,

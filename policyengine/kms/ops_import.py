@@ -124,16 +124,15 @@ class ImportOps(KmsCore):
                     raise IncorrectKeyMaterialException(
                         f"Key material must be {expected} bytes for {key.key_spec}", key_arn=key.arn
                     )
-                existing = tx.materials(key.key_id)
-                if existing:
-                    if not hmac.compare_digest(self.open_material(existing[0]), material):
-                        raise IncorrectKeyMaterialException(
-                            "Reimported key material must be the key's original material", key_arn=key.arn
-                        )
-                else:
+                fingerprint = self.fingerprint(material)
+                if key.material_fingerprint is not None and not hmac.compare_digest(key.material_fingerprint, fingerprint):
+                    raise IncorrectKeyMaterialException(
+                        "Reimported key material must be the key's original material", key_arn=key.arn
+                    )
+                if not tx.materials(key.key_id):
                     self.new_material(tx, key.key_id, 1, material, now, imported=True)
                 state = "Enabled" if key.state == "PendingImport" else key.state
-                tx.put_key(replace(key, state=state, valid_to=expiry, expiration_model=model))
+                tx.put_key(replace(key, state=state, valid_to=expiry, expiration_model=model, material_fingerprint=fingerprint))
                 tx.delete_import_parameters(key.key_id)
             self.wake_scheduler(expiry)
             return {}, key.arn

@@ -37,6 +37,7 @@ class KeyRecord:
     valid_to: float | None = None  # imported material expiry
     expiration_model: str | None = None  # KEY_MATERIAL_EXPIRES / KEY_MATERIAL_DOES_NOT_EXPIRE
     tags: dict[str, str] = field(default_factory=dict)
+    material_fingerprint: str | None = None  # keyed digest of imported material: reimports must match it
 
 
 @dataclass(frozen=True, slots=True)

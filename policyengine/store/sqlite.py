@@ -54,7 +54,7 @@ CREATE TABLE keys (
     state TEXT NOT NULL, creation_date REAL NOT NULL, policy TEXT NOT NULL, description TEXT NOT NULL,
     deletion_date REAL, pending_window_days INTEGER, rotation_enabled INTEGER NOT NULL,
     rotation_period_days INTEGER, next_rotation_date REAL, on_demand_rotations INTEGER NOT NULL,
-    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL
+    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL, material_fingerprint TEXT
 );
 CREATE INDEX keys_by_place ON keys (account, region, creation_date, key_id);
 CREATE TABLE materials (

@@ -65,7 +65,7 @@ def full_key() -> KeyRecord:
         on_demand_rotations=3,
         valid_to=1800000000.0,
         expiration_model="KEY_MATERIAL_EXPIRES",
-        tags={"team": "платежи", "empty": "", "quote\"d": "a,b"},
+        tags={"team": "платежи", "empty": "", 'quote"d': "a,b"},
     )
 
 
@@ -291,7 +291,10 @@ def test_grants_round_trip_and_are_found_by_key_and_retiring_principal(store: Ke
     """Grants keep their operations tuple and constraints dict and are listed by creation date then id."""
     retirer = "arn:aws:iam::111122223333:role/retirer"
     constrained = make_grant(
-        "g-b", created=1.0, retiring_principal=retirer, name="n",
+        "g-b",
+        created=1.0,
+        retiring_principal=retirer,
+        name="n",
         constraints={"EncryptionContextSubset": {"Dept": "IT", "ünï": "çode"}},
     )
     grants = [make_grant("g-c", created=1.0), constrained, make_grant("g-a", created=3.0, retiring_principal=retirer)]
