@@ -11,6 +11,7 @@ import sys
 import click
 
 import policyengine as pe
+from policyengine.cli.audit import audit
 from policyengine.cli.output import err, render_input_error
 from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
@@ -25,6 +26,7 @@ def cli() -> None:
 
 cli.add_command(validate)
 cli.add_command(simulate)
+cli.add_command(audit)
 cli.add_command(tour)
 
 

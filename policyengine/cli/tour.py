@@ -14,6 +14,7 @@ from rich.rule import Rule
 
 import policyengine as pe
 from policyengine.cli.output import out, render_input_error
+from policyengine.cli.tour_kms import run_kms_tour
 
 
 def _section(title: str, text: str) -> None:
@@ -62,6 +63,12 @@ def tour() -> None:
         title = f"  {request.principal} {request.action}"
         out.print(escape(pe.render_text(decision, title=title)))
         out.print()
+    _section(
+        "4. A local KMS gated by the evaluator",
+        "The seed's key lifecycle on the embedded SQLite store: real AES-256-GCM and ECDSA, every call\n"
+        "authorized by the same evaluator first, and an audit record for each. A manual clock moves time.",
+    )
+    run_kms_tour()
 
 
 _QUESTIONS = (

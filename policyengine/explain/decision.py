@@ -147,7 +147,12 @@ class Decision:
 
     @property
     def reason_text(self) -> str:
-        """The sentence the reason code stands for."""
+        """The sentence the reason code stands for (sharpened by what the key policy did)."""
+        if self.reason == "no_allow" and ("key_policy", "trusts_account") in self.facts:
+            return (
+                "the key policy lets the caller's account in, which makes IAM policies count, but no IAM "
+                "policy of the caller allows the action (implicit deny)"
+            )
         return REASONS.get(self.reason, self.reason)
 
     @property

@@ -2,18 +2,24 @@
 
 from policyengine.kms.caller import Caller, caller_with_policies, root_caller
 from policyengine.kms.clock import Clock, ManualClock, SystemClock
-from policyengine.kms.errors import KMSError
-from policyengine.kms.facade import OPERATIONS, LocalKms, open_local_kms, snake_case
+from policyengine.kms.errors import AccessDeniedException, KMSError
+from policyengine.kms.facade import OPERATIONS, LocalKms, default_data_dir, open_local_kms, snake_case
+from policyengine.store.records import AuditRecord
+from policyengine.store.sqlite import SqliteKeyStore
 
 __all__ = [
     "OPERATIONS",
+    "AccessDeniedException",
+    "AuditRecord",
     "Caller",
     "Clock",
     "KMSError",
     "LocalKms",
     "ManualClock",
+    "SqliteKeyStore",
     "SystemClock",
     "caller_with_policies",
+    "default_data_dir",
     "open_local_kms",
     "root_caller",
     "snake_case",

@@ -14,6 +14,7 @@ Errors are ``policyengine.kms.errors`` classes named and coded like AWS's.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from policyengine.kms.clock import Clock
@@ -87,6 +88,12 @@ def snake_case(operation: str) -> str:
             out.append("_")
         out.append(char.lower())
     return "".join(out)
+
+
+def default_data_dir() -> Path:
+    """Where ``serve`` and ``audit`` keep state unless told otherwise (XDG data directory)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "policyengine"
 
 
 def open_local_kms(data_dir: str | Path, *, region: str = "us-east-1", clock: Clock | None = None) -> LocalKms:

@@ -127,3 +127,31 @@ def test_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """The tour walks the examples and exits 0."""
     code, out, _ = run(["tour"], capsys)
     assert code == 0 and "Reading key policies" in out and "trailing comma" in out
+
+
+def test_tour_walks_the_kms_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:
+    """The tour's KMS section shows denial, rotation, deletion windows and the audit count."""
+    code, out, _ = run(["tour"], capsys)
+    assert code == 0
+    assert "because no identity-based policy allows the kms:Decrypt action" in out
+    assert "1 rotation (AUTOMATIC)" in out and "after cancel: Disabled" in out
+    assert "DescribeKey afterwards: NotFoundException" in out and "refused by policy" in out
+
+
+def test_audit_reads_the_trail_with_filters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`audit` lists records from a data directory and filters denied calls; a missing directory is a clear error."""
+    from policyengine.kms import AccessDeniedException, Caller, open_local_kms, root_caller
+
+    kms = open_local_kms(tmp_path)
+    key = kms.create_key(root_caller("111122223333"))["KeyMetadata"]["KeyId"]
+    with pytest.raises(AccessDeniedException):
+        kms.encrypt(Caller("arn:aws:iam::111122223333:user/eve", "111122223333"), KeyId=key, Plaintext=b"x")
+    kms.store.close()
+    code, out, _ = run(["audit", "--data", str(tmp_path), "--format", "json"], capsys)
+    assert code == 0 and [e["eventName"] for e in json.loads(out)] == ["CreateKey", "Encrypt"]
+    code, out, _ = run(["audit", "--data", str(tmp_path), "--denied", "--format", "json"], capsys)
+    events = json.loads(out)
+    assert [e["errorCode"] for e in events] == ["AccessDeniedException"]
+    assert events[0]["userIdentity"]["arn"].endswith("user/eve")
+    code, out, err = run(["audit", "--data", str(tmp_path / "nothing")], capsys)
+    assert code == 1 and "no local KMS state here" in out + err

@@ -1,0 +1,63 @@
+"""``policyengine audit``: read the local KMS's audit trail (one CloudTrail-shaped record per call)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from policyengine.cli.output import out
+from policyengine.kms import AuditRecord, SqliteKeyStore, default_data_dir
+
+
+def _matches(record: AuditRecord, key: str | None, principal: str | None, denied: bool) -> bool:
+    if key is not None and (record.key_arn is None or not (record.key_arn == key or record.key_arn.endswith(f"/{key}"))):
+        return False
+    if principal is not None and record.principal != principal:
+        return False
+    return not (denied and record.error_code != "AccessDeniedException")
+
+
+@click.command()
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="the local KMS data directory (default: the user's data directory)",
+)
+@click.option("--key", default=None, help="only calls on this key (id or ARN)")
+@click.option("--principal", default=None, help="only calls by this principal ARN")
+@click.option("--denied", is_flag=True, help="only calls the policies refused (AccessDeniedException)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def audit(data_dir: Path | None, key: str | None, principal: str | None, denied: bool, fmt: str) -> None:
+    """Show the audit trail of the local KMS, newest last."""
+    directory = data_dir or default_data_dir()
+    database = directory / "kms.sqlite3"
+    if not database.is_file():
+        raise click.ClickException(f"{directory}: no local KMS state here (run `policyengine serve --data {directory}`)")
+    store = SqliteKeyStore(database)
+    try:
+        records = [r for r in store.audit_records() if _matches(r, key, principal, denied)]
+    finally:
+        store.close()
+    if fmt == "json":
+        print(json.dumps([r.event for r in records], indent=2))
+        return
+    table = Table(show_header=True, header_style="bold")
+    for column in ("time", "operation", "principal", "key", "result"):
+        table.add_column(column)
+    for record in records:
+        result = "[green]ok[/]" if record.error_code is None else f"[red]{escape(record.error_code)}[/]"
+        table.add_row(
+            record.event["eventTime"],
+            record.event_name,
+            escape(record.principal),
+            escape(record.key_arn.rsplit("/", 1)[-1] if record.key_arn else "-"),
+            result,
+        )
+    out.print(table)
+    out.print(f"{len(records)} record{'s' if len(records) != 1 else ''}")
