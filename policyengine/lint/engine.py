@@ -1,0 +1,38 @@
+"""Running the rules: one target at a time, never raising for anything a policy contains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from policyengine.errors import PolicyInputError
+from policyengine.lint.finding import Finding, LintTarget, PolicyType
+from policyengine.lint.registry import Rule, all_rules
+from policyengine.parsing.document import parse_policy
+
+#: Rules that report why a policy could not be read; only these run on such a target.
+READ_RULES = frozenset({"PE001", "PE002", "PE003", "PE004", "PE005", "PE006", "PE007", "PE008"})
+
+
+def target_from_text(text: str, source: str, policy_type: PolicyType, owner: str | None = None) -> LintTarget:
+    """A target from policy text: the parsed document, or the issues that kept it from being read."""
+    try:
+        document = parse_policy(text, source)
+    except PolicyInputError as error:
+        return LintTarget(source, policy_type, None, text, owner, error.issues)
+    return LintTarget(source, policy_type, document, text, owner)
+
+
+def lint_target(target: LintTarget, rules: Iterable[Rule] | None = None) -> list[Finding]:
+    """Every finding of the applicable rules on one target, in source order."""
+    chosen = list(rules) if rules is not None else list(all_rules().values())
+    findings: list[Finding] = []
+    for rule in chosen:
+        if target.document is None and rule.id not in READ_RULES:
+            continue
+        if target.document is not None and rule.id in READ_RULES:
+            continue
+        if not rule.applies_to(target.policy_type):
+            continue
+        findings.extend(rule.check(target))
+    findings.sort(key=Finding.sort_key)
+    return findings

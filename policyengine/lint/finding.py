@@ -1,0 +1,66 @@
+"""What the linter reports: findings with a stable rule id, a severity and a precise location.
+
+Severities follow IAM Access Analyzer's catalog order (error, security warning, warning,
+suggestion); ``--fail-on`` compares against this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from policyengine.errors import Issue
+from policyengine.model.policy import PolicyDocument
+from policyengine.model.span import Span
+
+Severity = Literal["error", "security", "warning", "suggestion"]
+SEVERITY_ORDER: dict[Severity, int] = {"error": 3, "security": 2, "warning": 1, "suggestion": 0}
+PolicyType = Literal["key", "identity", "resource", "scp", "rcp", "boundary", "trust"]
+POLICY_TYPES: tuple[PolicyType, ...] = ("key", "identity", "resource", "scp", "rcp", "boundary", "trust")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: which rule, how bad, where (file, span, JSON pointer), about whose policy."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    source: str
+    span: Span | None = None
+    pointer: str = ""
+    owner: str | None = None  # e.g. "role/AppRole inline policy `s3`" or "aws_kms_key.main"
+    statement: str | None = None  # the statement's Sid or #index, for per-statement suppression
+    suggestion: str | None = None
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span else 1
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span else 1
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.source, self.line, self.column, self.rule_id)
+
+
+@dataclass(frozen=True)
+class LintTarget:
+    """One policy to lint: the parsed document (or the errors that stopped parsing), its type, where it came from.
+
+    ``text`` is the whole text of ``source`` (for snippets and fingerprints). When the policy could
+    not be read, ``document`` is None and ``read_issues`` holds the reader's issues: they become
+    findings and no other rule runs.
+    """
+
+    source: str
+    policy_type: PolicyType
+    document: PolicyDocument | None
+    text: str | None = None
+    owner: str | None = None
+    read_issues: tuple[Issue, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return f"{self.source} ({self.owner})" if self.owner else self.source

