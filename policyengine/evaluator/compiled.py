@@ -73,7 +73,9 @@ class CompiledStatement:
         return None
 
 
-def compile_statement(statement: Statement, kind: PolicyKind, name: str, substitutes: bool) -> CompiledStatement:
+def compile_statement(
+    statement: Statement, kind: PolicyKind, name: str, substitutes: bool, source: str | None = None
+) -> CompiledStatement:
     """Build the matchers and condition tests of one statement."""
     if statement.action is not None:
         action_test = _any_of([action_matcher(a.value) for a in statement.action])
@@ -91,7 +93,9 @@ def compile_statement(statement: Statement, kind: PolicyKind, name: str, substit
     else:
         positive = _any_of([resource_matcher(i.value) for i in items])
         resource_static = (lambda r: not positive(r)) if negated else positive
-    ref = StatementRef(kind, name, statement.index, statement.sid, statement.effect, statement.span)
+    ref = StatementRef(
+        kind, name, statement.index, statement.sid, statement.effect, statement.span, source if source != name else None
+    )
     conditions = tuple(compile_condition(c, substitutes) for c in statement.conditions)
     return CompiledStatement(ref, statement, statement.effect == "Deny", action_test, resource_static, items, negated, conditions)
 
@@ -177,7 +181,7 @@ class CompiledPolicy:
         self.kind: PolicyKind = kind
         self.name = name or document.source
         substitutes = document.substitutes_variables
-        self.statements = tuple(compile_statement(s, kind, self.name, substitutes) for s in document.statements)
+        self.statements = tuple(compile_statement(s, kind, self.name, substitutes, document.source) for s in document.statements)
         self.uses_principal = kind in ("key_policy", "resource_policy", "rcp")
         self._cache: dict[tuple[str, str, str | None, bool], _CandidateIndex] = {}
 

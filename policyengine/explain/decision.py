@@ -61,6 +61,14 @@ class StatementRef:
     sid: str | None
     effect: Literal["Allow", "Deny"]
     span: Span | None = None
+    source: str | None = None  # the file the span points into, when it is not the policy's name
+
+    @property
+    def location(self) -> str | None:
+        """``file:line:col`` of the statement, or None when unknown."""
+        if self.span is None:
+            return None
+        return f"{self.source or self.policy_name}:{self.span.line}:{self.span.column}"
 
     @property
     def label(self) -> str:
@@ -79,6 +87,7 @@ class StatementRef:
             "label": self.label,
         }
         if self.span is not None:
+            data["file"] = self.source or self.policy_name
             data["line"] = self.span.line
             data["column"] = self.span.column
         return data

@@ -27,7 +27,12 @@ _KIND_WORDS = {
 def _where(ref: StatementRef) -> str:
     if ref.policy_kind == "grant":
         return f"grant {ref.sid}"
-    position = f" at {ref.span.line}:{ref.span.column}" if ref.span is not None else ""
+    if ref.span is None:
+        position = ""
+    elif ref.source is None:
+        position = f" at {ref.span.line}:{ref.span.column}"
+    else:
+        position = f" ({ref.location})"
     return f"{_KIND_WORDS[ref.policy_kind]} `{ref.policy_name}` statement {ref.label}{position}"
 
 
