@@ -29,6 +29,7 @@ caller can map every failure to the same InvalidCiphertextException.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,8 +75,11 @@ class Envelope:
     sealed: bytes
 
 
+_KEY_ID_PATTERN = re.compile(rb"[A-Za-z0-9-]{1,%d}\Z" % MAX_KEY_ID_BYTES)
+
+
 def _valid_key_id(raw: bytes) -> bool:
-    return 1 <= len(raw) <= MAX_KEY_ID_BYTES and all(b in _KEY_ID_CHARS for b in raw)
+    return _KEY_ID_PATTERN.match(raw) is not None
 
 
 def header(key_id: str, material_version: int) -> bytes:

@@ -13,14 +13,12 @@ does not break against the real store.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from policyengine.store import StoreError
 from policyengine.store.base import StoreTransaction
@@ -178,7 +176,7 @@ class MemoryKeyStore:
         self._tables = _Tables()
         self._lock = threading.Lock()
         self._owner: int | None = None  # the thread inside a transaction, to refuse nesting
-        self._audit: list[AuditRecord] = []
+        self._audit: list[tuple[int, float, str, str, str | None, str | None, str]] = []
         self._audit_lock = threading.Lock()
         self._closed = False
 
@@ -219,11 +217,13 @@ class MemoryKeyStore:
     ) -> AuditRecord:
         """Record one event with the next sequence number (1, 2, ...); the event must be JSON-ready."""
         self._check_usable()
-        stored: dict[str, Any] = json.loads(json.dumps(event))  # what the SQLite store would give back
+        # Kept as JSON text, as the SQLite store keeps it: later changes to ``event`` cannot reach the record,
+        # and readers each get a fresh copy.
+        text = json.dumps(event)
         with self._audit_lock:
-            record = AuditRecord(len(self._audit) + 1, event_time, event_name, principal, key_arn, error_code, stored)
-            self._audit.append(record)
-        return dataclasses.replace(record, event=copy.deepcopy(stored))
+            sequence = len(self._audit) + 1
+            self._audit.append((sequence, event_time, event_name, principal, key_arn, error_code, text))
+        return AuditRecord(sequence, event_time, event_name, principal, key_arn, error_code, json.loads(text))
 
     def audit_records(self) -> Iterator[AuditRecord]:
         """Every audit record in sequence order, as of the call."""
@@ -231,7 +231,7 @@ class MemoryKeyStore:
             raise StoreError("the in-memory store is closed")
         with self._audit_lock:
             snapshot = list(self._audit)
-        return (dataclasses.replace(r, event=copy.deepcopy(r.event)) for r in snapshot)
+        return (AuditRecord(*row[:6], json.loads(row[6])) for row in snapshot)
 
     def close(self) -> None:
         """Refuse further use; the state is dropped with the object."""

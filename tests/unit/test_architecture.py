@@ -23,6 +23,8 @@ LAYERS: dict[str, set[str]] = {
     "kms": {"model", "parsing", "evaluator", "explain", "key_policies", "store", "kms"},
     "store": {"store"},
     "lint": {"model", "parsing", "evaluator", "explain", "lint"},
+    "access": {"model", "parsing", "evaluator", "explain", "lint", "access", "scenario", "engine", "key_policies"},
+    "analysis": {"model", "parsing", "evaluator", "explain", "lint", "analysis"},
     "server": {"__init__", "kms", "store", "server", "parsing", "model"},
     "pytest_plugin": {"server", "kms"},
     "__main__": {"cli"},
@@ -68,6 +70,8 @@ def test_public_api_is_exactly_all() -> None:
         "kms",
         "store",
         "lint",
+        "access",
+        "analysis",
     }
     assert set(pe.__all__) == public | {"__version__"}
     assert all(hasattr(pe, name) for name in pe.__all__)

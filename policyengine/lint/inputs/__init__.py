@@ -1,0 +1,171 @@
+"""What ``policyengine lint`` reads: files, directories and stdin, turned into ``LintTarget``s.
+
+``collect_targets`` expands directories, reads each file as JSON or YAML, recognises its format
+by content and asks that format's module for its policies:
+
+* ``policy``: a policy document, or ``aws kms get-key-policy`` output;
+* ``terraform``: ``terraform show -json`` plans (and state);
+* ``authdetails``: ``aws iam get-account-authorization-details`` exports;
+* ``cloudformation``: CloudFormation templates, JSON or YAML.
+
+Nothing is dropped without a word. A file that cannot be read, is not JSON/YAML, or is a
+recognised format with a required field wrong is an input error ``(path, message)``; a file
+that is none of the formats is an input error too when it was named on the command line. Only
+while walking a directory are unrelated files (``package.json``, CI configuration, Helm
+charts) passed over quietly; a file there is still reported when it looks like one of ours
+(a broken policy becomes a target whose ``read_issues`` say what is wrong).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from policyengine.errors import PolicyInputError, PolicyParseError
+from policyengine.lint.finding import LintTarget, PolicyType
+from policyengine.lint.inputs import authdetails, cloudformation, policy, terraform
+from policyengine.lint.inputs._targets import FileContext, Syntax, input_error_text
+from policyengine.lint.inputs._yaml import YamlInputError, parse_yaml_with_positions
+from policyengine.parsing.document import parse_json_with_positions, read_text
+from policyengine.parsing.json_tree import JNode
+
+__all__ = ["DEFAULT_INCLUDE", "NOT_RECOGNISED", "SKIPPED_DIRECTORIES", "collect_targets"]
+
+DEFAULT_INCLUDE: tuple[str, ...] = ("*.json", "*.yaml", "*.yml", "*.template")
+SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv"})
+NOT_RECOGNISED = "not a policy, Terraform plan, CloudFormation template or IAM authorization details export"
+STDIN_NAME = "<stdin>"
+
+# Order matters only for shapes two formats could share: a policy's `Statement` decides first.
+_FORMATS = (policy, terraform, authdetails, cloudformation)
+
+# Words that make a file found by walking worth reporting even when it does not parse.
+_OURS_JSON = re.compile(r'"(?:Statement|Policy|PolicyDocument|KeyPolicy|AssumeRolePolicyDocument|AWSTemplateFormatVersion)"')
+_OURS_YAML = re.compile(r"AWSTemplateFormatVersion|\bType:\s*['\"]?AWS::")
+
+
+def collect_targets(
+    paths: Sequence[str],
+    *,
+    include: Sequence[str] = DEFAULT_INCLUDE,
+    exclude: Sequence[str] = (),
+    policy_type: PolicyType | None = None,
+    stdin_text: str | None = None,
+) -> tuple[list[LintTarget], list[tuple[str, str]]]:
+    """The targets in ``paths`` and the input errors ``(path, message)`` of files that could not be used.
+
+    Directories are walked recursively in sorted order; ``include``/``exclude`` are globs
+    matched against the path relative to the directory and against the base name, and
+    ``.git``, ``node_modules`` and ``.venv`` are never entered. Files named explicitly are
+    always read. ``-`` is standard input: ``stdin_text`` when given, else ``sys.stdin``.
+    ``policy_type`` fixes the type of standalone policy documents; policies inside templates,
+    plans and exports take theirs from where they sit.
+    """
+    collector = _Collector(policy_type)
+    for path in paths:
+        if path == "-":
+            text = stdin_text if stdin_text is not None else sys.stdin.read()
+            collector.text(STDIN_NAME, text, explicit=True)
+        elif os.path.isdir(path):
+            for file in walk_directory(path, include, exclude):
+                collector.file(file, explicit=False)
+        else:
+            collector.file(path, explicit=True)
+    return collector.targets, collector.errors
+
+
+def walk_directory(directory: str, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """The files under ``directory`` that ``include`` selects and ``exclude`` does not, sorted."""
+    found: list[str] = []
+    for current, subdirectories, files in os.walk(directory):
+        relative = Path(current).relative_to(directory)
+        subdirectories[:] = sorted(
+            d for d in subdirectories if d not in SKIPPED_DIRECTORIES and not _matches((relative / d).as_posix(), d, exclude)
+        )
+        for name in sorted(files):
+            relative_path = (relative / name).as_posix()
+            if _matches(relative_path, name, include) and not _matches(relative_path, name, exclude):
+                found.append(os.path.join(current, name))
+    return found
+
+
+def _matches(relative_path: str, name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatchcase(relative_path, p) or fnmatchcase(name, p) for p in patterns)
+
+
+def syntax_of(name: str, text: str) -> Syntax:
+    """JSON for ``.json`` files, YAML for ``.yaml``/``.yml``; otherwise by the first character."""
+    lowered = name.lower()
+    if lowered.endswith(".json"):
+        return "json"
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+class _Collector:
+    """Accumulates the targets and input errors of one ``collect_targets`` call."""
+
+    def __init__(self, policy_type: PolicyType | None) -> None:
+        self.policy_type = policy_type
+        self.targets: list[LintTarget] = []
+        self.errors: list[tuple[str, str]] = []
+        self.seen: set[str] = set()
+
+    def file(self, path: str, *, explicit: bool) -> None:
+        if path in self.seen:
+            return
+        self.seen.add(path)
+        try:
+            source, text = read_text(path)
+        except PolicyInputError as exc:
+            self.errors.append((path, input_error_text(exc)))
+            return
+        self.text(source, text, explicit=explicit)
+
+    def text(self, source: str, text: str, *, explicit: bool) -> None:
+        try:
+            self._read(source, text, explicit=explicit)
+        except RecursionError:
+            self.errors.append((source, "the document is nested too deeply to read"))
+
+    def _read(self, source: str, text: str, *, explicit: bool) -> None:
+        syntax = syntax_of(source, text)
+        root: JNode | None
+        if syntax == "json":
+            try:
+                root = parse_json_with_positions(text, source)
+            except PolicyParseError as exc:
+                if explicit or _OURS_JSON.search(text):
+                    # Broken JSON is a finding (rule "JSON syntax"), not an unusable input.
+                    self.targets.append(
+                        LintTarget(
+                            source,
+                            self.policy_type or policy.guess_type_from_text(text),
+                            None,
+                            text,
+                            None,
+                            exc.issues,
+                        )
+                    )
+                return
+        else:
+            try:
+                root = parse_yaml_with_positions(text)
+            except YamlInputError as exc:
+                if explicit or _OURS_YAML.search(text):
+                    self.errors.append((source, str(exc)))
+                return
+        if root is not None:
+            for module in _FORMATS:
+                if module.detect(root):
+                    context = FileContext(source, text, syntax, self.policy_type)
+                    self.targets += module.extract(context, root)
+                    self.errors += [(source, message) for message in context.errors]
+                    return
+        if explicit:
+            self.errors.append((source, NOT_RECOGNISED))
