@@ -12,6 +12,7 @@ import click
 
 import policyengine as pe
 from policyengine.cli.audit import audit
+from policyengine.cli.lint import lint
 from policyengine.cli.output import err, render_input_error
 from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
@@ -27,6 +28,7 @@ def cli() -> None:
 cli.add_command(validate)
 cli.add_command(simulate)
 cli.add_command(audit)
+cli.add_command(lint)
 cli.add_command(tour)
 
 

@@ -13,6 +13,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +88,8 @@ class KmsCore:
         self.clock: Clock = clock or SystemClock()
         self._master_key = master_key
         self._policy_cache: dict[tuple[str, str], CompiledPolicy] = {}
+        self._material_cache: dict[tuple[str, int, bytes], bytes] = {}
+        self._time_text: tuple[int, str] = (-1, "")
         self._cache_lock = threading.Lock()
         self._next_due: float = 0.0
 
@@ -145,6 +148,12 @@ class KmsCore:
         self.store.append_audit(now, name, caller.principal, arn, code, event)
 
     # ---- keys ------------------------------------------------------------------------------
+
+    def reading(self, key_ref: object = None) -> AbstractContextManager[StoreTransaction]:
+        """A read-only transaction for an operation that changes nothing, unless naming the key could
+        create it (``alias/aws/<service>`` makes an AWS managed key on first use)."""
+        creates = isinstance(key_ref, str) and (key_ref.startswith("alias/aws/") or ":alias/aws/" in key_ref)
+        return self.store.transaction(write=creates)
 
     def resolve_key(self, tx: StoreTransaction, caller: Caller, key_ref: str, *, aliases: bool = True) -> KeyRecord:
         """A key by id, key ARN, alias name or alias ARN, as KMS resolves ``KeyId``."""
@@ -207,8 +216,11 @@ class KmsCore:
 
     def base_context(self, caller: Caller, now: float) -> dict[str, Any]:
         """The global condition keys AWS sets for every call of this caller."""
+        second = int(now)
+        if self._time_text[0] != second:
+            self._time_text = (second, iso(now).strftime("%Y-%m-%dT%H:%M:%SZ"))
         context: dict[str, Any] = {
-            "aws:CurrentTime": iso(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:CurrentTime": self._time_text[1],
             "aws:EpochTime": str(int(now)),
             "aws:SecureTransport": "true" if caller.secure_transport else "false",
             "aws:RequestedRegion": self.region,
@@ -323,7 +335,16 @@ class KmsCore:
         return _crypto.aes_gcm_seal(self._master_key, material, material_aad(key_id, version))
 
     def open_material(self, record: MaterialRecord) -> bytes:
-        return _crypto.aes_gcm_open(self._master_key, record.sealed_material, material_aad(record.key_id, record.version))
+        """The plaintext of a material version, unsealed once and then kept (versions never change)."""
+        cache_key = (record.key_id, record.version, record.sealed_material)
+        material = self._material_cache.get(cache_key)
+        if material is None:
+            material = _crypto.aes_gcm_open(self._master_key, record.sealed_material, material_aad(record.key_id, record.version))
+            with self._cache_lock:
+                if len(self._material_cache) > 1024:
+                    self._material_cache.clear()
+                self._material_cache[cache_key] = material
+        return material
 
     def fingerprint(self, material: bytes) -> str:
         """A keyed digest of imported material, so a reimport can be checked without keeping it."""
@@ -367,7 +388,8 @@ class KmsCore:
                 due = self._settle_key(tx, key, now)
                 if due is not None:
                     next_due = min(next_due, due)
-        self._next_due = next_due
+        # Another process sharing the store may schedule work this one has not seen: look again soon.
+        self._next_due = min(next_due, now + 60.0)
 
     def _settle_key(self, tx: StoreTransaction, key: KeyRecord, now: float) -> float | None:
         """Apply what is due for one key; return when it next needs attention, if ever."""

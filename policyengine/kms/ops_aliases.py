@@ -125,7 +125,7 @@ class AliasOps(KmsCore):
     def list_aliases(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = params.get("KeyId")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 self.authorize(tx, caller, "kms:ListAliases", None)
                 aliases = tx.list_aliases(caller.account, self.region)
                 if ref is not None:

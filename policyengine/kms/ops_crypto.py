@@ -150,7 +150,7 @@ class CryptoOps(KmsCore):
                 "encryptionAlgorithm",
                 ("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"),
             )
-            with self.store.transaction() as tx:
+            with self.reading(ref) as tx:
                 key = self.resolve_key(tx, caller, ref)
                 self.authorize(
                     tx,
@@ -179,7 +179,7 @@ class CryptoOps(KmsCore):
                 "encryptionAlgorithm",
                 ("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"),
             )
-            with self.store.transaction() as tx:
+            with self.reading(key_ref) as tx:
                 key, plaintext = self._decrypt_with(
                     tx, caller, blob, context, key_ref, algorithm, "kms:Decrypt", _grant_tokens(params)
                 )
@@ -204,7 +204,7 @@ class CryptoOps(KmsCore):
             )
             source_ref = params.get("SourceKeyId")
             tokens = _grant_tokens(params)
-            with self.store.transaction() as tx:
+            with self.reading(destination) as tx:
                 target = self.resolve_key(tx, caller, destination)
                 same = {"kms:ReEncryptOnSameKey": "true" if _envelope_key(blob) == target.key_id else "false"}
                 source, plaintext = self._decrypt_with(
@@ -258,7 +258,7 @@ class CryptoOps(KmsCore):
                 if spec is not None
                 else validation.integer(count, "numberOfBytes", minimum=1, maximum=1024)
             )
-            with self.store.transaction() as tx:
+            with self.reading(ref) as tx:
                 key = self.resolve_key(tx, caller, ref)
                 self.authorize(
                     tx,
@@ -296,7 +296,7 @@ class CryptoOps(KmsCore):
             if spec == "SM2":
                 raise UnsupportedOperationException("SM2 is only offered in China Regions")
             context = validation.encryption_context(params.get("EncryptionContext"))
-            with self.store.transaction() as tx:
+            with self.reading(ref) as tx:
                 key = self.resolve_key(tx, caller, ref)
                 self.authorize(
                     tx,
@@ -329,7 +329,7 @@ class CryptoOps(KmsCore):
             count = validation.integer(params.get("NumberOfBytes"), "numberOfBytes", minimum=1, maximum=1024)
             if params.get("CustomKeyStoreId") is not None:
                 raise UnsupportedOperationException("policyengine has no custom key stores")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 self.authorize(tx, caller, "kms:GenerateRandom", None)
             return {"Plaintext": _crypto.random_bytes(count)}, None
 
@@ -345,7 +345,7 @@ class CryptoOps(KmsCore):
         if message_type == "EXTERNAL_MU":
             raise UnsupportedOperationException("policyengine has no ML-DSA keys; EXTERNAL_MU is not supported")
         algorithm = validation.string(params.get("SigningAlgorithm"), "signingAlgorithm", max_len=64)
-        with self.store.transaction() as tx:
+        with self.reading(ref) as tx:
             key = self.resolve_key(tx, caller, ref)
             self.authorize(
                 tx,
@@ -394,7 +394,7 @@ class CryptoOps(KmsCore):
     def get_public_key(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading(ref) as tx:
                 key = self.resolve_key(tx, caller, ref)
                 self.authorize(tx, caller, "kms:GetPublicKey", key, _request_alias(ref), grant_tokens=_grant_tokens(params))
                 self.check_state(key, "GetPublicKey")
@@ -426,7 +426,7 @@ class CryptoOps(KmsCore):
         algorithm = validation.choice(
             params.get("MacAlgorithm"), "macAlgorithm", ("HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512")
         )
-        with self.store.transaction() as tx:
+        with self.reading(ref) as tx:
             key = self.resolve_key(tx, caller, ref)
             self.authorize(
                 tx,

@@ -185,7 +185,7 @@ class GrantOps(KmsCore):
     def list_grants(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(
                     tx, caller, "kms:ListGrants", key, {"kms:GrantIsForAWSResource": "true" if caller.via_service else "false"}
@@ -203,7 +203,7 @@ class GrantOps(KmsCore):
     def list_retirable_grants(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             retiring = _principal(params.get("RetiringPrincipal"), "retiringPrincipal")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 self.authorize(tx, caller, "kms:ListRetirableGrants", None)
                 grants = [
                     g

@@ -217,7 +217,7 @@ class KeyOps(KmsCore):
     def describe_key(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading(ref) as tx:
                 key = self.resolve_key(tx, caller, ref)
                 self.authorize(
                     tx,
@@ -233,7 +233,7 @@ class KeyOps(KmsCore):
 
     def list_keys(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 self.authorize(tx, caller, "kms:ListKeys", None)
                 keys = tx.list_keys(caller.account, self.region)
             chunk, more = page(keys, params.get("Limit"), params.get("Marker"))
@@ -322,7 +322,7 @@ class KeyOps(KmsCore):
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
             name = validation.string(params.get("PolicyName", "default"), "policyName", max_len=128)
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:GetKeyPolicy", key, {"kms:PolicyName": name})
             if name != "default":
@@ -353,7 +353,7 @@ class KeyOps(KmsCore):
     def list_key_policies(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:ListKeyPolicies", key)
             chunk, more = page(["default"], params.get("Limit"), params.get("Marker"))
@@ -401,7 +401,7 @@ class KeyOps(KmsCore):
     def list_resource_tags(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:ListResourceTags", key)
             tags = [{"TagKey": k, "TagValue": v} for k, v in sorted(key.tags.items())]

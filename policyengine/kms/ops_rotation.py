@@ -68,7 +68,7 @@ class RotationOps(KmsCore):
     def get_key_rotation_status(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:GetKeyRotationStatus", key)
                 self.check_state(key, "GetKeyRotationStatus")
@@ -102,7 +102,7 @@ class RotationOps(KmsCore):
     def list_key_rotations(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:ListKeyRotations", key)
                 if key.key_spec != "SYMMETRIC_DEFAULT":

@@ -2,6 +2,8 @@
 
 Every facade operation runs inside one ``transaction()``: all its reads and writes commit
 together or not at all, so a crash never leaves a half-made key, grant or rotation visible.
+An operation that only reads asks for ``transaction(write=False)``: a consistent snapshot that
+does not take the write lock, so reads (Encrypt, Decrypt, Describe...) run side by side.
 Audit events are appended with ``append_audit`` in a transaction of their own after the
 operation's, so a failed or denied call is still recorded exactly once.
 """
@@ -59,7 +61,7 @@ class StoreTransaction(Protocol):
 class KeyStore(Protocol):
     """A place that keeps the local KMS's state; see the module docstring for the contract."""
 
-    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+    def transaction(self, write: bool = True) -> AbstractContextManager[StoreTransaction]: ...
     def append_audit(
         self,
         event_time: float,

@@ -70,8 +70,9 @@ def _grant_order(grant: GrantRecord) -> tuple[float, str]:
 class _MemoryTransaction:
     """The ``StoreTransaction`` view over one transaction's private copy of the tables."""
 
-    def __init__(self, tables: _Tables) -> None:
+    def __init__(self, tables: _Tables, writable: bool = True) -> None:
         self._tables: _Tables | None = tables
+        self._writable = writable
 
     def end(self) -> None:
         self._tables = None
@@ -80,6 +81,12 @@ class _MemoryTransaction:
         if self._tables is None:
             raise StoreError("a store transaction was used after its block ended")
         return self._tables
+
+    def _w(self) -> _Tables:
+        """The tables, for a write; a read-only transaction looks at the live tables and refuses."""
+        if not self._writable:
+            raise StoreError("a read-only store transaction cannot write")
+        return self._t()
 
     def _require_key(self, key_id: str, what: str) -> None:
         if key_id not in self._t().keys:
@@ -91,10 +98,10 @@ class _MemoryTransaction:
         return None if key is None else _own_key(key)
 
     def put_key(self, key: KeyRecord) -> None:
-        self._t().keys[key.key_id] = _own_key(key)
+        self._w().keys[key.key_id] = _own_key(key)
 
     def delete_key(self, key_id: str) -> None:
-        t = self._t()
+        t = self._w()
         t.keys.pop(key_id, None)
         t.materials.pop(key_id, None)
         t.imports.pop(key_id, None)
@@ -111,16 +118,16 @@ class _MemoryTransaction:
     # material
     def add_material(self, material: MaterialRecord) -> None:
         self._require_key(material.key_id, "material")
-        existing = self._t().materials.get(material.key_id, ())
+        existing = self._w().materials.get(material.key_id, ())
         if any(m.version == material.version for m in existing):
             raise StoreError(f"key `{material.key_id}` already has material version {material.version}")
-        self._t().materials[material.key_id] = tuple(sorted((*existing, material), key=lambda m: m.version))
+        self._w().materials[material.key_id] = tuple(sorted((*existing, material), key=lambda m: m.version))
 
     def materials(self, key_id: str) -> list[MaterialRecord]:
         return list(self._t().materials.get(key_id, ()))
 
     def delete_materials(self, key_id: str) -> None:
-        self._t().materials.pop(key_id, None)
+        self._w().materials.pop(key_id, None)
 
     # aliases
     def get_alias(self, account: str, region: str, alias_name: str) -> AliasRecord | None:
@@ -128,10 +135,10 @@ class _MemoryTransaction:
 
     def put_alias(self, alias: AliasRecord) -> None:
         self._require_key(alias.target_key_id, f"alias `{alias.alias_name}`")
-        self._t().aliases[(alias.account, alias.region, alias.alias_name)] = alias
+        self._w().aliases[(alias.account, alias.region, alias.alias_name)] = alias
 
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
-        self._t().aliases.pop((account, region, alias_name), None)
+        self._w().aliases.pop((account, region, alias_name), None)
 
     def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
         found = [a for a in self._t().aliases.values() if a.account == account and a.region == region]
@@ -144,10 +151,10 @@ class _MemoryTransaction:
 
     def put_grant(self, grant: GrantRecord) -> None:
         self._require_key(grant.key_id, f"grant `{grant.grant_id}`")
-        self._t().grants[grant.grant_id] = _own_grant(grant)
+        self._w().grants[grant.grant_id] = _own_grant(grant)
 
     def delete_grant(self, grant_id: str) -> None:
-        self._t().grants.pop(grant_id, None)
+        self._w().grants.pop(grant_id, None)
 
     def grants_for_key(self, key_id: str) -> list[GrantRecord]:
         found = [g for g in self._t().grants.values() if g.key_id == key_id]
@@ -163,10 +170,10 @@ class _MemoryTransaction:
 
     def put_import_parameters(self, params: ImportParameters) -> None:
         self._require_key(params.key_id, "import parameters")
-        self._t().imports[params.key_id] = params
+        self._w().imports[params.key_id] = params
 
     def delete_import_parameters(self, key_id: str) -> None:
-        self._t().imports.pop(key_id, None)
+        self._w().imports.pop(key_id, None)
 
 
 class MemoryKeyStore:
@@ -193,15 +200,20 @@ class MemoryKeyStore:
             raise StoreError("a store transaction is already open in this thread")
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTransaction]:
-        """Yield a view over a private copy of the state; keep the copy only if the block succeeds."""
+    def transaction(self, write: bool = True) -> Iterator[StoreTransaction]:
+        """Yield a view over a private copy of the state; keep the copy only if the block succeeds.
+
+        A read-only transaction (``write=False``) needs no copy: it looks at the live tables,
+        which writers replace whole on commit, and refuses to write.
+        """
         self._check_usable()
         with self._lock:
             self._owner = threading.get_ident()
-            view = _MemoryTransaction(self._tables.copy())
+            view = _MemoryTransaction(self._tables.copy() if write else self._tables, write)
             try:
                 yield view
-                self._tables = view._t()
+                if write:
+                    self._tables = view._t()
             finally:
                 view.end()
                 self._owner = None

@@ -378,21 +378,41 @@ class SqliteKeyStore:
     # transactions
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A pooled connection inside ``BEGIN IMMEDIATE``; refused if this thread already has one."""
+    def _writing(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A pooled connection inside ``BEGIN IMMEDIATE`` (or a plain read transaction when not
+        ``write``); refused if this thread already has one open."""
         if getattr(self._active, "open", False):
             raise StoreError("a store transaction is already open in this thread")
         self._active.open = True
         try:
-            with self._borrow() as conn, self._immediate(conn):
+            with self._borrow() as conn, self._immediate(conn, write):
                 yield conn
         finally:
             self._active.open = False
 
     @contextmanager
-    def _immediate(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises."""
-        self._begin(conn)
+    def _writing_on(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """A write transaction on a connection already borrowed (the audit append's)."""
+        if getattr(self._active, "open", False):
+            raise StoreError("a store transaction is already open in this thread")
+        self._active.open = True
+        try:
+            with self._immediate(conn):
+                yield
+        finally:
+            self._active.open = False
+
+    @contextmanager
+    def _immediate(self, conn: sqlite3.Connection, write: bool = True) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises.
+
+        A read transaction (``write=False``) is a deferred ``BEGIN``: in WAL mode it sees one
+        snapshot and neither waits for writers nor blocks them, so readers run in parallel.
+        """
+        if write:
+            self._begin(conn)
+        else:
+            conn.execute("BEGIN")
         try:
             yield
         except sqlite3.Error as exc:
@@ -424,9 +444,12 @@ class SqliteKeyStore:
                 conn.execute("ROLLBACK")
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTransaction]:
-        """One ``BEGIN IMMEDIATE`` transaction: everything the block did commits, or nothing does."""
-        with self._writing() as conn:
+    def transaction(self, write: bool = True) -> Iterator[StoreTransaction]:
+        """One ``BEGIN IMMEDIATE`` transaction: everything the block did commits, or nothing does.
+
+        ``write=False`` promises the block only reads: it gets a snapshot without the write lock.
+        """
+        with self._writing(write) as conn:
             view = _SqliteTransaction(conn)
             try:
                 yield view
@@ -446,11 +469,19 @@ class SqliteKeyStore:
     ) -> AuditRecord:
         """Record one event in a transaction of its own; sequence numbers only ever increase."""
         text = _dumps(event)
-        with self._writing() as conn:
-            cursor = conn.execute(
-                "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event) VALUES (?, ?, ?, ?, ?, ?)",
-                (event_time, event_name, principal, key_arn, error_code, text),
-            )
+        with self._borrow() as conn:
+            # Audit appends are durable against a crash of this process (WAL, synchronous=NORMAL) but skip
+            # the per-commit fsync that key state gets; see docs/security.md.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with self._writing_on(conn):
+                    cursor = conn.execute(
+                        "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (event_time, event_name, principal, key_arn, error_code, text),
+                    )
+            finally:
+                conn.execute("PRAGMA synchronous = FULL")
         sequence = cursor.lastrowid
         assert sequence is not None  # always set after a one-row INSERT
         return AuditRecord(sequence, event_time, event_name, principal, key_arn, error_code, json.loads(text))

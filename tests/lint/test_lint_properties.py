@@ -14,17 +14,27 @@ from tests.properties.strategies import policies
 
 odd_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10) | st.sampled_from(["*", "kms:*", "${aws:username}", "arn:"]),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(
-        st.sampled_from(["Effect", "Action", "Resource", "Principal", "Condition", "StringEquals", "AWS", "Sid", "x"]),
-        children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["Effect", "Action", "Resource", "Principal", "Condition", "StringEquals", "AWS", "Sid", "x"]),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=15,
 )
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(policies(with_principal=True, prefix="S"), policies(with_principal=False, prefix="S"),
-                 st.builds(lambda s: {"Version": "2012-10-17", "Statement": s}, odd_values)),
-       st.sampled_from(POLICY_TYPES))
+@given(
+    st.one_of(
+        policies(with_principal=True, prefix="S"),
+        policies(with_principal=False, prefix="S"),
+        st.builds(lambda s: {"Version": "2012-10-17", "Statement": s}, odd_values),
+    ),
+    st.sampled_from(POLICY_TYPES),
+)
 def test_lint_never_raises_and_is_deterministic(document: Any, policy_type: Any) -> None:
     """Any JSON shaped like a policy, of any policy type, lints without an exception, identically twice."""
     text = json.dumps(document)

@@ -1,0 +1,87 @@
+"""The text report: one block per finding, compiler style, and a summary line.
+
+::
+
+    key.json:4:17: security PE301 the key is open to anyone: Principal `*` with no condition
+        "Principal": "*",
+                     ^^^
+      owner: aws_kms_key.main
+      hint: name the account, or add a condition on aws:PrincipalAccount
+
+    1 finding: 0 errors, 1 security, 0 warnings, 0 suggestions in 1 file
+
+Colour is plain ANSI escapes (so the string can be written as it is, with ``print`` or
+``click.echo``; do not pass it through rich markup), used only when ``color`` is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from policyengine.lint.finding import Finding, Severity
+from policyengine.lint.reporters._common import ordered, source_line, summarize
+
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+_CYAN = "\x1b[36m"
+_SEVERITY_STYLE: dict[Severity, str] = {
+    "error": "\x1b[1;31m",
+    "security": "\x1b[1;35m",
+    "warning": "\x1b[1;33m",
+    "suggestion": "\x1b[1;34m",
+}
+_INDENT = "    "
+
+
+def render_text(findings: Iterable[Finding], *, texts: Mapping[str, str], color: bool) -> str:
+    """Every finding as ``file:line:col: severity rule-id message`` with a caret snippet, then a summary line.
+
+    ``texts`` maps a finding's ``source`` to the whole text of that file (for the snippet); a
+    finding whose text or span is unknown is shown without one. No trailing newline.
+    """
+    chosen = ordered(findings)
+
+    def paint(style: str, text: str) -> str:
+        return f"{style}{text}{_RESET}" if color else text
+
+    blocks: list[str] = []
+    for finding in chosen:
+        style = _SEVERITY_STYLE[finding.severity]
+        location = finding.source if finding.span is None else f"{finding.source}:{finding.line}:{finding.column}"
+        lines = [
+            f"{paint(_BOLD, location + ':')} {paint(style, finding.severity)} {paint(_DIM, finding.rule_id)} {finding.message}"
+        ]
+        snippet = caret_snippet(finding, texts.get(finding.source))
+        if snippet is not None:
+            line, caret = snippet
+            lead = caret.rstrip("^")
+            lines.append(_INDENT + line)
+            lines.append(_INDENT + lead + paint(style, caret[len(lead) :]))
+        if finding.owner:
+            lines.append(f"  {paint(_CYAN, 'owner')}: {finding.owner}")
+        if finding.suggestion:
+            lines.append(f"  {paint(_CYAN, 'hint')}: {finding.suggestion}")
+        blocks.append("\n".join(lines))
+    blocks.append(summarize(chosen).line())
+    return "\n\n".join(blocks)
+
+
+def caret_snippet(finding: Finding, text: str | None) -> tuple[str, str] | None:
+    """The finding's first source line and a caret line under its span, or None when either is unknown.
+
+    The caret line keeps the source line's own tabs before the column, so the carets sit under the
+    span whatever the terminal's tab width. A span that runs past its first line is underlined to
+    the end of that line.
+    """
+    span = finding.span
+    if span is None:
+        return None
+    line = source_line(text, span.line)
+    if line is None:
+        return None
+    column = min(max(span.column, 1), len(line) + 1)
+    width = span.end_column - span.column if span.end_line == span.line else len(line) - column + 1
+    width = max(1, min(width, len(line) - column + 1))
+    lead = "".join(c if c == "\t" else " " for c in line[: column - 1])
+    return line.rstrip(), lead + "^" * width

@@ -1,0 +1,122 @@
+"""`policyengine lint` end to end: formats, exit codes, config, baseline, suppression, explain."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from policyengine.cli.main import main
+from tests.conftest import EXAMPLES
+
+BAD_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Root",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+    ],
+}
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    captured = capsys.readouterr()
+    return int(info.value.code or 0), captured.out, captured.err
+
+
+@pytest.fixture
+def bad_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(BAD_KEY_POLICY, indent=2))
+    return path
+
+
+def test_text_output_and_fail_on(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A public key policy is a security finding: exit 3 by default, 0 with --fail-on error."""
+    code, out, _ = run(["lint", "key.json"], capsys)
+    assert code == 3
+    assert "key.json:16:20: security PE401" in out
+    code, _, _ = run(["lint", "key.json", "--fail-on", "error"], capsys)
+    assert code == 0
+
+
+def test_sarif_output(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--format sarif prints a SARIF 2.1.0 log with the rule and a located result."""
+    code, out, _ = run(["lint", "key.json", "--format", "sarif"], capsys)
+    log = json.loads(out)
+    assert code == 3 and log["version"] == "2.1.0"
+    result = log["runs"][0]["results"][0]
+    assert result["ruleId"] == "PE401"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 16
+
+
+def test_select_ignore_and_config(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--ignore silences a rule; pyproject's [tool.policyengine.lint] is found and applied."""
+    code, out, _ = run(["lint", "key.json", "--ignore", "PE401", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+    Path("pyproject.toml").write_text('[tool.policyengine.lint]\nignore = ["security"]\n')
+    code, out, _ = run(["lint", "key.json", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+    Path("pyproject.toml").write_text('[tool.policyengine.lint]\nignroe = ["security"]\n')
+    code, _, err = run(["lint", "key.json"], capsys)
+    assert code == 1 and "unknown key `ignroe`" in err
+
+
+def test_sid_suppression(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A statement whose Sid says policyengine:ignore=PE401 is not reported for PE401."""
+    policy = json.loads(bad_policy.read_text())
+    policy["Statement"][1]["Sid"] = "Everyone policyengine:ignore=PE401"
+    bad_policy.write_text(json.dumps(policy, indent=2))
+    code, out, _ = run(["lint", "key.json", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+
+
+def test_baseline_keeps_old_findings_quiet(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After --write-baseline, the same findings (even moved down a line) are not reported; new ones are."""
+    code, _, _ = run(["lint", "key.json", "--write-baseline", "baseline.json"], capsys)
+    assert code == 0 and Path("baseline.json").is_file()
+    bad_policy.write_text("\n" + bad_policy.read_text())
+    code, out, _ = run(["lint", "key.json", "--baseline", "baseline.json", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+    policy = json.loads(bad_policy.read_text())
+    policy["Statement"].append(
+        {"Sid": "Wide", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Encrypt", "Resource": "*"}
+    )
+    bad_policy.write_text(json.dumps(policy, indent=2))
+    code, out, _ = run(["lint", "key.json", "--baseline", "baseline.json", "--format", "json"], capsys)
+    assert code == 3 and [f["statement"] for f in json.loads(out)["findings"]] == ["Wide"]
+
+
+def test_input_errors_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file given explicitly that is not a policy, template, plan or export is an input error (exit 1)."""
+    monkeypatch.chdir(tmp_path)
+    Path("package.json").write_text('{"name": "app"}')
+    code, _, err = run(["lint", "package.json"], capsys)
+    assert code == 1 and "package.json" in err
+
+
+def test_directory_of_examples(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linting the examples finds every broken example and stays quiet on the default key policy."""
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["lint", "examples", "--format", "json"], capsys)
+    files = {f["file"] for f in json.loads(out)["findings"]}
+    assert code == 3
+    assert {f"examples/broken/{p.name}" for p in (EXAMPLES / "broken").glob("*.json")} <= files
+    assert "examples/default-key-policy.json" not in files
+
+
+def test_explain_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """--explain shows a rule's summary with its bad and fixed examples."""
+    code, out, _ = run(["lint", "--explain", "PE501"], capsys)
+    assert code == 0 and "lockout-risk" in out and "fixed:" in out
