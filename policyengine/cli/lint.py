@@ -12,11 +12,18 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from policyengine.cli.output import err, out
-from policyengine.lint.config import load_config
-from policyengine.lint.finding import POLICY_TYPES, PolicyType, Severity
-from policyengine.lint.registry import all_rules
-from policyengine.lint.reporters import render_json, render_sarif_json, render_text
-from policyengine.lint.run import LintRun, run_lint
+from policyengine.lint import (
+    POLICY_TYPES,
+    LintRun,
+    PolicyType,
+    Severity,
+    all_rules,
+    load_config,
+    render_json,
+    render_sarif_json,
+    render_text,
+    run_lint,
+)
 
 SEVERITIES = ["error", "security", "warning", "suggestion"]
 

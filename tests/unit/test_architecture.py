@@ -18,7 +18,7 @@ LAYERS: dict[str, set[str]] = {
     "scenario": {"model", "parsing", "evaluator", "explain"},
     "key_policies": {"model", "parsing"},
     "engine": {"model", "parsing", "evaluator", "explain"},
-    "cli": {"__init__", "cli", "kms", "server"},
+    "cli": {"__init__", "cli", "kms", "server", "lint", "access", "analysis"},
     "__init__": {"model", "parsing", "evaluator", "explain", "scenario", "key_policies", "engine", "kms", "store"},
     "kms": {"model", "parsing", "evaluator", "explain", "key_policies", "store", "kms"},
     "store": {"store"},
@@ -86,6 +86,31 @@ def test_lower_layers_never_import_higher_ones() -> None:
         for imported in _imported_parts(path):
             if imported not in allowed:
                 problems.append(f"{path.relative_to(PACKAGE)} imports policyengine.{imported}")
+    assert problems == []
+
+
+def test_cli_uses_only_public_package_apis() -> None:
+    """The CLI imports `policyengine` and the public packages (kms, lint, ...), never their inner modules."""
+    public = {
+        "policyengine",
+        "policyengine.kms",
+        "policyengine.lint",
+        "policyengine.server",
+        "policyengine.access",
+        "policyengine.analysis",
+    }
+    problems = []
+    for path in (PACKAGE / "cli").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if (
+                module
+                and module.startswith("policyengine")
+                and module not in public
+                and not module.startswith("policyengine.cli")
+            ):
+                problems.append(f"{path.name} imports {module}")
     assert problems == []
 
 
