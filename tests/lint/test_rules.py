@@ -75,3 +75,10 @@ def test_good_example_is_quiet(rule_id: str) -> None:
     """The rule does not report its fixed example."""
     rule = RULES[rule_id]
     assert [f for f in lint_target(example_target(rule, rule.good)) if f.rule_id == rule_id] == []
+
+
+def test_rule_reference_is_up_to_date() -> None:
+    """docs/rules.md is exactly what the registry generates (regenerate with python -m policyengine.lint.docs)."""
+    from policyengine.lint.docs import rules_markdown
+
+    assert (GOLDEN.parent.parent.parent / "docs" / "rules.md").read_text() == rules_markdown()
