@@ -13,6 +13,7 @@ import click
 import policyengine as pe
 from policyengine.cli.audit import audit
 from policyengine.cli.lint import lint
+from policyengine.cli.serve import serve
 from policyengine.cli.output import err, render_input_error
 from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
@@ -29,6 +30,7 @@ cli.add_command(validate)
 cli.add_command(simulate)
 cli.add_command(audit)
 cli.add_command(lint)
+cli.add_command(serve)
 cli.add_command(tour)
 
 

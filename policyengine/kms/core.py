@@ -162,6 +162,8 @@ class KmsCore:
             if len(parts) != 6 or parts[2] != "kms" or not parts[3] or not parts[4]:
                 raise InvalidArnException(f"ARN {key_ref} is not a valid KMS ARN")
             region, account, resource = parts[3], parts[4], parts[5]
+            if region != self.region:
+                raise NotFoundException(f"Key '{key_ref}' does not exist in {self.region}")
             if resource.startswith("alias/") and aliases:
                 return self._key_by_alias(tx, caller, account, region, resource, key_ref)
             if resource.startswith("key/"):

@@ -70,6 +70,8 @@ def test_public_api_is_exactly_all() -> None:
         "kms",
         "store",
         "lint",
+        "server",
+        "pytest_plugin",
         "access",
         "analysis",
     }

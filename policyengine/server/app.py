@@ -1,0 +1,239 @@
+"""The ASGI application: read the request, authenticate and dispatch in a worker thread, answer.
+
+Why a plain ASGI callable and no framework: the protocol has one route (``POST /``) and a
+test-only one (``POST /_reset``), so routing, middleware and validation layers would only add
+per-request cost. The event loop does the HTTP work; everything that computes — signature
+verification, the facade's authorization and cryptography, SQLite — runs in a thread pool, so
+a slow request never stalls the loop and calls are not serialised behind one lock (SQLite
+itself serialises writers with its own locking, across threads and processes alike).
+
+Every request is logged on one line: method, operation, status, milliseconds, principal.
+Nothing a client sends can produce a traceback in a response: errors the protocol or the facade
+name are answered in AWS's shape, and anything else is logged with its traceback and answered
+``500 KMSInternalException`` with a request id to find it in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import botocore.session  # type: ignore[import-untyped]
+
+from policyengine.server.auth import Authenticator
+from policyengine.server.config import ENV_VAR, ServerConfig
+from policyengine.server.dispatch import Dispatcher
+from policyengine.server.errors import WireError
+from policyengine.server.identities import IdentityRegistry, load_identities
+from policyengine.server.protocol import (
+    CONTENT_TYPE,
+    IncomingRequest,
+    error_body,
+    error_for,
+    parse_body,
+    parse_target,
+    success_body,
+)
+from policyengine.server.shapes import ServiceCodec
+from policyengine.server.state import KmsState, memory_state, sqlite_state
+
+__all__ = ["KmsApp", "app_from_environment", "build_app"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("policyengine.server")
+
+_JSON_HEADERS = [(b"content-type", CONTENT_TYPE.encode())]
+
+
+class _Outcome:
+    """What one request ended as, for the response and the log line."""
+
+    __slots__ = ("body", "operation", "principal", "status")
+
+    def __init__(self, status: int, body: bytes, operation: str = "-", principal: str = "-") -> None:
+        self.status = status
+        self.body = body
+        self.operation = operation
+        self.principal = principal
+
+
+class KmsApp:
+    """The KMS JSON 1.1 protocol as an ASGI application."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        authenticator: Authenticator,
+        *,
+        test_mode: bool = False,
+        max_body: int,
+        threads: int,
+        log_requests: bool = True,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.authenticator = authenticator
+        self.registry = authenticator.registry
+        self.test_mode = test_mode
+        self.max_body = max_body
+        self.log_requests = log_requests
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policyengine-kms")
+
+    @property
+    def state(self) -> KmsState:
+        return self.dispatcher.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        """Finish in-flight calls, then close the store (every acknowledged write is committed)."""
+        self._executor.shutdown(wait=True)
+        self.state.close()
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        method: str = scope["method"]
+        outcome = await self._respond(scope, receive, request_id)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": outcome.status,
+                "headers": [
+                    *_JSON_HEADERS,
+                    (b"content-length", str(len(outcome.body)).encode()),
+                    (b"x-amzn-requestid", request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": outcome.body})
+        if self.log_requests:
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms %s", method, outcome.operation, outcome.status, elapsed, outcome.principal)
+
+    async def _respond(self, scope: Scope, receive: Receive, request_id: str) -> _Outcome:
+        try:
+            body = await self._read_body(scope, receive)
+        except WireError as error:
+            return _Outcome(error.status, error_body(error.code, error.message))
+        client = scope.get("client")
+        request = IncomingRequest(
+            method=scope["method"],
+            path=scope["path"],
+            raw_path=scope.get("raw_path") or scope["path"].encode(),
+            query=scope.get("query_string", b""),
+            headers=list(scope["headers"]),
+            body=body,
+            client_ip=client[0] if client else None,
+            request_id=request_id,
+        )
+        if request.path == "/_reset" and self.test_mode and request.method == "POST":
+            return await self._in_thread(self._reset)
+        return await self._in_thread(lambda: self._handle(request))
+
+    async def _in_thread(self, work: Callable[[], _Outcome]) -> _Outcome:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        except RuntimeError as error:  # the pool is shut down: the server is stopping
+            return _Outcome(503, error_body("ServiceUnavailableException", f"The server is shutting down: {error}"))
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        """The whole body, refusing (unread) anything above ``max_body`` bytes."""
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                raise _too_large(self.max_body)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise WireError("RequestTimeoutException", "The client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise _too_large(self.max_body)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _handle(self, request: IncomingRequest) -> _Outcome:
+        """Authenticate, route and call the facade (in a worker thread); never raises."""
+        operation: str | None = None
+        principal = "-"
+        try:
+            caller, region = self.authenticator.authenticate(request)
+            principal = caller.principal
+            if request.path != "/":
+                raise WireError("UnknownOperationException", f"No KMS operation at path {request.path[:128]}", 404)
+            if request.method != "POST":
+                raise WireError("UnknownOperationException", "KMS operations are POST requests", 405)
+            operation = parse_target(request.header("x-amz-target"))
+            response = self.dispatcher.call(operation, caller, region, parse_body(request.body))
+            return _Outcome(200, success_body(response), operation, principal)
+        except Exception as error:  # every failure becomes an AWS-shaped answer; bugs are logged inside
+            status, body = error_for(error, request_id=request.request_id, operation=operation)
+            return _Outcome(status, body, operation or "-", principal)
+
+    def _reset(self) -> _Outcome:
+        try:
+            self.state.reset()
+            self.registry.reset()
+        except Exception as error:
+            status, body = error_for(error, request_id="reset", operation="_reset")
+            return _Outcome(status, body, "_reset")
+        return _Outcome(200, b"{}", "_reset")
+
+
+def _too_large(limit: int) -> WireError:
+    return WireError("RequestEntityTooLargeException", f"The request body is larger than {limit} bytes", 413)
+
+
+def build_app(config: ServerConfig, *, registry: IdentityRegistry | None = None) -> KmsApp:
+    """The app for ``config``: reads the identities file and opens the store (raising if either fails)."""
+    if registry is None:
+        registry = IdentityRegistry(load_identities(config.identities) if config.identities is not None else {})
+    state = sqlite_state(config.data_dir) if config.data_dir is not None else memory_state()
+    model = botocore.session.get_session().get_service_model("kms")
+    return KmsApp(
+        Dispatcher(state, ServiceCodec(model)),
+        Authenticator(registry, test_mode=config.test_mode),
+        test_mode=config.test_mode,
+        max_body=config.max_body,
+        threads=config.threads,
+        log_requests=config.log_requests,
+    )
+
+
+def app_from_environment() -> KmsApp:
+    """The app of a ``--workers`` process, from the config its parent put in the environment."""
+    text = os.environ.get(ENV_VAR)
+    if not text:
+        raise RuntimeError(f"{ENV_VAR} is not set; start workers through `policyengine serve`")
+    config = ServerConfig.from_env(text)
+    if not logging.getLogger().handlers:  # a spawned worker starts with no logging set up
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(message)s")
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    return build_app(config)

@@ -1,0 +1,69 @@
+"""How a server is set up: address, store, identities, test mode, processes and threads.
+
+One frozen value carries every setting from the CLI (or a test) to the app factory. It also
+travels through an environment variable to ``--workers`` processes, which uvicorn starts fresh
+(spawned, not forked) and which therefore cannot be handed Python objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["ENV_VAR", "MAX_BODY_BYTES", "ServerConfig", "default_data_dir"]
+
+#: The environment variable carrying a ``ServerConfig`` to worker processes.
+ENV_VAR = "POLICYENGINE_SERVER_CONFIG"
+#: Request bodies above this size are refused unread (KMS's largest request is far smaller).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _default_threads() -> int:
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Every setting of one server. ``data_dir=None`` keeps state in memory (test mode only)."""
+
+    host: str = "127.0.0.1"
+    port: int = 4599
+    data_dir: Path | None = None
+    identities: Path | None = None
+    test_mode: bool = False
+    workers: int = 1
+    threads: int = field(default_factory=_default_threads)
+    max_body: int = MAX_BODY_BYTES
+    log_requests: bool = True
+
+    def __post_init__(self) -> None:
+        if self.data_dir is None and not self.test_mode:
+            raise ValueError("a server outside test mode needs a data directory")
+        if self.workers < 1 or self.threads < 1:
+            raise ValueError("workers and threads must be at least 1")
+        if self.workers > 1 and self.data_dir is None:
+            raise ValueError("several workers need a shared store: give a data directory")
+
+    def to_env(self) -> str:
+        data = asdict(self)
+        data["data_dir"] = None if self.data_dir is None else str(self.data_dir)
+        data["identities"] = None if self.identities is None else str(self.identities)
+        return json.dumps(data)
+
+    @classmethod
+    def from_env(cls, text: str) -> ServerConfig:
+        data = json.loads(text)
+        for name in ("data_dir", "identities"):
+            if data.get(name) is not None:
+                data[name] = Path(data[name])
+        return cls(**data)
+
+
+def default_data_dir() -> Path:
+    """The user's data directory for policyengine (``$XDG_DATA_HOME/policyengine`` or its default)."""
+    base = os.environ.get("XDG_DATA_HOME")
+    if base and Path(base).is_absolute():
+        return Path(base) / "policyengine"
+    return Path.home() / ".local" / "share" / "policyengine"

@@ -1,0 +1,92 @@
+"""The local KMS the server serves: one store, a facade view per region, and a way to wipe it.
+
+State is kept per (account, region) as AWS keeps it: the account is the caller's, and the
+region picks a view of the same store (``LocalKms.for_region``) whose ARNs name that region.
+Views are made once per region and reused, so the facade's caches (compiled key policies,
+scheduled work) are shared by every request in that region.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from policyengine.kms import LocalKms, open_local_kms
+from policyengine.server.errors import StartupError
+from policyengine.store import MemoryKeyStore
+
+__all__ = ["KmsState", "memory_state", "sqlite_state"]
+
+
+class KmsState:
+    """Holds the current ``LocalKms`` and its region views; ``reset`` wipes every key."""
+
+    def __init__(self, make: Callable[[], LocalKms], *, describe: str, wipe: Callable[[LocalKms], LocalKms]) -> None:
+        self._make = make
+        self._wipe = wipe
+        self._kms = make()
+        self._views: dict[str, LocalKms] = {}
+        self._lock = threading.Lock()
+        self.describe = describe
+
+    def view(self, region: str) -> LocalKms:
+        """The facade for ``region`` (made on first use)."""
+        views = self._views
+        view = views.get(region)
+        if view is None:
+            with self._lock:
+                view = self._views.get(region)
+                if view is None:
+                    view = cast(LocalKms, self._kms.for_region(region))
+                    self._views = {**self._views, region: view}
+        return view
+
+    def reset(self) -> None:
+        """Wipe every key, alias, grant and import in every account and region."""
+        with self._lock:
+            self._kms = self._wipe(self._kms)
+            self._views = {}
+
+    def close(self) -> None:
+        self._kms.store.close()
+
+
+def memory_state() -> KmsState:
+    """State that lives as long as the process: for test suites (reset makes a fresh store)."""
+
+    def make() -> LocalKms:
+        return LocalKms(MemoryKeyStore(), os.urandom(32))
+
+    def wipe(old: LocalKms) -> LocalKms:
+        old.store.close()
+        return make()
+
+    return KmsState(make, describe="in memory", wipe=wipe)
+
+
+def sqlite_state(data_dir: str | Path) -> KmsState:
+    """The durable store under ``data_dir`` (SQLite and its 0600 master key, made on first start).
+
+    Reset deletes every key through the store's own transactions (which cascade to material,
+    aliases, grants and import parameters) rather than deleting the file, so other processes
+    sharing the file keep working; the audit log is kept.
+    """
+    directory = Path(data_dir)
+
+    def make() -> LocalKms:
+        try:
+            return open_local_kms(directory)
+        except OSError as error:
+            raise StartupError(f"cannot use data directory `{directory}`: {error.strerror or error}") from None
+
+    def wipe(old: LocalKms) -> LocalKms:
+        with old.store.transaction() as tx:
+            for key in tx.all_keys():
+                tx.delete_key(key.key_id)
+        old.wake_scheduler()
+        return old
+
+    return KmsState(make, describe=f"SQLite in {directory}", wipe=wipe)
