@@ -11,6 +11,7 @@ import sys
 import click
 
 import policyengine as pe
+from policyengine.cli.access import COMMANDS as ACCESS_COMMANDS
 from policyengine.cli.audit import audit
 from policyengine.cli.lint import lint
 from policyengine.cli.serve import serve
@@ -31,6 +32,8 @@ cli.add_command(simulate)
 cli.add_command(audit)
 cli.add_command(lint)
 cli.add_command(serve)
+for _command in ACCESS_COMMANDS:
+    cli.add_command(_command)
 cli.add_command(tour)
 
 

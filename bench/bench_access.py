@@ -1,0 +1,296 @@
+"""Benchmark: access questions over a generated organization, side by side with principalmapper.
+
+The snapshot is ``policyengine.access.synthetic.generate(1000, 100)``: 1,000 users and roles in
+five accounts, 100 keys, shared managed policies, boundaries, SCPs, role chains, cross-account
+key users, grants. We time, in one process (CPU time and wall time):
+
+* building the world (parse and compile every policy) and the AssumeRole graph;
+* ``who-can kms:Decrypt`` on 10 keys (every subject, with routes through roles);
+* ``can`` for 200 (principal, key) pairs;
+* the full access matrix: every user and role × 100 keys × 4 action groups (~33 actions per key).
+
+principalmapper 1.1.5 (its own venv, driven like ``bench/peers/adapters/pmapper_adapter.py``)
+gets the same principals as ``Node`` objects (policies, trust policy, boundary) and answers
+what it can: its AssumeRole edge generation (``sts_edges.generate_edges_locally``), who-can as
+``local_check_authorization_full`` on every node with the key policy, and can as
+``search_authorization_full`` (direct check, then along its edges). It has no partial
+evaluation (conditions with keys it is not given simply fail), no grants and no RCPs, so it
+does less work per answer than we do; the ratio is still per comparable query.
+
+    python bench/bench_access.py               # ~1-2 min with principalmapper
+    python bench/bench_access.py --no-peer     # ours only
+    python bench/bench_access.py --json OUT    # keep the numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from policyengine.access import Access, World, access_matrix  # noqa: E402
+from policyengine.access.synthetic import generate  # noqa: E402
+
+PEERS = Path(os.environ.get("BENCH_PEERS_HOME", Path.home() / ".cache" / "bench-peers"))
+PMAPPER_PYTHON = PEERS / "venv-pmapper" / "bin" / "python"
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, wall seconds, CPU seconds)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def ours(principals: int, keys: int, seed: int) -> dict[str, Any]:
+    snapshot = generate(principals, keys, seed=seed)
+    world, build_wall, _ = timed(lambda: World.build(snapshot))
+    access = Access.of(world)
+    reach, reach_wall, _ = timed(lambda: access.reach)
+    rng = random.Random(seed)
+    key_arns = sorted(world.keys)
+    sample_keys = rng.sample(key_arns, 10)
+    _, who_wall, who_cpu = timed(lambda: [access.who_can("kms:Decrypt", k) for k in sample_keys])
+    subjects = access.subjects.principals()
+    pairs = [(rng.choice(subjects).id, rng.choice(key_arns)) for _ in range(200)]
+    _, can_wall, can_cpu = timed(lambda: [access.can(p, "kms:Decrypt", k) for p, k in pairs])
+    fresh = Access.of(world)  # the matrix builds its own graph and caches, as the command does
+    matrix, matrix_wall, matrix_cpu = timed(lambda: access_matrix(fresh, subjects=fresh.subjects.principals()))
+    cells = len(matrix.cells)
+    return {
+        "principals": len(world.principals),
+        "subjects": len(access.subjects.all()),
+        "keys": len(world.keys),
+        "build_s": build_wall,
+        "graph_s": reach_wall,
+        "graph_edges": reach.edge_count(),
+        "who_can_ms": who_wall / len(sample_keys) * 1000,
+        "who_can_cpu_ms": who_cpu / len(sample_keys) * 1000,
+        "can_ms": can_wall / len(pairs) * 1000,
+        "can_cpu_ms": can_cpu / len(pairs) * 1000,
+        "matrix_s": matrix_wall,
+        "matrix_cpu_s": matrix_cpu,
+        "matrix_cells": cells,
+        "matrix_answers": matrix.evaluations + matrix.prechecked * 33,
+        "matrix_counts": matrix.counts(),
+        "sample_keys": sample_keys,
+        "pairs": pairs,
+    }
+
+
+def workload(principals: int, keys: int, seed: int, sample_keys: list[str], pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """The generated organization as plain principals and keys for the peer."""
+    snapshot = generate(principals, keys, seed=seed)
+    nodes = []
+    key_docs = {}
+    for account in snapshot.accounts:
+        managed = {p.arn: p.document for p in account.managed_policies}
+        for user in account.users:
+            nodes.append(
+                {
+                    "arn": f"arn:aws:iam::{account.id}:user/{user.name}",
+                    "policies": [[arn, managed[arn]] for arn in user.managed_policies],
+                    "boundary": managed.get(user.permissions_boundary or ""),
+                    "trust": None,
+                }
+            )
+        for role in account.roles:
+            nodes.append(
+                {
+                    "arn": f"arn:aws:iam::{account.id}:role/{role.name}",
+                    "policies": [[arn, managed[arn]] for arn in role.managed_policies],
+                    "boundary": managed.get(role.permissions_boundary or ""),
+                    "trust": role.trust_policy,
+                }
+            )
+        for key in account.keys:
+            key_docs[f"arn:aws:kms:{key.region}:{account.id}:key/{key.id}"] = key.policy
+    return {"nodes": nodes, "keys": key_docs, "sample_keys": sample_keys, "pairs": pairs}
+
+
+PEER_DRIVER = r"""
+import collections, collections.abc, json, sys, time, io, logging
+for _n in ("Mapping", "MutableMapping"):
+    setattr(collections, _n, getattr(collections.abc, _n))
+logging.disable(logging.CRITICAL)
+from principalmapper.common import Node, Policy, Graph
+from principalmapper.graphing.sts_edges import generate_edges_locally
+from principalmapper.querying.query_interface import local_check_authorization_full, search_authorization_full
+
+data = json.load(open(sys.argv[1]))
+budget = float(sys.argv[2])
+t0 = time.perf_counter()
+nodes = []
+for i, n in enumerate(data["nodes"]):
+    pols = [Policy(arn, arn.rsplit("/", 1)[-1], doc) for arn, doc in n["policies"]]
+    boundary = Policy(n["arn"] + "-boundary", "boundary", n["boundary"]) if n["boundary"] else None
+    profiles = [] if ":role/" in n["arn"] else None
+    nodes.append(Node(n["arn"], f"AIDAEXAMPLE{i:09d}", pols, [], n["trust"], profiles, 0, False, False, boundary, False, {}))
+by_arn = {n.arn: n for n in nodes}
+build = time.perf_counter() - t0
+out = {"build_s": build}
+# AssumeRole edges: the work is roles x nodes; grow the node sample until the budget is used,
+# then extrapolate by that product (exact when every node fits).
+roles_total = sum(1 for n in nodes if ":role/" in n.arn)
+size = 100
+while True:
+    sample = nodes[:size]
+    t0 = time.perf_counter()
+    edges = generate_edges_locally(sample)
+    graph_time = time.perf_counter() - t0
+    if size >= len(nodes) or graph_time > budget / 4:
+        break
+    size = min(len(nodes), size * 2)
+roles_sample = sum(1 for n in sample if ":role/" in n.arn)
+out["graph_nodes_measured"] = len(sample)
+out["graph_s_measured"] = graph_time
+out["graph_s_estimated_full"] = graph_time * (roles_total * len(nodes)) / max(roles_sample * len(sample), 1)
+out["graph_edges_found"] = len(edges)
+metadata = {"account_id": "100000000001", "pmapper_version": "1.1.5"}
+graph = Graph(nodes if len(sample) == len(nodes) else sample, edges, [], [], metadata)
+# who-can: every node against each sample key.
+t0 = time.perf_counter()
+keys_done = 0
+for key in data["sample_keys"]:
+    owner = key.split(":")[4]
+    for node in nodes:
+        local_check_authorization_full(node, "kms:Decrypt", key, {}, data["keys"][key], owner)
+    keys_done += 1
+    if time.perf_counter() - t0 > budget:
+        break
+out["who_can_ms"] = (time.perf_counter() - t0) / keys_done * 1000
+out["who_can_keys"] = keys_done
+# can: direct check, then along the graph's edges.
+t0 = time.perf_counter()
+count = 0
+for principal, key in data["pairs"]:
+    node = by_arn.get(principal)
+    if node is None:
+        continue
+    owner = key.split(":")[4]
+    search_authorization_full(graph, node, "kms:Decrypt", key, {}, data["keys"][key], owner)
+    count += 1
+    if time.perf_counter() - t0 > budget:
+        break
+out["can_ms"] = (time.perf_counter() - t0) / max(count, 1) * 1000
+out["can_queries"] = count
+# One matrix cell group (33 actions) for a sample of pairs, to extrapolate the full matrix.
+actions = ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:CreateGrant"]
+t0 = time.perf_counter()
+checks = 0
+for principal, key in data["pairs"][:100]:
+    node = by_arn.get(principal)
+    if node is None:
+        continue
+    for action in actions:
+        local_check_authorization_full(node, action, key, {}, data["keys"][key], key.split(":")[4])
+        checks += 1
+out["check_us"] = (time.perf_counter() - t0) / max(checks, 1) * 1e6
+print(json.dumps(out))
+"""
+
+
+def peer(work: dict[str, Any], budget: float) -> dict[str, Any] | None:
+    if not PMAPPER_PYTHON.exists():
+        print(f"principalmapper not found at {PMAPPER_PYTHON} (run bench/peers/setup.sh); skipping the comparison")
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        data_path = Path(scratch) / "workload.json"
+        data_path.write_text(json.dumps(work))
+        driver = Path(scratch) / "driver.py"
+        driver.write_text(PEER_DRIVER)
+        done = subprocess.run(
+            [str(PMAPPER_PYTHON), str(driver), str(data_path), str(budget)],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=False,
+        )
+    if done.returncode != 0:
+        print("principalmapper run failed:\n" + done.stderr[-2000:])
+        return None
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(mine: dict[str, Any], theirs: dict[str, Any] | None) -> str:
+    answers_total = mine["matrix_cells"] // 4 * 33
+    lines = [
+        f"Generated organization: {mine['principals']} users and roles ({mine['subjects']} subjects with roots, "
+        f"services and outside accounts), {mine['keys']} keys; matrix of {mine['matrix_cells']:,} cells "
+        f"(~{answers_total:,} action answers).",
+        "",
+        "| query | policyengine | principalmapper 1.1.5 | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+
+    def row(name: str, ours_value: float, theirs_value: float | None, unit: str) -> None:
+        if theirs_value is None:
+            lines.append(f"| {name} | {ours_value:,.2f} {unit} | n/a | |")
+        else:
+            lines.append(
+                f"| {name} | {ours_value:,.2f} {unit} | {theirs_value:,.2f} {unit} | **{theirs_value / ours_value:,.1f}x** |"
+            )
+
+    row("load: parse + compile the organization", mine["build_s"], theirs["build_s"] if theirs else None, "s")
+    row(
+        "AssumeRole graph (all roles)",
+        mine["graph_s"],
+        theirs["graph_s_estimated_full"] if theirs else None,
+        "s",
+    )
+    row("who-can kms:Decrypt on one key (per query)", mine["who_can_ms"], theirs["who_can_ms"] if theirs else None, "ms")
+    row("can kms:Decrypt, with routes (per query)", mine["can_ms"], theirs["can_ms"] if theirs else None, "ms")
+    if theirs:
+        estimate = theirs["check_us"] * answers_total / 1e6
+        row("full access matrix", mine["matrix_s"], estimate, "s")
+    else:
+        row("full access matrix", mine["matrix_s"], None, "s")
+    lines.append("")
+    lines.append(
+        f"Ours in CPU time: who-can {mine['who_can_cpu_ms']:.2f} ms, can {mine['can_cpu_ms']:.3f} ms, "
+        f"matrix {mine['matrix_cpu_s']:.2f} s (target: under 20 s); per matrix answer "
+        f"{mine['matrix_s'] / answers_total * 1e6:.1f} µs wall. Matrix cells: {mine['matrix_counts']}."
+    )
+    if theirs:
+        lines.append(
+            f"principalmapper's graph: measured on {theirs['graph_nodes_measured']} nodes in "
+            f"{theirs['graph_s_measured']:.1f} s, extrapolated by roles × nodes; its matrix is extrapolated from "
+            f"{theirs['check_us']:.0f} µs per check × {answers_total:,} answers (it has no matrix command)."
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--principals", type=int, default=1000)
+    parser.add_argument("--keys", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-peer", action="store_true", help="skip principalmapper")
+    parser.add_argument("--peer-budget", type=float, default=60.0, help="seconds per principalmapper phase before extrapolating")
+    parser.add_argument("--json", type=Path, help="write the raw numbers here")
+    args = parser.parse_args()
+    mine = ours(args.principals, args.keys, args.seed)
+    theirs = None
+    if not args.no_peer:
+        theirs = peer(workload(args.principals, args.keys, args.seed, mine["sample_keys"], mine["pairs"]), args.peer_budget)
+    text = report(mine, theirs)
+    print(text)
+    if args.json:
+        clean = {k: v for k, v in mine.items() if k not in ("sample_keys", "pairs")}
+        args.json.write_text(json.dumps({"policyengine": clean, "principalmapper": theirs, "table": text}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Access questions over a snapshot of whole accounts: can, who-can, what-can, the access matrix.
+
+The pieces, one job each: ``snapshot`` (the data model) and ``loader`` (files), ``importers``
+(AWS CLI exports and Terraform plans to a snapshot), ``world`` (the snapshot compiled),
+``subjects`` (who can ask), ``facts`` (which context keys a question fixes), ``formula`` and
+``atoms`` (residual conditions), ``partial`` (partial evaluation with the evaluator's rules),
+``reach`` (role assumption), ``queries`` and ``matrix`` (the questions), ``report`` (HTML).
+"""
+
+from policyengine.access.actions import GROUPS, actions_for, group_of
+from policyengine.access.answers import Answer, Route, Verdict, explain_lines, partial_json
+from policyengine.access.errors import LookupFailure, SnapshotError
+from policyengine.access.formula import to_json as formula_json
+from policyengine.access.formula import to_text as formula_text
+from policyengine.access.importers import Imported, build_snapshot, import_authdetails, import_kms_dir, import_terraform_plan
+from policyengine.access.loader import dump_snapshot, load_snapshot, snapshot_from_data
+from policyengine.access.matrix import Cell, Matrix, access_matrix
+from policyengine.access.partial import Partial, partial_authorize
+from policyengine.access.queries import Access
+from policyengine.access.report import render_html
+from policyengine.access.snapshot import Snapshot, Unused, snapshot_schema
+from policyengine.access.world import World
+
+__all__ = [
+    "GROUPS",
+    "Access",
+    "Answer",
+    "Cell",
+    "Imported",
+    "LookupFailure",
+    "Matrix",
+    "Partial",
+    "Route",
+    "Snapshot",
+    "SnapshotError",
+    "Unused",
+    "Verdict",
+    "World",
+    "access_matrix",
+    "actions_for",
+    "build_snapshot",
+    "dump_snapshot",
+    "explain_lines",
+    "formula_json",
+    "formula_text",
+    "group_of",
+    "import_authdetails",
+    "import_kms_dir",
+    "import_terraform_plan",
+    "load_snapshot",
+    "partial_authorize",
+    "partial_json",
+    "render_html",
+    "snapshot_from_data",
+    "snapshot_schema",
+]

@@ -1,0 +1,403 @@
+"""Partial evaluation: AWS's decision with part of the request context left open.
+
+``authorize`` needs every context key; a question over a snapshot fixes only some of them
+(``facts.py``). Here each statement that fits the caller, action and key becomes a formula:
+TRUE when its conditions hold on decided keys, FALSE when one fails, or the AND of its
+conditions on open keys. Those formulas are combined with exactly the rules of
+``authorize`` (SEMANTICS §1-4): deny anywhere wins; every SCP and RCP level must allow; the
+key policy must let the caller in, directly or through its account; identity policies,
+boundary and session policy where the path needs them; grants as an extra allow. The result
+is ``allow``, ``deny``, or ``allow only if <residual>``: never a guess in either direction.
+
+When the residual is constant, the concrete ``authorize`` on the same facts gives the
+explanation (deciding statements, reason, allow path), so a decided answer reads exactly like
+``simulate``'s. The property test holds the two together: for any context, the residual's truth
+equals the concrete decision.
+
+Role trust policies follow the key-policy rule (``gate="trust"``): the policy must name the
+caller or its account, and naming only the account makes the caller's IAM policies count
+(IAM UG, evaluation logic: role trust policies and KMS key policies are the two exceptions to
+the same-account union rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from policyengine.access.atoms import ConditionAtom, GrantAtom, ResourceAtom
+from policyengine.access.facts import Facts
+from policyengine.access.formula import FALSE, TRUE, Atom, Formula, all_of, and_, any_of, lit, not_, or_
+from policyengine.evaluator.authorizer import PolicySet, _scps_apply, authorize
+from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
+from policyengine.evaluator.conditions import CompiledCondition
+from policyengine.evaluator.grants import _grantee_is_caller, constraints_hold, matching_grants
+from policyengine.evaluator.kms_rules import CROSS_ACCOUNT_OPERATIONS
+from policyengine.evaluator.principals import Via
+from policyengine.explain.decision import Decision, StatementRef
+from policyengine.model.grant import CONTEXT_OPERATIONS, Grant
+from policyengine.model.request import Request
+from policyengine.model.template import VariablePart
+
+Status = Literal["allow", "deny", "conditional"]
+Gate = Literal["kms", "trust", "iam"]
+
+#: What each part of an explanation played in the decision.
+Role = Literal["deny", "scp", "rcp", "key_policy", "trust_policy", "identity", "boundary", "session_policy", "grant", "outside"]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One statement (or grant, or outside fact) that bears on the answer, with its residual."""
+
+    role: Role
+    ref: StatementRef | None
+    formula: Formula
+    text: str = ""
+
+
+class Partial:
+    """The answer to one request with the context partly open.
+
+    For a decided answer the concrete ``Decision`` (deciding statements, reason, allow path) is
+    computed only when asked for: a matrix needs the explanation of one answer per cell, not
+    of every action it tried.
+    """
+
+    __slots__ = ("_decision", "_reason", "_thunk", "parts", "residual", "status")
+
+    def __init__(
+        self,
+        status: Status,
+        residual: Formula,
+        reason: str,
+        parts: tuple[Part, ...],
+        thunk: Callable[[], Decision] | None = None,
+    ) -> None:
+        self.status = status
+        self.residual = residual
+        self.parts = parts
+        self._reason = reason
+        self._thunk = thunk
+        self._decision: Decision | None = None
+
+    @property
+    def decision(self) -> Decision | None:
+        """The concrete decision on the decided facts, when the answer does not depend on the open keys."""
+        if self._decision is None and self._thunk is not None:
+            self._decision = self._thunk()
+            self._thunk = None
+        return self._decision
+
+    @property
+    def reason(self) -> str:
+        decision = self.decision
+        return decision.reason if decision is not None else self._reason
+
+    @property
+    def deciding(self) -> tuple[StatementRef, ...]:
+        decision = self.decision
+        if decision is not None:
+            return decision.deciding
+        return tuple(p.ref for p in self.parts if p.ref is not None)
+
+
+_VARIABLE_KEYS: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+
+def _variables(owner: object, parts_list: Iterable[tuple[object, ...] | None]) -> tuple[str, ...]:
+    """The (lowercased) context keys the policy variables of a condition or resource read (cached)."""
+    cached = _VARIABLE_KEYS.get(id(owner))
+    if cached is not None and cached[0] is owner:
+        return cached[1]
+    keys: list[str] = []
+    for parts in parts_list:
+        for part in parts or ():
+            if isinstance(part, VariablePart):
+                keys.append(part.key.lower())
+    result = tuple(keys)
+    _VARIABLE_KEYS[id(owner)] = (owner, result)
+    return result
+
+
+def _condition_decided(cc: CompiledCondition, facts: Facts) -> bool:
+    if not facts.decided(cc.key):
+        return False
+    if not cc.has_dynamic:
+        return True
+    return all(facts.decided(k) for k in _variables(cc, (v.template for v in cc.source.values)))
+
+
+def statement_formula(cs: CompiledStatement, request: Request, facts: Facts) -> Formula:
+    """When a statement whose principal, action and static resource fit applies: TRUE, FALSE or its open conditions."""
+    terms: list[Formula] = []
+    if cs.resource_static is None:
+        keys = _variables(cs, (item.template for item in cs.resource_items))
+        if all(facts.decided(k) for k in keys):
+            if not cs.resource_holds(request.resource, request.context):
+                return FALSE
+        else:
+            patterns = tuple(i.value for i in cs.resource_items)
+            terms.append(lit(ResourceAtom(cs.ref.label, patterns, request.resource, cs)))
+    for cc in cs.conditions:
+        if _condition_decided(cc, facts):
+            if not cc.holds(request.context):
+                return FALSE
+        else:
+            terms.append(lit(ConditionAtom.of(cc)))
+    return all_of(terms)
+
+
+Entry = tuple[CompiledStatement, "Via | None"]
+
+
+class Prepared:
+    """What one caller's requests on one resource share, whatever the action.
+
+    The statements whose principal and resource fit (with their formulas, computed on first
+    use), the grants naming the caller, and whether SCPs and RCPs apply. ``decide(action)``
+    then filters by action and combines: a matrix asks 30 actions of the same pair, and the
+    expensive part, the conditions, is done once per statement, not once per action.
+    """
+
+    def __init__(
+        self,
+        request: Request,
+        policies: PolicySet,
+        facts: Facts,
+        *,
+        gate: Gate | None = None,
+        identity_atom: Atom | None = None,
+        build: Callable[[str], Request] | None = None,
+    ) -> None:
+        self.request = request
+        self.policies = policies
+        self.facts = facts
+        self.gate = gate
+        self.identity_atom = identity_atom
+        self.build = build
+        self.has_boundary = policies.boundary is not None
+        self._formulas: dict[int, Formula] = {}
+        #: Each policy with the bit mask of its statements kept for this caller and resource.
+        self.relevant: list[tuple[CompiledPolicy, int]] = []
+        self.key = self._entries(policies.key_policy)
+        self.identity = [e for policy in policies.identity for e in self._entries(policy)]
+        self.boundary = self._entries(policies.boundary)
+        self.session = self._entries(policies.session_policy)
+        scps = _scps_apply(policies, request) and bool(policies.scp_levels)
+        self.scp_levels = [[e for p in level for e in self._entries(p)] for level in (policies.scp_levels or ())] if scps else []
+        rcps = (
+            policies.rcp_levels is not None
+            and bool(policies.rcp_levels)
+            and request.caller.kind != "service"
+            and not (policies.management_account is not None and request.resource_account == policies.management_account)
+        )
+        self.rcp_levels = [[e for p in level for e in self._entries(p)] for level in (policies.rcp_levels or ())] if rcps else []
+        self.grants = [
+            g for g in policies.grants if g.key_arn == request.resource and _grantee_is_caller(g.grantee, request.caller)
+        ]
+        shape = request.resource.split(":", 5)
+        self.key_shaped = len(shape) == 6 and shape[0] == "arn" and shape[2] == "kms" and shape[5].startswith("key/")
+        self.cross = request.cross_account and request.caller.kind != "service"
+
+    def _entries(self, policy: CompiledPolicy | None) -> list[Entry]:
+        if policy is None:
+            return []
+        request = self.request
+        found: list[Entry] = []
+        bits = 0
+        for i, cs in enumerate(policy.statements):
+            via: Via | None = None
+            if policy.uses_principal:
+                via = cs.principal_via(request, self.has_boundary)
+                if via is None:
+                    continue
+            if cs.resource_static is not None and not cs.resource_static(request.resource):
+                continue
+            found.append((cs, via))
+            bits |= 1 << i
+        self.relevant.append((policy, bits))
+        return found
+
+    def formula(self, cs: CompiledStatement) -> Formula:
+        found = self._formulas.get(id(cs))
+        if found is None:
+            found = statement_formula(cs, self.request, self.facts)
+            self._formulas[id(cs)] = found
+        return found
+
+    def decide(self, action: str) -> Partial:
+        """The partial answer for ``action`` by this caller on this resource."""
+        return _Combine(self, action).run()
+
+
+class _Combine:
+    """One action's combination of the prepared statements, with AWS's rules (see the module docstring)."""
+
+    def __init__(self, prepared: Prepared, action: str) -> None:
+        self.p = prepared
+        self.action = action
+        self.lowered = action.lower()
+        self.parts: list[Part] = []
+
+    def fit(self, entries: Sequence[Entry]) -> list[Entry]:
+        lowered = self.lowered
+        return [e for e in entries if e[0].action_test(lowered)]
+
+    def formulas(self, entries: Sequence[Entry], role: Role, *, deny: bool, via: str | None = None) -> Formula:
+        terms: list[Formula] = []
+        for cs, cs_via in entries:
+            if cs.deny != deny or (via is not None and cs_via != via):
+                continue
+            f = self.p.formula(cs)
+            if f is not FALSE:
+                terms.append(f)
+                self.parts.append(Part("deny" if deny else role, cs.ref, f))
+        return any_of(terms)
+
+    def grants(self) -> Formula:
+        p = self.p
+        request = p.request
+        operation = self.action.partition(":")[2]
+        if operation == "RetireGrant" and request.grant_id is not None:
+            return TRUE if matching_grants(p.policies.grants, p.build(self.action) if p.build else request) else FALSE
+        decided = p.facts.closed or p.facts.encryption_context is not None
+        terms: list[Formula] = []
+        for grant in p.grants:
+            if operation not in grant.operations:
+                continue
+            if grant.pending and (grant.grant_token is None or grant.grant_token not in request.grant_tokens):
+                continue
+            f = _grant_formula(grant, operation, request, decided)
+            if f is not FALSE:
+                terms.append(f)
+                self.parts.append(Part("grant", _grant_ref(grant), f))
+        return any_of(terms)
+
+    def run(self) -> Partial:
+        p = self.p
+        gate = p.gate or ("kms" if p.key_shaped and self.lowered.startswith("kms:") else "iam")
+        key_c = self.fit(p.key)
+        identity_c = self.fit(p.identity)
+        boundary_c = self.fit(p.boundary)
+        session_c = self.fit(p.session)
+        scp_c = [self.fit(level) for level in p.scp_levels]
+        rcp_c = [self.fit(level) for level in p.rcp_levels] if self.lowered != "kms:retiregrant" else []
+
+        # 1. Any deny, anywhere.
+        deny = any_of(
+            [
+                self.formulas(identity_c, "identity", deny=True),
+                self.formulas(boundary_c, "boundary", deny=True),
+                self.formulas(session_c, "session_policy", deny=True),
+                *(self.formulas(level, "scp", deny=True) for level in scp_c),
+                *(self.formulas(level, "rcp", deny=True) for level in rcp_c),
+                self.formulas(key_c, "key_policy", deny=True),
+            ]
+        )
+        gated = gate in ("kms", "trust")
+        if gate == "kms" and p.cross and self.lowered.partition(":")[2] not in CROSS_ACCOUNT_OPERATIONS:
+            return self.finish(FALSE, "operation_not_cross_account", gate)
+
+        # 2. Guardrails: every level must allow.
+        guards = all_of(
+            [self.formulas(level, "scp", deny=False) for level in scp_c]
+            + [self.formulas(level, "rcp", deny=False) for level in rcp_c]
+        )
+
+        # 3. Allow sources and caps.
+        role: Role = "trust_policy" if gate == "trust" else "key_policy"
+        direct = self.formulas(key_c, role, deny=False, via="direct")
+        capped = self.formulas(key_c, role, deny=False, via="direct_capped")
+        account = self.formulas(key_c, role, deny=False, via="account")
+        identity = TRUE if p.request.caller.kind == "account" else self.formulas(identity_c, "identity", deny=False)
+        if p.identity_atom is not None and identity is not TRUE:
+            identity = or_(identity, lit(p.identity_atom))
+            self.parts.append(Part("outside", None, lit(p.identity_atom), p.identity_atom.text()))
+        boundary_ok = TRUE if p.policies.boundary is None else self.formulas(boundary_c, "boundary", deny=False)
+        session_ok = TRUE if p.policies.session_policy is None else self.formulas(session_c, "session_policy", deny=False)
+        caps = and_(boundary_ok, session_ok)
+        grants = self.grants() if gate == "kms" and p.grants else FALSE
+
+        if gated and not p.cross:
+            allow = or_(direct, and_(or_(capped, and_(account, identity)), caps), grants)
+        elif gated:
+            allow = or_(and_(or_(direct, capped, account), identity, caps), grants)
+        elif not p.cross:
+            allow = or_(direct, and_(or_(capped, identity), caps))
+        else:
+            allow = and_(or_(direct, capped, account), identity, caps)
+        residual = and_(not_(deny), guards, allow)
+        reason = _reason(deny, guards, bool(scp_c), direct, capped, account, caps, grants, allow)
+        return self.finish(residual, reason, gate)
+
+    def finish(self, residual: Formula, reason: str, gate: Gate) -> Partial:
+        p = self.p
+        parts = tuple(self.parts)
+        if residual is TRUE or residual is FALSE:
+            status: Status = "allow" if residual is TRUE else "deny"
+            if gate != "trust" and p.identity_atom is None:
+                build = p.build
+                action = self.action
+                request = p.request
+                policies = p.policies
+                concrete = (lambda: authorize(build(action), policies)) if build else (lambda: authorize(request, policies))
+                return Partial(status, residual, reason, parts, concrete)
+            if reason == "conditional":
+                reason = "allowed" if status == "allow" else "no_allow"
+            return Partial(status, residual, reason, parts)
+        return Partial("conditional", residual, "conditional", parts)
+
+
+def _grant_formula(grant: Grant, operation: str, request: Request, decided: bool) -> Formula:
+    if grant.constraints is None or operation not in CONTEXT_OPERATIONS:
+        return TRUE
+    if decided:
+        return TRUE if constraints_hold(grant, operation, request.encryption_context) else FALSE
+    return lit(GrantAtom(grant.grant_id, operation, grant))
+
+
+def _grant_ref(grant: Grant) -> StatementRef:
+    return StatementRef("grant", "grants", 0, grant.grant_id, "Allow", None)
+
+
+def partial_authorize(
+    request: Request,
+    policies: PolicySet,
+    facts: Facts,
+    *,
+    gate: Gate | None = None,
+    identity_atom: Atom | None = None,
+) -> Partial:
+    """The decision for ``request`` with the keys ``facts`` leaves open kept symbolic.
+
+    ``identity_atom`` stands for identity policies the snapshot does not hold (a caller outside
+    it): it is ORed into "an identity policy allows".
+    """
+    return Prepared(request, policies, facts, gate=gate, identity_atom=identity_atom).decide(request.action)
+
+
+def _reason(
+    deny: Formula,
+    guards: Formula,
+    has_scps: bool,
+    direct: Formula,
+    capped: Formula,
+    account: Formula,
+    caps: Formula,
+    grants: Formula,
+    allow: Formula,
+) -> str:
+    """A reason code for answers ``authorize`` cannot explain (trust policies, outside callers)."""
+    if deny is TRUE:
+        return "explicit_deny"
+    if guards is FALSE:
+        return "no_scp_allow" if has_scps else "no_rcp_allow"
+    if allow is not FALSE:
+        return "allowed" if allow is TRUE else "conditional"
+    if direct is FALSE and capped is FALSE and account is FALSE and grants is FALSE:
+        return "resource_policy_excludes_caller"
+    if caps is FALSE:
+        return "boundary_cap"
+    return "no_allow"

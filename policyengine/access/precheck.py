@@ -1,0 +1,100 @@
+"""Exact shortcuts to "denied, whatever the action": the cheap tests before a full evaluation.
+
+Most (caller, key) pairs of a real organization are denied for a reason visible without trying
+any action: the key policy admits neither the caller nor its account and no grant names it, or
+it admits only the account and none of the caller's identity policies allows a KMS action on
+this key (the key policy must let a caller in before IAM policies count, and through the
+account IAM must allow: SEMANTICS §4.1). Both tests only look at Principal elements, action
+patterns and static resources, never at conditions, so they can say "denied" only when every
+full evaluation would; a test compares them with full evaluations on a generated organization.
+"""
+
+from __future__ import annotations
+
+from policyengine.access.actions import key_actions
+from policyengine.access.subjects import Subject
+from policyengine.access.world import KeyInfo
+from policyengine.evaluator.compiled import CompiledStatement
+from policyengine.evaluator.principals import principal_matches
+from policyengine.parsing.request import classify_caller
+
+#: Reasons the pre-checks give, added to the evaluator's own.
+PRECHECK_REASONS = {
+    "key_policy_excludes_caller": "the key policy names neither the caller nor its account, and no grant is for it",
+    "no_identity_allow": "the key policy lets the caller's account in, which makes IAM policies count, but no IAM "
+    "policy of the caller allows the action on this key",
+}
+
+
+class Prechecks:
+    """Cheap, exact "denied" tests for a (subject, key) pair, for every action or for one."""
+
+    def __init__(self) -> None:
+        self._identity: dict[tuple[str, str | None], list[CompiledStatement]] = {}
+        self._key: dict[tuple[str, str | None], list[CompiledStatement] | None] = {}
+        self._actions = [a.lower() for a in key_actions()]
+
+    def _allows(self, subject: Subject, lowered: str | None) -> list[CompiledStatement]:
+        """The caller's identity statements that allow ``lowered`` (or any key action)."""
+        found = self._identity.get((subject.id, lowered))
+        if found is None:
+            actions = [lowered] if lowered is not None else self._actions
+            principal = subject.principal
+            found = [
+                cs
+                for policy in (principal.identity if principal is not None else ())
+                for cs in policy.statements
+                if not cs.deny and any(cs.action_test(a) for a in actions)
+            ]
+            self._identity[(subject.id, lowered)] = found
+        return found
+
+    def _key_allows(self, key: KeyInfo, lowered: str | None) -> list[CompiledStatement] | None:
+        """The key policy's Allow statements for ``lowered``; None when one has no plain Principal."""
+        cache = (key.arn, lowered)
+        if cache in self._key:
+            return self._key[cache]
+        found: list[CompiledStatement] | None = []
+        for cs in key.policy.statements:
+            if cs.deny or (lowered is not None and not cs.action_test(lowered)):
+                continue
+            if cs.statement.principal is None or cs.statement.not_principal is not None:
+                found = None
+                break
+            assert found is not None
+            found.append(cs)
+        self._key[cache] = found
+        return found
+
+    def denied(self, subject: Subject, key: KeyInfo, action: str | None = None) -> str | None:
+        """A reason every action (or ``action``) of ``subject`` on ``key`` is denied, or None when it must be evaluated."""
+        operation = action.partition(":")[2] if action else None
+        lowered = action.lower() if action else None
+        for grant in key.grants:
+            if _grantee_may_be(grant.grantee.account, subject) and (operation is None or operation in grant.operations):
+                return None
+        statements = self._key_allows(key, lowered)
+        if statements is None:
+            return None
+        caller = classify_caller(subject.caller)
+        via_account = False
+        for cs in statements:
+            block = cs.statement.principal
+            assert block is not None
+            via = principal_matches(block, caller)
+            if via in ("direct", "direct_capped"):
+                return None
+            via_account = via_account or via == "account"
+        if not via_account:
+            return "key_policy_excludes_caller"
+        if subject.kind == "root" or subject.outside:
+            return None
+        arn = key.arn
+        for cs in self._allows(subject, lowered):
+            if cs.resource_static is None or cs.resource_static(arn):
+                return None
+        return "no_identity_allow"
+
+
+def _grantee_may_be(account: str | None, subject: Subject) -> bool:
+    return account is None or account == subject.account

@@ -1,0 +1,271 @@
+"""The questions: can, who-can, what-can, over one compiled snapshot.
+
+``Access`` holds the world, its subjects, the user's fixed context and (built on first use)
+the role graph. Each question is a loop over ``ask``: build the request a subject would send
+for an action on a key, with the context the snapshot fixes, and evaluate it partially. Routes
+through roles reuse the direct answers of the roles themselves, so who-can and the matrix cost
+one evaluation per (subject, action, key) plus the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from policyengine.access.actions import GROUPS, Group, actions_for, key_actions
+from policyengine.access.answers import RANK, Answer, Route, Verdict
+from policyengine.access.errors import LookupFailure
+from policyengine.access.facts import Facts
+from policyengine.access.formula import FALSE
+from policyengine.access.partial import Partial, Prepared, partial_authorize
+from policyengine.access.precheck import Prechecks
+from policyengine.access.reach import Reachability
+from policyengine.access.sameness import Sameness
+from policyengine.access.subjects import Subject, SubjectIndex, facts_for, principal_subject, subject_facts
+from policyengine.access.world import KeyInfo, Principal, World
+from policyengine.errors import RequestError
+from policyengine.evaluator.authorizer import PolicySet
+from policyengine.evaluator.kms_rules import key_state_error
+from policyengine.model.request import ContextValue, Request
+from policyengine.parsing.request import make_request
+
+Progress = Callable[[int], None]
+_EC_PREFIX = "kms:encryptioncontext:"
+
+
+def split_context(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """User context as (plain keys, encryption context): ``kms:EncryptionContext:k=v`` pairs form the latter."""
+    plain: dict[str, Any] = {}
+    ec: dict[str, str] = {}
+    for key, value in given.items():
+        if key.lower().startswith(_EC_PREFIX):
+            ec[key[len(_EC_PREFIX) :]] = str(value)
+        else:
+            plain[key] = value
+    return plain, (ec or None)
+
+
+@lru_cache(maxsize=1024)
+def normalise_action(action: str) -> str:
+    """``Decrypt`` and ``kms:decrypt`` both mean ``kms:Decrypt`` (the catalog's spelling when known)."""
+    name = action if ":" in action else f"kms:{action}"
+    spelled = {known.lower(): known for known in key_actions()}
+    return spelled.get(name.lower(), name)
+
+
+@dataclass
+class Access:
+    """Questions over one world, with the context the user fixed (see ``facts.Facts``)."""
+
+    world: World
+    given: Mapping[str, Any]
+    encryption_context: Mapping[str, str] | None
+    closed: bool = False
+    max_hops: int = 4
+
+    @classmethod
+    def of(cls, world: World, context: Mapping[str, Any] | None = None, *, closed: bool = False, max_hops: int = 4) -> Access:
+        plain, ec = split_context(context or {})
+        if closed and ec is None:
+            ec = {}
+        return cls(world, plain, ec, closed, max_hops)
+
+    def __post_init__(self) -> None:
+        self.subjects = SubjectIndex(self.world)
+        self._reach: Reachability | None = None
+        self._given_keys = frozenset(k.lower() for k in self.given)
+        self._key_ctx: dict[str, dict[str, ContextValue]] = {}
+        self.prechecks = Prechecks()
+        self.sameness = Sameness()
+        self._memo: dict[tuple[object, ...], Partial] = {}
+        self._group_memo: dict[tuple[object, ...], dict[str, Partial]] = {}
+
+    # -- one request ----------------------------------------------------------------------------
+
+    def policy_set(self, subject: Subject, key: KeyInfo | None, resource_account: str) -> PolicySet:
+        """The policies that decide ``subject``'s requests on a key (or, with ``key=None``, on a role)."""
+        principal = subject.principal
+        own = self.world.account(subject.account) if subject.kind in ("user", "role", "session", "root") else None
+        target = self.world.account(resource_account)
+        return PolicySet(
+            key_policy=key.policy if key is not None else None,
+            identity=principal.identity if principal is not None else (),
+            boundary=principal.boundary if principal is not None else None,
+            scp_levels=own.scp_levels if own is not None else None,
+            rcp_levels=target.rcp_levels if target is not None else None,
+            grants=key.grants if key is not None else (),
+            management_account=self.world.management_account,
+        )
+
+    def _facts(self, subject: Subject, context: Mapping[str, ContextValue]) -> Facts:
+        base = Facts(context, self._given_keys, self.encryption_context, closed=self.closed)
+        return subject_facts(subject, base)
+
+    def _key_context(self, key: KeyInfo) -> dict[str, ContextValue]:
+        found = self._key_ctx.get(key.arn)
+        if found is None:
+            found = self.world.key_context(key)
+            self._key_ctx[key.arn] = found
+        return found
+
+    def request(self, subject: Subject, action: str, key: KeyInfo) -> Request:
+        """The request ``subject`` sends for ``action`` on ``key``, with the context the snapshot and the user fix."""
+        context = facts_for(self.world, subject, self._key_context(key))
+        context.update(self.given)
+        try:
+            return make_request(
+                subject.caller,
+                action,
+                key.arn,
+                context,
+                identity_arn=subject.identity_arn,
+                resource_account=key.account,
+                encryption_context=self.encryption_context,
+            )
+        except RequestError as exc:
+            raise LookupFailure("request", str(exc)) from None
+
+    def prepare(self, subject: Subject, key: KeyInfo, action: str = "kms:DescribeKey") -> Prepared:
+        """Everything ``subject``'s requests on ``key`` share; ``decide(action)`` answers each action."""
+        request = self.request(subject, action, key)
+        return Prepared(
+            request,
+            self.policy_set(subject, key, key.account),
+            self._facts(subject, request.context),
+            identity_atom=subject.outside_atom(),
+            build=lambda other: self.request(subject, other, key),
+        )
+
+    def evaluate(self, subject: Subject, action: str, key: KeyInfo) -> Partial:
+        """The partial answer for one subject, action and key."""
+        return self.prepare(subject, key, action).decide(action)
+
+    def ask(self, subject: Subject, action: str, key: KeyInfo, *, full: bool = False) -> Answer:
+        """``evaluate`` with the notes a person needs next to the answer.
+
+        Unless ``full``, a pair the pre-checks deny is answered from them (with their reason)
+        instead of a full evaluation; ``full`` is for explanations that name every statement.
+        """
+        reason = None if full else self.prechecks.denied(subject, key, action)
+        if reason is not None:
+            result = Partial("deny", FALSE, reason, ())
+        else:
+            same = None if full else self.same(subject, key)
+            memo = self._memo.get((*same, action)) if same is not None else None
+            result = memo if memo is not None else self.evaluate(subject, action, key)
+            if same is not None and memo is None:
+                self._memo[(*same, action)] = result
+        return Answer(subject, action, key, result, self.notes(result, action, key))
+
+    def same(self, subject: Subject, key: KeyInfo) -> tuple[object, ...] | None:
+        """A memo key shared by callers that must get the same answers on ``key`` (``sameness.py``)."""
+        own = self.world.account(subject.account)
+        return self.sameness.key(subject, key, own, self.world.account(key.account))
+
+    def notes(self, result: Partial, action: str, key: KeyInfo) -> tuple[str, ...]:
+        notes: list[str] = []
+        if result.status != "deny":
+            error = key_state_error(action.partition(":")[2], key.state)
+            if error is not None:
+                notes.append(f"authorized, but the key is {key.state}: the call fails with {error}")
+        if not key.grants_known:
+            notes.append("the key's grants were not exported: access through grants is not counted")
+        return tuple(notes)
+
+    def assume(self, subject: Subject, role: Principal) -> Partial:
+        """May ``subject`` call sts:AssumeRole on ``role``? (trust policy as the gate)."""
+        assert role.trust is not None
+        context = facts_for(self.world, subject, {})
+        context.update(self.given)
+        request = make_request(
+            subject.caller, "sts:AssumeRole", role.arn, context, identity_arn=subject.identity_arn, resource_account=role.account
+        )
+        policies = self.policy_set(subject, None, role.account)
+        policies = PolicySet(
+            key_policy=role.trust,
+            identity=policies.identity,
+            boundary=policies.boundary,
+            scp_levels=policies.scp_levels,
+            rcp_levels=policies.rcp_levels,
+            management_account=policies.management_account,
+        )
+        return partial_authorize(
+            request, policies, self._facts(subject, request.context), gate="trust", identity_atom=subject.outside_atom()
+        )
+
+    @property
+    def reach(self) -> Reachability:
+        if self._reach is None:
+            self._reach = Reachability(self.subjects, self.assume, max_hops=self.max_hops)
+        return self._reach
+
+    # -- lookups ----------------------------------------------------------------------------------
+
+    def subject(self, text: str) -> Subject:
+        """A subject by anything ``World.principal`` accepts, or a named caller's ARN or label (``root/<account>``)."""
+        if text in self.subjects.by_id:
+            return self.subjects.by_id[text]
+        for subject in self.subjects.all():
+            if subject.kind not in ("user", "role") and text in (subject.label, subject.caller):
+                return subject
+        return principal_subject(self.world.principal(text))
+
+    # -- questions --------------------------------------------------------------------------------
+
+    def route(self, subject: Subject, answers: Mapping[str, Answer]) -> Route | None:
+        """The best route through roles to an answer in ``answers`` (by role ARN), if any beats denial."""
+        best: Route | None = None
+        for role_arn, path in self.reach.paths_from(subject).items():
+            final = answers.get(role_arn)
+            if final is None or final.status == "deny":
+                continue
+            route = Route(path.hops, final)
+            if route.status == "deny":
+                continue
+            if best is None or (RANK[route.status], -len(route.hops)) > (RANK[best.status], -len(best.hops)):
+                best = route
+        return best
+
+    def can(self, principal: str, action: str, key: str, *, explain: bool = False) -> Verdict:
+        """Can ``principal`` do ``action`` on ``key``, directly or through roles it can assume?
+
+        With ``explain`` the direct answer is always fully evaluated, so a denial names the
+        statements and reason ``authorize`` gives rather than the pre-check's reason.
+        """
+        subject = self.subject(principal)
+        target = self.world.key(key)
+        action = normalise_action(action)
+        direct = self.ask(subject, action, target, full=explain)
+        if direct.status == "allow":
+            return Verdict(direct)
+        answers = {role.arn: self.ask(principal_subject(role), action, target) for role in self._reachable_roles(subject)}
+        return Verdict(direct, self.route(subject, answers))
+
+    def _reachable_roles(self, subject: Subject) -> list[Principal]:
+        return [self.world.principals[arn] for arn in self.reach.paths_from(subject)]
+
+    def who_can(self, action: str, key: str, *, progress: Progress | None = None) -> list[Verdict]:
+        """Every subject's verdict on ``action`` on ``key``, allowed first."""
+        target = self.world.key(key)
+        action = normalise_action(action)
+        subjects = self.subjects.all()
+        answers: dict[str, Answer] = {}
+        for i, subject in enumerate(subjects):
+            answers[subject.id] = self.ask(subject, action, target)
+            if progress is not None:
+                progress(i + 1)
+        role_answers = {s.principal.arn: answers[s.id] for s in subjects if s.kind == "role" and s.principal is not None}
+        verdicts = []
+        for subject in subjects:
+            direct = answers[subject.id]
+            route = self.route(subject, role_answers) if direct.status != "allow" else None
+            verdicts.append(Verdict(direct, route))
+        order = {s.id: i for i, s in enumerate(subjects)}
+        return sorted(verdicts, key=lambda v: (-RANK[v.status], order[v.direct.subject.id]))
+
+    def group_answers(self, subject: Subject, key: KeyInfo) -> dict[Group, list[Answer]]:
+        """Answers for every action of every group that fits the key."""
+        groups = actions_for(key.usage, key.spec, key.origin, key.multi_region)
+        return {g: [self.ask(subject, action, key) for action in groups[g]] for g in GROUPS}

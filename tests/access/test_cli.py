@@ -1,0 +1,116 @@
+"""The access commands end to end: text, JSON, exit codes and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policyengine.cli.access import COMMANDS
+from policyengine.cli.main import cli, main
+
+from .conftest import FIXTURES, ORG
+
+for _command in COMMANDS:  # registered by cli/main.py; added here too so these tests run either way
+    if _command.name not in cli.commands:
+        cli.add_command(_command)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def test_can_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """can exits 0 when allowed, 2 when denied and 4 when allowed only under conditions."""
+    assert run(capsys, "can", "user/ops", "kms:DisableKey", "alias/workload", "-s", str(ORG))[0] == 0
+    assert run(capsys, "can", "user/ops", "kms:ScheduleKeyDeletion", "alias/workload", "-s", str(ORG))[0] == 2
+    code, out, _ = run(capsys, "can", "user/alice", "kms:Decrypt", "alias/payments", "-s", str(ORG))
+    assert code == 4
+    assert "user/alice -> role/deployer -> role/app -> kms:Decrypt" in out
+
+
+def test_can_json_with_context(capsys: pytest.CaptureFixture[str]) -> None:
+    """--context fixes keys, and --format json carries the status, residual and route."""
+    code, out, _ = run(
+        capsys,
+        "can",
+        "user/carol",
+        "Decrypt",
+        "alias/logs",
+        "-s",
+        str(ORG),
+        "--context",
+        "kms:EncryptionContext:dept=hr",
+        "--format",
+        "json",
+    )
+    data = json.loads(out)
+    assert code == 0 and data["status"] == "allow" and data["direct"]["deciding"][-1]["label"] == "grant:g-carol-hr"
+
+
+def test_can_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    """--explain shows the deciding statements with their residuals."""
+    _, out, _ = run(capsys, "can", "user/kms-admin", "kms:Decrypt", "alias/payments", "-s", str(ORG), "--explain")
+    assert "DenyWithoutTLS" in out and "only if: NOT aws:SecureTransport = false" in out
+
+
+def test_who_can_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """who-can lists every principal with its status; --hide-denied keeps those that can."""
+    code, out, _ = run(capsys, "who-can", "kms:Decrypt", "alias/logs", "-s", str(ORG), "--format", "json", "--hide-denied")
+    data = json.loads(out)
+    statuses = {p["principal"]: p["status"] for p in data["principals"]}
+    assert code == 0 and statuses["user/kms-admin"] == "allow" and "user/bob" not in statuses
+
+
+def test_what_can_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """what-can prints the keys the principal reaches, with the role it goes through."""
+    code, out, _ = run(capsys, "what-can", "user/dave", "-s", str(ORG))
+    assert code == 0 and "alias/payments" in out and "role/auditor" in out
+
+
+def test_access_matrix_writes_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """access-matrix --out writes one HTML file and --format json gives the cells that are not denies."""
+    report = tmp_path / "report.html"
+    code, out, _ = run(capsys, "access-matrix", "-s", str(ORG), "--out", str(report), "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["counts"]["allow"] == 18 and report.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_unknown_principal_and_bad_context(capsys: pytest.CaptureFixture[str]) -> None:
+    """A principal not in the snapshot and a malformed --context are input errors (exit 1), never tracebacks."""
+    code, _, err = run(capsys, "can", "user/nobody", "kms:Decrypt", "alias/logs", "-s", str(ORG))
+    assert code == 1 and "user/nobody" in err
+    code, _, err = run(capsys, "can", "user/alice", "kms:Decrypt", "alias/logs", "-s", str(ORG), "--context", "novalue")
+    assert code == 1 and "KEY=VALUE" in err
+
+
+def test_snapshot_import_and_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """snapshot import builds a snapshot from exports and lists what it could not use; check reads it back."""
+    exports = FIXTURES / "exports"
+    target = tmp_path / "snap.yaml"
+    code, out, _ = run(
+        capsys,
+        "snapshot",
+        "import",
+        "--authdetails",
+        str(exports / "authdetails.json"),
+        "--kms-dir",
+        str(exports / "kms"),
+        "--out",
+        str(target),
+    )
+    assert code == 0 and "could not be used" in out and target.exists()
+    code, out, _ = run(capsys, "snapshot", "check", str(target), "--format", "json")
+    assert code == 0 and json.loads(out)["keys"] == 2
+    code, _, err = run(capsys, "can", "user/alice", "kms:Decrypt", "alias/orders", "-s", str(target))
+    assert code == 0 and "incomplete" in err
+
+
+def test_snapshot_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """snapshot schema prints the JSON schema."""
+    code, out, _ = run(capsys, "snapshot", "schema")
+    assert code == 0 and json.loads(out)["title"] == "policyengine account snapshot"

@@ -1,0 +1,87 @@
+"""Snapshot files: loading, errors that name the file and the field, and the schema in docs/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from policyengine.access import SnapshotError, World, dump_snapshot, load_snapshot, snapshot_schema
+
+from .conftest import ORG
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(tmp_path: Path, data: Any, name: str = "snap.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
+    return path
+
+
+def _minimal(**account: Any) -> dict[str, Any]:
+    return {"accounts": [{"id": "111111111111", **account}]}
+
+
+def test_fixture_loads_and_round_trips(tmp_path: Path) -> None:
+    """The fixture organization loads, and a dumped copy (YAML or JSON) loads to the same snapshot."""
+    snapshot = load_snapshot(ORG)
+    assert [a.id for a in snapshot.accounts] == ["111111111111", "222222222222", "333333333333"]
+    for name in ("copy.yaml", "copy.json"):
+        dump_snapshot(snapshot, tmp_path / name)
+        assert load_snapshot(tmp_path / name) == snapshot
+
+
+def test_bad_field_is_named_by_item_names(tmp_path: Path) -> None:
+    """A wrong field is reported with the file and a path that names the account and user."""
+    path = _write(tmp_path, _minimal(users=[{"name": "alice", "tags": {"team": ["not", "a", "string"]}}]))
+    with pytest.raises(SnapshotError) as caught:
+        load_snapshot(path)
+    message = str(caught.value)
+    assert str(path) in message and "accounts[111111111111].users[alice].tags.team" in message
+
+
+def test_unknown_field_is_an_error(tmp_path: Path) -> None:
+    """A typo in a field name is refused, not ignored."""
+    path = _write(tmp_path, _minimal(userz=[]), "snap.json")
+    with pytest.raises(SnapshotError, match=r"accounts\[111111111111\]\.userz"):
+        load_snapshot(path)
+
+
+def test_bad_policy_names_the_policy_field(tmp_path: Path) -> None:
+    """An invalid policy inside the snapshot is reported at load time with its field and JSON pointer."""
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allw", "Action": "kms:*", "Resource": "*"}]}
+    path = _write(tmp_path, _minimal(users=[{"name": "alice", "inline_policies": [{"name": "p", "document": policy}]}]))
+    with pytest.raises(SnapshotError) as caught:
+        World.build(load_snapshot(path), str(path))
+    assert "users[alice].inline_policies[p].document/Statement/0/Effect" in str(caught.value)
+
+
+def test_missing_managed_policy_and_group(tmp_path: Path) -> None:
+    """Attachments and groups must resolve inside the snapshot."""
+    path = _write(tmp_path, _minimal(users=[{"name": "a", "managed_policies": ["arn:aws:iam::111111111111:policy/Nope"]}]))
+    with pytest.raises(SnapshotError, match="not in the snapshot"):
+        World.build(load_snapshot(path), str(path))
+    path = _write(tmp_path, _minimal(users=[{"name": "a", "groups": ["ghosts"]}]))
+    with pytest.raises(SnapshotError, match="group `ghosts`"):
+        World.build(load_snapshot(path), str(path))
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    """Missing files and broken YAML or JSON are errors naming the file."""
+    with pytest.raises(SnapshotError, match="cannot read"):
+        load_snapshot(tmp_path / "absent.yaml")
+    (tmp_path / "bad.yaml").write_text("accounts: [\n")
+    with pytest.raises(SnapshotError, match=r"bad\.yaml"):
+        load_snapshot(tmp_path / "bad.yaml")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(SnapshotError, match="line 1"):
+        load_snapshot(tmp_path / "bad.json")
+
+
+def test_schema_document_is_generated_from_the_model() -> None:
+    """docs/snapshot.schema.json is exactly what the models generate (regenerate it with `policyengine snapshot schema`)."""
+    assert json.loads((ROOT / "docs" / "snapshot.schema.json").read_text()) == snapshot_schema()
