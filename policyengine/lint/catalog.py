@@ -35,6 +35,7 @@ def _actions(service: str) -> dict[str, dict[str, Any]]:
     return data
 
 
+@cache
 def actions(service: str) -> tuple[str, ...]:
     """The action names of ``service`` as AWS spells them (``Decrypt``)."""
     if service not in services():
@@ -137,21 +138,27 @@ class ConditionKeyInfo:
         return self.type.startswith("ArrayOf")
 
 
+@cache
+def _key_table(service: str) -> tuple[dict[str, tuple[str, str]], tuple[tuple[str, str], ...]]:
+    """A service's condition keys by lowercased name, and its templates with placeholders."""
+    table = GLOBAL_KEYS if service == "aws" else {v["key"]: v["type"] for v in _conditions(service).values()}
+    exact = {k.lower(): (k, t) for k, t in table.items()}
+    templates = tuple((k, t) for k, t in table.items() if _PLACEHOLDER.search(k))
+    return exact, templates
+
+
+@cache
 def condition_key(key: str) -> ConditionKeyInfo | None:
     """What the catalog knows about a condition key (global or service), or None if nothing."""
     service = key.partition(":")[0].lower()
-    if service == "aws":
-        table = GLOBAL_KEYS
-    elif service in services():
-        table = {v["key"]: v["type"] for v in _conditions(service).values()}
-    else:
+    if service != "aws" and service not in services():
         return None
-    exact = {k.lower(): (k, t) for k, t in table.items()}
+    exact, templates = _key_table(service)
     if key.lower() in exact:
         template, kind = exact[key.lower()]
         return ConditionKeyInfo(template, kind)
-    for template, kind in table.items():
-        if _PLACEHOLDER.search(template) and _key_pattern(template).match(key):
+    for template, kind in templates:
+        if _key_pattern(template).match(key):
             return ConditionKeyInfo(template, kind)
     return None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from policyengine.evaluator.authorizer import PolicySet, authorize
 from policyengine.evaluator.compiled import compile_policy
@@ -30,12 +31,17 @@ def _key_policy(*statements_json: str) -> str:
 
 def _kms_actions(statement: Statement) -> set[str]:
     """Lowercased KMS action names a statement's Action element covers (NotAction: everything else)."""
-    names = {a.lower() for a in catalog.actions("kms")}
     if statement.action is not None:
-        matchers = [action_matcher(a.value) for a in statement.action]
-        return {n for n in names if any(m(f"kms:{n}") for m in matchers)}
-    excluded = [action_matcher(a.value) for a in statement.not_action or ()]
-    return {n for n in names if not any(m(f"kms:{n}") for m in excluded)}
+        return set().union(*(_kms_expansion(a.value) for a in statement.action))
+    excluded = set().union(*(_kms_expansion(a.value) for a in statement.not_action or ()))
+    return set(_kms_expansion("kms:*")) - excluded
+
+
+@cache
+def _kms_expansion(pattern: str) -> frozenset[str]:
+    """The lowercased KMS action names one Action pattern matches."""
+    matcher = action_matcher(pattern)
+    return frozenset(n.lower() for n in catalog.actions("kms") if matcher(f"kms:{n}".lower()))
 
 
 def _named_principals(statement: Statement) -> list[str]:
@@ -371,7 +377,7 @@ def context_operator(target: LintTarget) -> Iterator[Finding]:
             if not condition.key.lower().startswith("kms:encryptioncontext"):
                 continue
             operator = find_operator(condition.base)
-            if operator is not None and operator.kind not in ("string", "null"):
+            if operator is not None and operator.kind not in ("string", "null", "arn"):
                 yield finding(
                     target,
                     "PE508",

@@ -185,6 +185,11 @@ def _principal_key(statement: Statement) -> tuple[object, ...] | None:
     return tuple(sorted((e.kind, e.value) for e in statement.principal.entries))
 
 
+def _condition_key(statement: Statement) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The statement's conditions as comparable data (operator, key, values), in order."""
+    return tuple((c.operator, c.key.lower(), tuple(v.value for v in c.values)) for c in statement.conditions)
+
+
 def _covers(outer: Statement, inner: Statement) -> bool:
     """Does ``outer`` apply to every request ``inner`` applies to (same principals, no extra conditions)?"""
     if outer.action is None or inner.action is None or outer.not_resource is not None or inner.not_resource is not None:
@@ -194,7 +199,7 @@ def _covers(outer: Statement, inner: Statement) -> bool:
         return False
     if outer_principals not in (("*",), inner_principals) and not set(inner_principals) <= set(outer_principals):
         return False
-    if outer.conditions and [c.model_dump() for c in outer.conditions] != [c.model_dump() for c in inner.conditions]:
+    if outer.conditions and _condition_key(outer) != _condition_key(inner):
         return False
     for item in inner.action:
         if not any(
