@@ -124,8 +124,12 @@ class LintConfig:
         relative = self.relative(path)
         return next((kind for glob, kind in self.policy_types if glob_matches(glob, relative)), None)
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - configs are few and long-lived; paths repeat per rule
     def relative(self, path: PathLike) -> str:
+        """``path`` as the globs see it: forward slashes, relative to ``root`` when inside it."""
+        return self._relative(str(path))
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - configs are few and long-lived; paths repeat per rule
+    def _relative(self, path: str) -> str:
         """``path`` as the globs see it: forward slashes, relative to ``root`` when inside it."""
         given = Path(path)
         if str(path) == "-":
