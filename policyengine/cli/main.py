@@ -14,8 +14,8 @@ import policyengine as pe
 from policyengine.cli.access import COMMANDS as ACCESS_COMMANDS
 from policyengine.cli.audit import audit
 from policyengine.cli.lint import lint
-from policyengine.cli.serve import serve
 from policyengine.cli.output import err, render_input_error
+from policyengine.cli.serve import serve
 from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
 from policyengine.cli.validate import validate
