@@ -88,7 +88,8 @@ def lint(
     if not paths:
         raise click.UsageError("give at least one file or directory to lint (or --explain RULE)")
     config = load_config(Path.cwd(), config_path).with_overrides(
-        select=_names(select), ignore=_names(ignore) or None, fail_on=cast("Severity | None", fail_on))
+        select=_names(select), ignore=_names(ignore) or None, fail_on=cast("Severity | None", fail_on)
+    )
     stdin_text = sys.stdin.read() if "-" in paths else None
     run = _run(paths, config, cast("PolicyType | None", policy_type), baseline, write_baseline, stdin_text)
     for path, message in run.input_errors:

