@@ -57,8 +57,8 @@ class LocalKmsFixture:
         session_token: str | None = None,
     ) -> Any:
         """A boto3 KMS client signing as ``access_key``; unknown keys act as the default account's root."""
-        import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config  # type: ignore[import-untyped]
+        import boto3
+        from botocore.config import Config
 
         known_secret, known_token = self._secrets.get(access_key, (ANY_SECRET, None))
         session = boto3.session.Session(

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import botocore.session  # type: ignore[import-untyped]
+import botocore.session
 
 from policyengine.server.auth import Authenticator
 from policyengine.server.config import ENV_VAR, ServerConfig
