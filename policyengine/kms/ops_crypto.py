@@ -6,6 +6,7 @@ key material is read), check the key state and usage, then do the cryptography.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from policyengine.kms import _crypto, envelope, validation
@@ -238,6 +239,35 @@ class CryptoOps(KmsCore):
 
     # -- data keys ----------------------------------------------------------------------------
 
+    def _seal_for_caller(
+        self,
+        caller: Caller,
+        params: dict[str, Any],
+        ref: str,
+        operation: str,
+        make_secret: Callable[[], bytes],
+        context: dict[str, str],
+        extra: dict[str, Any],
+    ) -> tuple[KeyRecord, bytes, bytes]:
+        """GenerateDataKey*'s shared step: authorize ``operation`` on a symmetric key, only then make the secret
+        (a refused caller must reach no cryptography) and encrypt it. Returns the key, the secret and its blob."""
+        with self.reading(ref) as tx:
+            key = self.resolve_key(tx, caller, ref)
+            self.authorize(
+                tx,
+                caller,
+                f"kms:{operation}",
+                key,
+                {**extra, "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT", **_request_alias(ref)},
+                encryption_context=context,
+                grant_tokens=_grant_tokens(params),
+            )
+            self.check_state(key, operation)
+            if key.key_spec != SYMMETRIC:
+                raise InvalidKeyUsageException(f"{key.arn} key usage is not valid for {operation}", key_arn=key.arn)
+            secret = make_secret()
+            return key, secret, self._encrypt_with(tx, key, secret, context, "SYMMETRIC_DEFAULT")
+
     def generate_data_key(self, caller: Caller, **params: Any) -> Response:
         return self._data_key(caller, params, with_plaintext=True)
 
@@ -258,22 +288,9 @@ class CryptoOps(KmsCore):
                 if spec is not None
                 else validation.integer(count, "numberOfBytes", minimum=1, maximum=1024)
             )
-            with self.reading(ref) as tx:
-                key = self.resolve_key(tx, caller, ref)
-                self.authorize(
-                    tx,
-                    caller,
-                    f"kms:{operation}",
-                    key,
-                    {"kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT", **_request_alias(ref)},
-                    encryption_context=context,
-                    grant_tokens=_grant_tokens(params),
-                )
-                self.check_state(key, operation)
-                if key.key_spec != SYMMETRIC:
-                    raise InvalidKeyUsageException(f"{key.arn} key usage is not valid for {operation}", key_arn=key.arn)
-                data_key = _crypto.random_bytes(size)
-                blob = self._encrypt_with(tx, key, data_key, context, "SYMMETRIC_DEFAULT")
+            key, data_key, blob = self._seal_for_caller(
+                caller, params, ref, operation, lambda: _crypto.random_bytes(size), context, {}
+            )
             response: Response = {"CiphertextBlob": blob, "KeyId": key.arn}
             if with_plaintext:
                 response["Plaintext"] = data_key
@@ -296,22 +313,16 @@ class CryptoOps(KmsCore):
             if spec == "SM2":
                 raise UnsupportedOperationException("SM2 is only offered in China Regions")
             context = validation.encryption_context(params.get("EncryptionContext"))
-            with self.reading(ref) as tx:
-                key = self.resolve_key(tx, caller, ref)
-                self.authorize(
-                    tx,
-                    caller,
-                    f"kms:{operation}",
-                    key,
-                    {"kms:DataKeyPairSpec": spec, "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT", **_request_alias(ref)},
-                    encryption_context=context,
-                    grant_tokens=_grant_tokens(params),
-                )
-                self.check_state(key, operation)
-                if key.key_spec != SYMMETRIC:
-                    raise InvalidKeyUsageException(f"{key.arn} key usage is not valid for {operation}", key_arn=key.arn)
-                private_der, public_der = _crypto.generate_data_key_pair(spec)
-                blob = self._encrypt_with(tx, key, private_der, context, "SYMMETRIC_DEFAULT")
+            pair: list[bytes] = []
+
+            def make_pair() -> bytes:
+                pair.extend(_crypto.generate_data_key_pair(spec))
+                return pair[0]
+
+            key, private_der, blob = self._seal_for_caller(
+                caller, params, ref, operation, make_pair, context, {"kms:DataKeyPairSpec": spec}
+            )
+            public_der = pair[1]
             response: Response = {
                 "PrivateKeyCiphertextBlob": blob,
                 "PublicKey": public_der,
