@@ -1,0 +1,369 @@
+"""The three checks: no new access, access not granted, no public access.
+
+Each check builds one formula over the symbolic request (``symbolic.py``) from the policies'
+compiled form (``encode.py``) and asks the solver whether a request satisfies it (first, for a
+readable counterexample, one in the key's own account that needs no assumed IAM policy; then any
+request). A request the solver finds is replayed through ``authorize`` before it is reported
+(``replay.py``). A pass is a proof for every request in the check's scope; a time-out is never
+a pass.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from policyengine.analysis.backend import DEFAULT_BACKEND, Backend, Term, load_backend
+from policyengine.analysis.encode import PolicyEncoder, Side
+from policyengine.analysis.keys import collect_keys
+from policyengine.analysis.replay import (
+    Witness,
+    assumed_iam_policy,
+    compile_assumed,
+    decide,
+    decide_identity_only,
+)
+from policyengine.analysis.result import CheckName, CheckResult, Counterexample
+from policyengine.analysis.symbolic import Scope, SymbolicRequest
+from policyengine.analysis.universe import CallerKind, build_classes, collect_named, group_of, merge_classes, policy_accounts
+from policyengine.errors import RequestError
+from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
+from policyengine.explain.decision import Decision
+from policyengine.model.policy import PolicyDocument
+from policyengine.parsing.request import classify_caller
+
+DEFAULT_TIMEOUT_MS = 10_000
+KEY_SCOPE = "KMS actions on a KMS key, by any principal (with any IAM policies unless given), in any request context"
+
+# (confirmed counterexample or None, the counterexample shown when the replay disagreed)
+Confirmation = tuple[Counterexample | None, Counterexample]
+
+
+@dataclass
+class _Setup:
+    """The solver, the symbolic request and the encoder for one check."""
+
+    backend: Backend
+    sym: SymbolicRequest
+    encoder: PolicyEncoder
+    group: tuple[str | None, ...] | None
+
+
+def _action_chars(policies: Sequence[CompiledPolicy]) -> set[str]:
+    """Characters of the action patterns, lowered (the action alphabet is built from them)."""
+    chars: set[str] = set()
+    for policy in policies:
+        for cs in policy.statements:
+            for item in cs.statement.action or cs.statement.not_action or ():
+                chars.update(item.value.lower())
+    return chars
+
+
+def _setup(policies: Sequence[CompiledPolicy], scope: Scope, principal: str | None, backend: str) -> _Setup:
+    solver = load_backend(backend)
+    chars = _action_chars(policies)
+    for action in scope.actions:
+        chars.update(action.lower())
+    keys = collect_keys(policies)
+    named, observed = collect_named(policies, scope.resources)
+    if scope.key_account is not None:
+        named.accounts.update((p, scope.key_account) for p in named.partitions)
+    group = None
+    if principal is not None:
+        ref = classify_caller(principal)
+        if ref.kind == "service":
+            raise RequestError(f"--principal `{principal}`: a service principal has no identity policies")
+        named.add(ref)
+        kind = cast(CallerKind, ref.kind)  # classify_caller returns only caller kinds
+        group = group_of(kind, ref.partition, ref.account, ref.name)
+    key_statements = [cs for p in policies if p.kind == "key_policy" for cs in p.statements]
+    derived = frozenset(k for k, use in keys.items() if use.derived)
+    classes = merge_classes(build_classes(named, policy_accounts(policies), observed.names), key_statements, derived, group)
+    sym = SymbolicRequest(solver, classes, named, keys, chars, scope, observed)
+    return _Setup(solver, sym, PolicyEncoder(sym, group), group)
+
+
+def _scope_terms(setup: _Setup, scope: Scope) -> list[Term]:
+    from policyengine.analysis.regex import glob_test
+
+    b, sym = setup.backend, setup.sym
+    terms: list[Term] = []
+    if scope.actions:
+        terms.append(b.or_(glob_test(b, sym.action, a.lower()) for a in scope.actions))
+    if scope.resources:
+        terms.append(b.or_(sym.resource_matches(r) for r in scope.resources))
+    return terms
+
+
+def _account(account: str | None) -> str | None:
+    if account is not None and not (len(account) == 12 and account.isdigit()):
+        raise RequestError(f"key account `{account}` is not a 12-digit account id")
+    return account
+
+
+def _compile(document: PolicyDocument, kind: str, name: str) -> CompiledPolicy:
+    return compile_policy(document, "key_policy" if kind == "key" else "identity", name)
+
+
+def _run(
+    check: CheckName,
+    setup: _Setup,
+    goal: list[Term],
+    confirm: Callable[[Witness], Confirmation],
+    scope_text: str,
+    timeout_ms: int,
+    started: float,
+    messages: tuple[str, str],
+    prefer_same_account: bool = True,
+) -> CheckResult:
+    """Solve, replay, and turn the outcome into a verdict."""
+    b, sym = setup.backend, setup.sym
+    b.load([*sym.constraints, *goal])
+    preferred = "unknown"
+    if prefer_same_account:
+        # A same-account request that needs no assumed IAM policy reads best: ask for one
+        # first (an unsatisfiable question is cheap), then for any request at all.
+        preferred = b.check_more([b.not_(setup.encoder.cross), b.not_(sym.iam_allows)], max(1, timeout_ms // 4))
+    remaining = max(1, timeout_ms - int((time.perf_counter() - started) * 1000))
+    status = "sat" if preferred == "sat" else b.check_more((), remaining)
+    approximations = tuple(sorted(sym.approximations))
+
+    def result(verdict: str, message: str, cex: Counterexample | None = None, **details: object) -> CheckResult:
+        return CheckResult(
+            check=check,
+            verdict=verdict,  # type: ignore[arg-type]
+            message=message,
+            scope=scope_text,
+            backend=b.name,
+            seconds=time.perf_counter() - started,
+            counterexample=cex,
+            approximations=approximations,
+            details=dict(details),
+        )
+
+    if status == "unsat":
+        return result("pass", messages[0])
+    if status == "unknown":
+        return result("unconfirmed", f"the solver gave no answer within {timeout_ms} ms; not proved")
+    confirmed, shown = confirm(_witness(sym))
+    if confirmed is not None:
+        return result("fail", messages[1], confirmed)
+    if approximations:
+        return result(
+            "unconfirmed",
+            "the solver's request leans on an approximation and the evaluator does not confirm it; not proved",
+            unreplayed=shown.to_json(),
+        )
+    return result(
+        "bug",
+        "internal error: the solver's request does not replay through the evaluator (please report it)",
+        unreplayed=shown.to_json(),
+    )
+
+
+def _witness(sym: SymbolicRequest) -> Witness:
+    from policyengine.analysis.replay import read_witness
+
+    return read_witness(sym)
+
+
+def _identity_options(witness: Witness, setup: _Setup, given: tuple[CompiledPolicy, ...]) -> list[tuple[CompiledPolicy, ...]]:
+    """The identity policies to replay with: the given ones for the principal, else none, then the assumed one."""
+    cls = witness.cls
+    if setup.group is not None and cls.group == setup.group:
+        return [given]
+    if cls.kind in ("service", "account") or not witness.iam_allows:
+        return [()]
+    return [(), (compile_assumed(assumed_iam_policy(witness.action)),)]
+
+
+def _counterexample(
+    witness: Witness, identity: tuple[CompiledPolicy, ...], allow: Decision, other: Decision | None
+) -> Counterexample:
+    assumed = identity and identity[0].name == "assumed identity policy"
+    return Counterexample(
+        principal=witness.principal,
+        action=witness.action,
+        resource=witness.resource,
+        context=witness.context,
+        bypass_lockout_check=witness.bypass,
+        iam_policy=assumed_iam_policy(witness.action) if assumed else None,
+        statements=allow.deciding,
+        other_reason=other.reason if other is not None else None,
+    )
+
+
+def no_new_access(
+    old: PolicyDocument,
+    new: PolicyDocument,
+    *,
+    identity_old: Sequence[PolicyDocument] = (),
+    identity_new: Sequence[PolicyDocument] = (),
+    principal: str | None = None,
+    key_account: str | None = None,
+    backend: str = DEFAULT_BACKEND,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> CheckResult:
+    """Does ``new`` allow any request that ``old`` denies? (``pass``: no, proved.)
+
+    ``identity_old``/``identity_new`` are the identity policies of ``principal`` (required
+    with them) before and after; every other caller's IAM policies are unknown and the same on
+    both sides. ``key_account`` is the key's account when known (default: any account).
+    """
+    started = time.perf_counter()
+    if (identity_old or identity_new) and principal is None:
+        raise RequestError("identity policies belong to a principal: give --principal with them")
+    old_side = Side(_compile(old, "key", old.source), tuple(_compile(d, "identity", d.source) for d in identity_old))
+    new_side = Side(_compile(new, "key", new.source), tuple(_compile(d, "identity", d.source) for d in identity_new))
+    policies = [p for side in (old_side, new_side) for p in (side.key_policy, *side.identity) if p is not None]
+    scope = Scope(key_account=_account(key_account))
+    setup = _setup(policies, scope, principal, backend)
+    allowed_new = setup.encoder.allowed(new_side)
+    allowed_old = setup.encoder.allowed(old_side)
+    b = setup.backend
+
+    def confirm(witness: Witness) -> Confirmation:
+        shown: Counterexample | None = None
+        for new_identity, old_identity in zip(
+            _identity_options(witness, setup, new_side.identity),
+            _identity_options(witness, setup, old_side.identity),
+            strict=True,
+        ):
+            after = decide(witness, new_side.key_policy, new_identity)
+            before = decide(witness, old_side.key_policy, old_identity)
+            cex = _counterexample(witness, new_identity, after, before)
+            if after.allowed and not before.allowed:
+                return cex, cex
+            shown = shown or cex
+        assert shown is not None
+        return None, shown
+
+    return _run(
+        "no-new-access",
+        setup,
+        [allowed_new, b.not_(allowed_old)],
+        confirm,
+        KEY_SCOPE,
+        timeout_ms,
+        started,
+        ("the new version allows nothing the old one denies", "the new version allows a request the old one denies"),
+    )
+
+
+def access_not_granted(
+    policy: PolicyDocument,
+    actions: Sequence[str],
+    resources: Sequence[str] = (),
+    *,
+    policy_type: str = "key",
+    principal: str | None = None,
+    identity: Sequence[PolicyDocument] = (),
+    key_account: str | None = None,
+    backend: str = DEFAULT_BACKEND,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> CheckResult:
+    """Can ``policy`` allow any of ``actions`` (on ``resources``, default: any KMS key)? (``pass``: never.)
+
+    Actions and resources may hold ``*``/``?`` wildcards. A key policy is decided with the KMS
+    rules (callers' IAM policies unknown unless ``identity`` is given for ``principal``); an
+    identity policy on its own (``policy_type="identity"``): some statement allows, none denies.
+    """
+    started = time.perf_counter()
+    if not actions:
+        raise RequestError("give at least one action")
+    if identity and principal is None:
+        raise RequestError("identity policies belong to a principal: give --principal with them")
+    compiled = _compile(policy, policy_type, policy.source)
+    identity_compiled = tuple(_compile(d, "identity", d.source) for d in identity)
+    scope = Scope(
+        kms_actions_only=False,
+        key_resources_only=not resources,
+        actions=tuple(actions),
+        resources=tuple(resources),
+        key_account=_account(key_account),
+    )
+    setup = _setup([compiled, *identity_compiled], scope, principal, backend)
+    side = Side(compiled, identity_compiled)
+    allowed = setup.encoder.allowed(side) if policy_type == "key" else setup.encoder.identity_allowed((compiled,))
+
+    def confirm(witness: Witness) -> Confirmation:
+        shown: Counterexample | None = None
+        if policy_type != "key":
+            decision = decide_identity_only(witness, (compiled,))
+            cex = _counterexample(witness, (), decision, None)
+            return (cex if decision.allowed else None), cex
+        for ids in _identity_options(witness, setup, identity_compiled):
+            decision = decide(witness, compiled, ids)
+            cex = _counterexample(witness, ids, decision, None)
+            if decision.allowed:
+                return cex, cex
+            shown = shown or cex
+        assert shown is not None
+        return None, shown
+
+    where = ", ".join(resources) if resources else "any KMS key"
+    scope_text = f"actions {', '.join(actions)} on {where}, by any principal, in any request context"
+    return _run(
+        "access-not-granted",
+        setup,
+        [*_scope_terms(setup, scope), allowed],
+        confirm,
+        scope_text,
+        timeout_ms,
+        started,
+        ("no request for these actions is ever allowed", "a request for one of these actions is allowed"),
+    )
+
+
+def no_public_access(
+    key_policy: PolicyDocument,
+    *,
+    key_account: str | None = None,
+    backend: str = DEFAULT_BACKEND,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> CheckResult:
+    """Can a principal of an account the policy does not name use the key? (``pass``: no.)
+
+    "Public" is the linter's notion (``lint.rules.security``): a condition that tests one of
+    ``RESTRICTING_KEYS`` positively against specific values keeps strangers out, so a stranger
+    never satisfies such a condition; ``kms:ViaService`` and other keys do not restrict. The
+    stranger's account differs from every account the policy names (in a Principal or in a
+    condition value) and from the key's account; its IAM policies may allow anything.
+    """
+    from policyengine.analysis.public import outsider_terms
+
+    started = time.perf_counter()
+    compiled = _compile(key_policy, "key", key_policy.source)
+    scope = Scope(key_account=_account(key_account))
+    setup = _setup([compiled], scope, None, backend)
+    allowed = setup.encoder.allowed(Side(compiled))
+    outsider, named_accounts = outsider_terms(setup.sym, setup.encoder, compiled)
+
+    def confirm(witness: Witness) -> Confirmation:
+        shown: Counterexample | None = None
+        account = witness.principal.split(":")[4]
+        for ids in _identity_options(witness, setup, ()):
+            decision = decide(witness, compiled, ids)
+            cex = _counterexample(witness, ids, decision, None)
+            if decision.allowed and account not in named_accounts:
+                return cex, cex
+            shown = shown or cex
+        assert shown is not None
+        return None, shown
+
+    return _run(
+        "no-public-access",
+        setup,
+        [*outsider, allowed],
+        confirm,
+        "principals of accounts the policy does not name, KMS actions on the key, any request context",
+        timeout_ms,
+        started,
+        (
+            "no principal outside the named accounts can use the key",
+            "a principal of an account the policy does not name can use the key",
+        ),
+        prefer_same_account=False,  # a stranger is always in another account
+    )

@@ -1,0 +1,1 @@
+"""Tests of the offline policy checks (policyengine.analysis, policyengine check)."""
