@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from policyengine.cli.output import out
-from policyengine.kms import AuditRecord, SqliteKeyStore, default_data_dir
+from policyengine.kms import AuditRecord, SqliteKeyStore, default_data_dir, open_postgres_store
 
 
 def _matches(record: AuditRecord, key: str | None, principal: str | None, denied: bool) -> bool:
@@ -29,21 +29,24 @@ def _matches(record: AuditRecord, key: str | None, principal: str | None, denied
     default=None,
     help="the local KMS data directory (default: the user's data directory)",
 )
+@click.option(
+    "--store",
+    "store_url",
+    default=None,
+    envvar="POLICYENGINE_STORE",
+    show_envvar=True,
+    metavar="postgresql://...",
+    help="read the audit trail of a PostgreSQL store (as given to `serve --store`) instead of a data directory's",
+)
 @click.option("--key", default=None, help="only calls on this key (id or ARN)")
 @click.option("--principal", default=None, help="only calls by this principal ARN")
 @click.option("--denied", is_flag=True, help="only calls the policies refused (AccessDeniedException)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def audit(data_dir: Path | None, key: str | None, principal: str | None, denied: bool, fmt: str) -> None:
+def audit(
+    data_dir: Path | None, store_url: str | None, key: str | None, principal: str | None, denied: bool, fmt: str
+) -> None:
     """Show the audit trail of the local KMS, newest last."""
-    directory = data_dir or default_data_dir()
-    database = directory / "kms.sqlite3"
-    if not database.is_file():
-        raise click.ClickException(f"{directory}: no local KMS state here (run `policyengine serve --data {directory}`)")
-    store = SqliteKeyStore(database)
-    try:
-        records = [r for r in store.audit_records() if _matches(r, key, principal, denied)]
-    finally:
-        store.close()
+    records = [r for r in _all_records(data_dir, store_url) if _matches(r, key, principal, denied)]
     if fmt == "json":
         print(json.dumps([r.event for r in records], indent=2))
         return
@@ -61,3 +64,26 @@ def audit(data_dir: Path | None, key: str | None, principal: str | None, denied:
         )
     out.print(table)
     out.print(f"{len(records)} record{'s' if len(records) != 1 else ''}")
+
+
+def _all_records(data_dir: Path | None, store_url: str | None) -> list[AuditRecord]:
+    """Every audit record of the PostgreSQL store at ``store_url``, or of the SQLite store in ``data_dir``."""
+    if store_url is not None:
+        if data_dir is not None:
+            raise click.UsageError("give --data or --store, not both")
+        if not store_url.startswith(("postgresql://", "postgres://")):
+            raise click.UsageError(f"--store takes a postgresql:// URL, not `{store_url}`")
+        shared = open_postgres_store(store_url)
+        try:
+            return list(shared.audit_records())
+        finally:
+            shared.close()
+    directory = data_dir or default_data_dir()
+    database = directory / "kms.sqlite3"
+    if not database.is_file():
+        raise click.ClickException(f"{directory}: no local KMS state here (run `policyengine serve --data {directory}`)")
+    store = SqliteKeyStore(database)
+    try:
+        return list(store.audit_records())
+    finally:
+        store.close()

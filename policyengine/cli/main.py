@@ -14,6 +14,7 @@ import policyengine as pe
 from policyengine.cli.access import COMMANDS as ACCESS_COMMANDS
 from policyengine.cli.audit import audit
 from policyengine.cli.check import check
+from policyengine.cli.db import db
 from policyengine.cli.lint import lint
 from policyengine.cli.output import err, render_input_error
 from policyengine.cli.serve import serve
@@ -37,6 +38,7 @@ cli.add_command(validate)
 cli.add_command(simulate)
 cli.add_command(audit)
 cli.add_command(check)
+cli.add_command(db)
 cli.add_command(lint)
 cli.add_command(serve)
 for _command in ACCESS_COMMANDS:

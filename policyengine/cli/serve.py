@@ -19,7 +19,7 @@ from rich.markup import escape
 
 import policyengine as pe
 from policyengine.cli.output import err
-from policyengine.server import ServerConfig, default_data_dir
+from policyengine.server import STORE_ENV_VAR, ServerConfig, default_data_dir, is_store_url
 from policyengine.server import serve as run_server
 
 
@@ -32,6 +32,15 @@ from policyengine.server import serve as run_server
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Directory of the SQLite store and its master key [default: the user data directory; with --test-mode: in memory].",
+)
+@click.option(
+    "--store",
+    default=None,
+    envvar=STORE_ENV_VAR,
+    show_envvar=True,
+    metavar="postgresql://...",
+    help="Keep the state in PostgreSQL, shared by every server given the same URL (schema: `policyengine db upgrade`); "
+    "the master key stays in --data, and every server needs a copy of the same one.",
 )
 @click.option(
     "--identities",
@@ -48,7 +57,14 @@ from policyengine.server import serve as run_server
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes sharing the store.")
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 def serve(
-    host: str, port: int, data_dir: Path | None, identities: Path | None, test_mode: bool, workers: int, quiet: bool
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    store: str | None,
+    identities: Path | None,
+    test_mode: bool,
+    workers: int,
+    quiet: bool,
 ) -> None:
     """Serve the local KMS over the AWS KMS JSON protocol (boto3, the AWS CLI and the Encryption SDK work unchanged).
 
@@ -56,7 +72,9 @@ def serve(
     scope and the account from the identity. Every call is authorized by the key policy, IAM
     policies and grants, as AWS would. State is kept per account and region.
     """
-    if data_dir is None and not test_mode:
+    if store is not None and not is_store_url(store):
+        _fail(f"--store takes a postgresql:// URL, not `{store}` (a SQLite store is chosen with --data)")
+    if data_dir is None and (not test_mode or store is not None):
         data_dir = default_data_dir()
     if workers > 1 and data_dir is None:
         _fail("--workers above 1 needs a shared store: give --data with --test-mode")
@@ -66,6 +84,7 @@ def serve(
         host=host,
         port=port,
         data_dir=data_dir,
+        store=store,
         identities=identities,
         test_mode=test_mode,
         workers=workers,

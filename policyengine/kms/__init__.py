@@ -3,7 +3,15 @@
 from policyengine.kms.caller import Caller, caller_with_policies, root_caller
 from policyengine.kms.clock import Clock, ManualClock, SystemClock
 from policyengine.kms.errors import AccessDeniedException, KMSError
-from policyengine.kms.facade import OPERATIONS, LocalKms, default_data_dir, open_local_kms, snake_case
+from policyengine.kms.facade import (
+    OPERATIONS,
+    LocalKms,
+    default_data_dir,
+    open_local_kms,
+    open_postgres_store,
+    snake_case,
+    upgrade_postgres_store,
+)
 from policyengine.store.records import AuditRecord
 from policyengine.store.sqlite import SqliteKeyStore
 
@@ -21,6 +29,8 @@ __all__ = [
     "caller_with_policies",
     "default_data_dir",
     "open_local_kms",
+    "open_postgres_store",
     "root_caller",
     "snake_case",
+    "upgrade_postgres_store",
 ]

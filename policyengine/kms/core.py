@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -39,10 +41,13 @@ from policyengine.model.grant import Grant
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy_fast
 from policyengine.parsing.request import make_grant, make_request
+from policyengine.store import StoreConflict
 from policyengine.store.base import KeyStore, StoreTransaction
 from policyengine.store.records import GrantRecord, KeyRecord, MaterialRecord
 
 Response = dict[str, Any]
+#: How many times one call runs when its transaction keeps losing races (``StoreConflict``).
+_CONFLICT_ATTEMPTS = 5
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DENY_WORDS = {
     "key_policy": "a resource-based policy",
@@ -112,8 +117,7 @@ class KmsCore:
         now = self.clock.now()
         key_arn_seen: str | None = None
         try:
-            self.run_scheduled_work(now)
-            response, key_arn_seen = work()
+            response, key_arn_seen = self._attempt(now, work)
         except KMSError as error:
             self._audit(now, name, caller, parameters, None, error.key_arn, error.code, error.message)
             raise
@@ -122,6 +126,21 @@ class KmsCore:
             raise
         self._audit(now, name, caller, parameters, _audit_response(name, response), key_arn_seen, None, None)
         return response
+
+    def _attempt(self, now: float, work: Callable[[], tuple[Response, str | None]]) -> tuple[Response, str | None]:
+        """Scheduled work, then the operation; both again (a few times, after a short random pause)
+        when the store rolled a transaction back because it lost a race with another process
+        (``StoreConflict``, e.g. a deadlock PostgreSQL broke). Each ``work`` is one transaction, so
+        an attempt that failed left nothing behind and running it again is safe."""
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            try:
+                self.run_scheduled_work(now)
+                return work()
+            except StoreConflict:
+                if attempt == _CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.0, 0.005 * 2**attempt))
+        raise AssertionError("unreachable")
 
     def _audit(
         self,
@@ -387,7 +406,13 @@ class KmsCore:
         next_due = float("inf")
         with self.store.transaction() as tx:
             for key in tx.all_keys():
-                due = self._settle_key(tx, key, now)
+                due = _due(key)
+                if due is not None and now >= due:
+                    # Claimed first, so that of several processes sharing the store exactly one does the
+                    # work, on the key as it is now (another may have done it since all_keys read it).
+                    claimed = tx.claim_key(key.key_id)
+                    # None: deleted meanwhile, or another process holds it (and is doing this): look again shortly.
+                    due = now + 1.0 if claimed is None else self._settle_key(tx, claimed, now)
                 if due is not None:
                     next_due = min(next_due, due)
         # Another process sharing the store may schedule work this one has not seen: look again soon.
@@ -422,6 +447,17 @@ class KmsCore:
     def wake_scheduler(self, when: float | None = None) -> None:
         """A key got a new due time: make sure the next call looks again."""
         self._next_due = 0.0 if when is None else min(self._next_due, when)
+
+
+def _due(key: KeyRecord) -> float | None:
+    """When ``_settle_key`` next has something to do for ``key`` (the same three cases, same order)."""
+    if key.state == "PendingDeletion" and key.deletion_date is not None:
+        return key.deletion_date
+    if key.valid_to is not None and key.expiration_model == "KEY_MATERIAL_EXPIRES" and key.state != "PendingImport":
+        return key.valid_to
+    if key.rotation_enabled and key.next_rotation_date is not None and key.state == "Enabled" and key.origin == "AWS_KMS":
+        return key.next_rotation_date
+    return None
 
 
 def denied_message(caller: Caller, action: str, resource: str, decision: Decision) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policyengine.kms.clock import Clock
 from policyengine.kms.ops_aliases import AliasOps
@@ -26,6 +27,9 @@ from policyengine.kms.ops_keys import KeyOps
 from policyengine.kms.ops_rotation import RotationOps
 from policyengine.store.masterkey import load_or_create_master_key
 from policyengine.store.sqlite import SqliteKeyStore
+
+if TYPE_CHECKING:
+    from policyengine.store.postgres import PostgresKeyStore
 
 #: Every operation LocalKms implements, by its AWS name.
 OPERATIONS = (
@@ -102,3 +106,22 @@ def open_local_kms(data_dir: str | Path, *, region: str = "us-east-1", clock: Cl
     directory.mkdir(parents=True, exist_ok=True)
     master_key = load_or_create_master_key(directory / "master.key")
     return LocalKms(SqliteKeyStore(directory / "kms.sqlite3"), master_key, region=region, clock=clock)
+
+
+def open_postgres_store(url: str) -> PostgresKeyStore:
+    """The shared store at a ``postgresql://`` URL (needs the ``postgres`` extra, which brings psycopg).
+
+    Imported only when asked for, so SQLite users never need psycopg. Raises ``StoreError`` (one
+    line) for a bad URL, a server that is down, or a database whose schema is missing or stale.
+    """
+    from policyengine.store.postgres import PostgresKeyStore
+
+    return PostgresKeyStore(url)
+
+
+def upgrade_postgres_store(url: str) -> tuple[str, int, int]:
+    """Create or migrate the schema of the store at ``url``: (the URL without password, version before, after)."""
+    from policyengine.store.postgres import describe_url, upgrade
+
+    before, after = upgrade(url)
+    return describe_url(url), before, after

@@ -17,13 +17,14 @@ flows through one module per step::
 
 from policyengine.server.app import KmsApp, build_app
 from policyengine.server.auth import DEFAULT_ACCOUNT
-from policyengine.server.config import ServerConfig, default_data_dir
+from policyengine.server.config import STORE_ENV_VAR, ServerConfig, default_data_dir, is_store_url
 from policyengine.server.errors import WireError
 from policyengine.server.identities import IdentitiesError, Identity, IdentityRegistry, identity_from_entry, load_identities
 from policyengine.server.runner import BackgroundServer, serve
 
 __all__ = [
     "DEFAULT_ACCOUNT",
+    "STORE_ENV_VAR",
     "BackgroundServer",
     "IdentitiesError",
     "Identity",
@@ -34,6 +35,7 @@ __all__ = [
     "build_app",
     "default_data_dir",
     "identity_from_entry",
+    "is_store_url",
     "load_identities",
     "serve",
 ]

@@ -41,7 +41,7 @@ from policyengine.server.protocol import (
     success_body,
 )
 from policyengine.server.shapes import ServiceCodec
-from policyengine.server.state import KmsState, memory_state, sqlite_state
+from policyengine.server.state import KmsState, memory_state, postgres_state, sqlite_state
 
 __all__ = ["KmsApp", "app_from_environment", "build_app"]
 
@@ -215,7 +215,13 @@ def build_app(config: ServerConfig, *, registry: IdentityRegistry | None = None)
     """The app for ``config``: reads the identities file and opens the store (raising if either fails)."""
     if registry is None:
         registry = IdentityRegistry(load_identities(config.identities) if config.identities is not None else {})
-    state = sqlite_state(config.data_dir) if config.data_dir is not None else memory_state()
+    if config.store is not None:
+        assert config.data_dir is not None  # ServerConfig requires one for the master key
+        state = postgres_state(config.store, config.data_dir, connections=config.threads + 1)
+    elif config.data_dir is not None:
+        state = sqlite_state(config.data_dir)
+    else:
+        state = memory_state()
     model = botocore.session.get_session().get_service_model("kms")
     return KmsApp(
         Dispatcher(state, ServiceCodec(model)),

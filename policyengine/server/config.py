@@ -12,10 +12,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "MAX_BODY_BYTES", "ServerConfig", "default_data_dir"]
+__all__ = ["ENV_VAR", "MAX_BODY_BYTES", "STORE_ENV_VAR", "ServerConfig", "default_data_dir", "is_store_url"]
 
 #: The environment variable carrying a ``ServerConfig`` to worker processes.
 ENV_VAR = "POLICYENGINE_SERVER_CONFIG"
+#: The environment variable ``serve --store`` falls back to (a ``postgresql://`` URL).
+STORE_ENV_VAR = "POLICYENGINE_STORE"
 #: Request bodies above this size are refused unread (KMS's largest request is far smaller).
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -24,13 +26,23 @@ def _default_threads() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
+def is_store_url(location: str) -> bool:
+    """Whether ``location`` names a PostgreSQL store."""
+    return location.startswith(("postgresql://", "postgres://"))
+
+
 @dataclass(frozen=True)
 class ServerConfig:
-    """Every setting of one server. ``data_dir=None`` keeps state in memory (test mode only)."""
+    """Every setting of one server. ``data_dir=None`` keeps state in memory (test mode only).
+
+    ``store`` (a ``postgresql://`` URL) keeps the state in PostgreSQL, shared with every server
+    given the same URL; ``data_dir`` then holds only this server's copy of the master key.
+    """
 
     host: str = "127.0.0.1"
     port: int = 4599
     data_dir: Path | None = None
+    store: str | None = None
     identities: Path | None = None
     test_mode: bool = False
     workers: int = 1
@@ -39,6 +51,10 @@ class ServerConfig:
     log_requests: bool = True
 
     def __post_init__(self) -> None:
+        if self.store is not None and not is_store_url(self.store):
+            raise ValueError("a store is named by a postgresql:// URL")
+        if self.store is not None and self.data_dir is None:
+            raise ValueError("a PostgreSQL store needs a data directory for the master key")
         if self.data_dir is None and not self.test_mode:
             raise ValueError("a server outside test mode needs a data directory")
         if self.workers < 1 or self.threads < 1:

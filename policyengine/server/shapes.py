@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +83,9 @@ class ServiceCodec:
         self._cache: dict[str, OperationCodec] = {}
         self._decoders: dict[str, Decoder] = {}
         self._encoders: dict[str, Encoder] = {}
+        # Compiling leaves placeholders for recursive shapes in the shared tables until it finishes, so
+        # two threads compiling at once (the first requests of a fresh server) could bake in the other's.
+        self._compiling = threading.Lock()
 
     @property
     def operation_names(self) -> frozenset[str]:
@@ -91,11 +95,14 @@ class ServiceCodec:
         """The codec of ``name`` (which must be one of ``operation_names``)."""
         codec = self._cache.get(name)
         if codec is None:
-            operation = self._model.operation_model(name)
-            decoder = self._decoder(operation.input_shape) if operation.input_shape is not None else _empty_object
-            encoder = self._encoder(operation.output_shape) if operation.output_shape is not None else _no_members
-            codec = OperationCodec(name, decoder, encoder)
-            self._cache[name] = codec
+            with self._compiling:
+                codec = self._cache.get(name)
+                if codec is None:
+                    operation = self._model.operation_model(name)
+                    decoder = self._decoder(operation.input_shape) if operation.input_shape is not None else _empty_object
+                    encoder = self._encoder(operation.output_shape) if operation.output_shape is not None else _no_members
+                    codec = OperationCodec(name, decoder, encoder)
+                    self._cache[name] = codec
         return codec
 
     # ---- decoding (request bodies) ----------------------------------------------------------

@@ -16,9 +16,9 @@ from typing import cast
 
 from policyengine.kms import LocalKms, open_local_kms
 from policyengine.server.errors import StartupError
-from policyengine.store import MemoryKeyStore
+from policyengine.store import MemoryKeyStore, load_or_create_master_key
 
-__all__ = ["KmsState", "memory_state", "sqlite_state"]
+__all__ = ["KmsState", "memory_state", "postgres_state", "sqlite_state"]
 
 
 class KmsState:
@@ -82,11 +82,42 @@ def sqlite_state(data_dir: str | Path) -> KmsState:
         except OSError as error:
             raise StartupError(f"cannot use data directory `{directory}`: {error.strerror or error}") from None
 
-    def wipe(old: LocalKms) -> LocalKms:
-        with old.store.transaction() as tx:
-            for key in tx.all_keys():
-                tx.delete_key(key.key_id)
-        old.wake_scheduler()
-        return old
+    return KmsState(make, describe=f"SQLite in {directory}", wipe=_delete_every_key)
 
-    return KmsState(make, describe=f"SQLite in {directory}", wipe=wipe)
+
+def postgres_state(url: str, data_dir: str | Path, *, connections: int = 16) -> KmsState:
+    """State in the PostgreSQL database at ``url``, shared by every server given the same URL.
+
+    The master key stays in this server's ``data_dir`` (``master.key``, made on first start):
+    material reaches PostgreSQL sealed. Every server sharing the database needs a copy of the
+    same key file; the store refuses a different one. Reset deletes every key, as for SQLite.
+    """
+    from policyengine.store.postgres import PostgresKeyStore, describe_url  # psycopg only when asked for
+
+    directory = Path(data_dir)
+
+    def make() -> LocalKms:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StartupError(f"cannot use data directory `{directory}`: {error.strerror or error}") from None
+        master_key = load_or_create_master_key(directory / "master.key")
+        store = PostgresKeyStore(url, max_connections=connections)
+        try:
+            store.check_master_key(master_key)
+        except BaseException:
+            store.close()
+            raise
+        return LocalKms(store, master_key)
+
+    return KmsState(make, describe=f"PostgreSQL at {describe_url(url)}", wipe=_delete_every_key)
+
+
+def _delete_every_key(old: LocalKms) -> LocalKms:
+    """Delete every key through the store's own transactions (cascading to what hangs off them),
+    so other processes sharing the store keep working; the audit log is kept."""
+    with old.store.transaction() as tx:
+        for key in tx.all_keys():
+            tx.delete_key(key.key_id)
+    old.wake_scheduler()
+    return old

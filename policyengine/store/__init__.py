@@ -15,6 +15,13 @@ class StoreError(PolicyEngineError):
     """A store or master key file cannot be used (missing, locked, foreign, corrupt or misused)."""
 
 
+class StoreConflict(StoreError):
+    """A transaction lost a race with another one (a deadlock PostgreSQL broke) and was rolled back.
+
+    Nothing of it was kept, so running the whole operation again is safe; the facade does.
+    """
+
+
 # The stores raise StoreError, so it must exist before they are imported.
 from policyengine.store.base import KeyStore, StoreTransaction  # noqa: E402
 from policyengine.store.masterkey import load_or_create_master_key  # noqa: E402
@@ -39,6 +46,7 @@ __all__ = [
     "MaterialRecord",
     "MemoryKeyStore",
     "SqliteKeyStore",
+    "StoreConflict",
     "StoreError",
     "StoreTransaction",
     "load_or_create_master_key",

@@ -25,7 +25,14 @@ from policyengine.store.records import (
 
 
 class StoreTransaction(Protocol):
-    """Reads and writes inside one transaction. Lists come back in a stable order."""
+    """Reads and writes inside one transaction. Lists come back in a stable order.
+
+    ``claim_key`` is for scheduled work that must happen once however many processes share the
+    store: it returns the key as it is now and keeps every other transaction from changing it
+    until this one ends, or None, without waiting, if the key is gone or another transaction
+    holds it (that one is doing the work). A store that lets one writer in at a time (SQLite,
+    memory) already has the key to itself, so there it is ``get_key``.
+    """
 
     # keys
     def get_key(self, key_id: str) -> KeyRecord | None: ...
@@ -33,6 +40,7 @@ class StoreTransaction(Protocol):
     def delete_key(self, key_id: str) -> None: ...  # also its material, aliases, grants, import parameters
     def list_keys(self, account: str, region: str) -> list[KeyRecord]: ...  # by creation_date, then key_id
     def all_keys(self) -> list[KeyRecord]: ...  # every account and region (scheduled work)
+    def claim_key(self, key_id: str) -> KeyRecord | None: ...  # see the class docstring
 
     # material
     def add_material(self, material: MaterialRecord) -> None: ...

@@ -115,6 +115,9 @@ class _MemoryTransaction:
     def all_keys(self) -> list[KeyRecord]:
         return [_own_key(k) for k in sorted(self._t().keys.values(), key=_key_order)]
 
+    def claim_key(self, key_id: str) -> KeyRecord | None:
+        return self.get_key(key_id)  # one lock serialises every transaction: this one is alone already
+
     # material
     def add_material(self, material: MaterialRecord) -> None:
         self._require_key(material.key_id, "material")

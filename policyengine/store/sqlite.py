@@ -192,6 +192,9 @@ class _SqliteTransaction:
     def all_keys(self) -> list[KeyRecord]:
         return self._all(_KEYS, "ORDER BY creation_date, key_id")
 
+    def claim_key(self, key_id: str) -> KeyRecord | None:
+        return self.get_key(key_id)  # BEGIN IMMEDIATE: this transaction is the only writer already
+
     # material
     def add_material(self, material: MaterialRecord) -> None:
         self._require_key(material.key_id, "material")
