@@ -384,6 +384,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-server-"))
     identities = workdir / "identities.json"
     identities.write_text(json.dumps(IDENTITIES), encoding="utf-8")
+    identities.chmod(0o600)
     servers = [our_server("policyengine (memory)", identities, None)]
     if not args.no_sqlite:
         servers.append(our_server("policyengine (SQLite)", identities, workdir / "data"))

@@ -36,6 +36,7 @@ from policyengine.kms.errors import (
     KMSInvalidStateException,
     NotFoundException,
     UnsupportedOperationException,
+    ValidationException,
 )
 from policyengine.model.grant import Grant
 from policyengine.model.policy import PolicyDocument
@@ -117,6 +118,7 @@ class KmsCore:
         now = self.clock.now()
         key_arn_seen: str | None = None
         try:
+            _require_unicode(parameters)
             response, key_arn_seen = self._attempt(now, work)
         except KMSError as error:
             self._audit(now, name, caller, parameters, None, error.key_arn, error.code, error.message)
@@ -492,6 +494,24 @@ def _to_grant(record: GrantRecord) -> Grant:
         grant_token=record.grant_token,
         issuing_account=record.issuing_account,
     )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _require_unicode(parameters: Mapping[str, Any]) -> None:
+    """ValidationException when a string parameter (or a key or value inside one) holds half a UTF-16 surrogate pair."""
+    stack: list[Any] = [parameters]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise ValidationException("A string parameter holds an unpaired UTF-16 surrogate; strings must be Unicode text")
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def new_key_id() -> str:

@@ -97,6 +97,10 @@ class AliasOps(KmsCore):
                     ):
                         raise ValidationException("The new target key must have the same key type and key usage")
                 self.authorize(tx, caller, "kms:UpdateAlias", new_key)
+                if alias.target_key_id != new_key.key_id:
+                    count = sum(1 for a in tx.list_aliases(caller.account, self.region) if a.target_key_id == new_key.key_id)
+                    if count >= MAX_ALIASES_PER_KEY:
+                        raise LimitExceededException(f"A key can have at most {MAX_ALIASES_PER_KEY} aliases", key_arn=new_key.arn)
                 tx.put_alias(
                     AliasRecord(alias.account, alias.region, name, new_key.key_id, alias.creation_date, self.clock.now())
                 )

@@ -204,6 +204,8 @@ class CryptoOps(KmsCore):
                 params.get("DestinationEncryptionAlgorithm", "SYMMETRIC_DEFAULT"), "destinationEncryptionAlgorithm", algorithms
             )
             source_ref = params.get("SourceKeyId")
+            if source_ref is not None:
+                validation.string(source_ref, "sourceKeyId")
             tokens = _grant_tokens(params)
             with self.reading(destination) as tx:
                 target = self.resolve_key(tx, caller, destination)

@@ -54,7 +54,7 @@ def integer(value: Any, name: str, *, minimum: int, maximum: int) -> int:
 
 def choice(value: Any, name: str, options: Collection[str]) -> str:
     required(value, name)
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise _fail(value, name, f"Member must satisfy enum value set: [{', '.join(sorted(options))}]")
     return str(value)
 

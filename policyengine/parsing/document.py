@@ -19,7 +19,7 @@ from policyengine.errors import Issue, PolicyInputError, PolicyParseError, Polic
 from policyengine.model.policy import PolicyDocument
 from policyengine.model.span import Span
 from policyengine.parsing.diagnostics import describe_parse_error
-from policyengine.parsing.json_tree import JNode, load_fast
+from policyengine.parsing.json_tree import JNode, UnpairedSurrogate, load_fast
 from policyengine.parsing.loader import policy_json_parser
 from policyengine.parsing.reader import read_document
 
@@ -32,6 +32,14 @@ def parse_json_with_positions(text: str, source: str = "<policy>") -> JNode:
         return _parse_nodes(text)
     except UnexpectedInput as exc:
         raise PolicyParseError(source, (describe_parse_error(text, exc),), text) from None
+    except UnpairedSurrogate as exc:
+        raise PolicyParseError(source, (_surrogate_issue(exc),), text) from None
+
+
+def _surrogate_issue(exc: UnpairedSurrogate) -> Issue:
+    return Issue(
+        message=str(exc), span=exc.span, hint="write the character itself, or a valid surrogate pair", code="json-syntax"
+    )
 
 
 def _parse_nodes(text: str) -> JNode:
@@ -61,7 +69,7 @@ def parse_policy_fast(text: str, source: str = "<policy>") -> PolicyDocument:
     """Like ``parse_policy`` without spans, for evaluation; errors are located by the slow path."""
     try:
         root = load_fast(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, nested deeper than the C decoder recurses, or not Unicode text
         return parse_policy(text, source)
     embedded = _embedded_policy(root)
     if embedded is not None:
@@ -121,6 +129,8 @@ def _parse_embedded(outer_text: str, embedded: JNode, source: str) -> PolicyDocu
     except UnexpectedInput as exc:
         issue = describe_parse_error(inner_text, exc)
         raise PolicyParseError(source, (_remap_issue(issue, mapper),), outer_text) from None
+    except UnpairedSurrogate as exc:
+        raise PolicyParseError(source, (_remap_issue(_surrogate_issue(exc), mapper),), outer_text) from None
     _remap_node(root, mapper)
     try:
         return read_document(root, source, len(inner_text))
@@ -164,15 +174,18 @@ class _OffsetMapper:
 
 
 def _remap_node(node: JNode, mapper: _OffsetMapper) -> None:
-    if node.span is not None:
-        node.span = mapper.span(node.span)
-    if node.kind == "object":
-        for key, value in node.value:
-            _remap_node(key, mapper)
-            _remap_node(value, mapper)
-    elif node.kind == "array":
-        for item in node.value:
-            _remap_node(item, mapper)
+    """Map every span under ``node`` into the outer file (with a stack: nesting may be deeper than Python recurses)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.span is not None:
+            current.span = mapper.span(current.span)
+        if current.kind == "object":
+            for key, value in current.value:
+                stack.append(key)
+                stack.append(value)
+        elif current.kind == "array":
+            stack.extend(current.value)
 
 
 def _remap_issue(issue: Issue, mapper: _OffsetMapper) -> Issue:

@@ -10,6 +10,7 @@ with no spans.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from lark import Token, Transformer
@@ -17,6 +18,25 @@ from lark import Token, Transformer
 from policyengine.model.span import Span
 
 NodeKind = Literal["string", "number", "boolean", "null", "object", "array"]
+
+# json.loads joins a valid \uD8xx\uDCxx pair into one character, so a surrogate left in a decoded
+# string is half a pair: not Unicode text, and not encodable as UTF-8 anywhere downstream.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnpairedSurrogate(ValueError):
+    """A JSON string holds half of a UTF-16 surrogate pair (``"\\ud800"``): it is not Unicode text."""
+
+    def __init__(self, span: Span | None) -> None:
+        super().__init__("string holds an unpaired UTF-16 surrogate escape; a policy must be Unicode text")
+        self.span = span
+
+
+def _text(value: str, span: Span | None) -> str:
+    """A decoded JSON string, refused when it is not Unicode text."""
+    if _SURROGATE.search(value):
+        raise UnpairedSurrogate(span)
+    return value
 
 
 class JNode:
@@ -82,7 +102,8 @@ class JsonTreeBuilder(Transformer[Token, JNode]):
 
     def string(self, children: list[Token]) -> JNode:
         token = children[0]
-        return JNode("string", json.loads(token), _token_span(token))
+        span = _token_span(token)
+        return JNode("string", _text(json.loads(token), span), span)
 
     def number(self, children: list[Token]) -> JNode:
         token = children[0]
@@ -99,7 +120,8 @@ class JsonTreeBuilder(Transformer[Token, JNode]):
 
     def pair(self, children: list[Any]) -> tuple[JNode, JNode]:
         key_token, value = children
-        return (JNode("string", json.loads(key_token), _token_span(key_token)), value)
+        span = _token_span(key_token)
+        return (JNode("string", _text(json.loads(key_token), span), span), value)
 
     def object(self, children: list[Any]) -> JNode:
         return JNode("object", children[1:-1], _between(children[0], children[-1]))
@@ -113,6 +135,8 @@ def from_python(value: Any) -> JNode:
 
     Objects must arrive as lists of pairs (so duplicates survive), as ``load_fast`` makes them.
     """
+    if isinstance(value, RawNumber):  # before str: RawNumber is a str subclass, and a number must stay a number
+        return JNode("number", str(value), None)
     if isinstance(value, str):
         return JNode("string", value, None)
     if isinstance(value, bool):
@@ -123,8 +147,6 @@ def from_python(value: Any) -> JNode:
         return JNode("object", [(JNode("string", k, None), from_python(v)) for k, v in value], None)
     if isinstance(value, list):
         return JNode("array", [from_python(v) for v in value], None)
-    if isinstance(value, RawNumber):
-        return JNode("number", str(value), None)
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
@@ -137,10 +159,26 @@ class RawNumber(str):
 
 
 def load_fast(text: str) -> JNode:
-    """Parse with the C JSON decoder (no positions); raises ``ValueError`` on invalid JSON."""
-    return from_python(
-        json.loads(text, object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)
-    )
+    """Parse with the C JSON decoder (no positions); raises ``ValueError`` on invalid JSON or text that is not Unicode."""
+    value = json.loads(text, object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)
+    if "\\u" in text or (not text.isascii() and _SURROGATE.search(text)):  # only an escape, or a surrogate already there
+        _check_strings(value)
+    return from_python(value)
+
+
+def _check_strings(value: Any) -> None:
+    """Raise ``UnpairedSurrogate`` if any string or key in a ``json.loads`` value holds half a surrogate pair."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _text(item, None)
+        elif isinstance(item, PairList):
+            for key, member in item:
+                _text(key, None)
+                stack.append(member)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _reject(name: str) -> Any:

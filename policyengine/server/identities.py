@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,9 +82,16 @@ def load_identities(path: str | Path) -> dict[str, Identity]:
     """Every identity in the file at ``path``; IdentitiesError (one line) when anything is wrong."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode  # of the file actually read
+            text = handle.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise IdentitiesError(f"cannot read identities file `{file}`: {getattr(error, 'strerror', None) or error}") from None
+    if mode & 0o077:
+        raise IdentitiesError(
+            f"identities file `{file}` holds secret keys and is accessible by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600` on it"
+        )
     try:
         data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:

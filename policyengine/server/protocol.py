@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
 CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "TrentService."
 INTERNAL_MESSAGE = "An internal error occurred; the server log has the details"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 log = logging.getLogger("policyengine.server")
 
@@ -83,7 +85,24 @@ def parse_body(body: bytes) -> Any:
         raise serialization_error(f"The request body is not valid JSON: {str(error).splitlines()[0][:200]}") from None
     if not isinstance(value, dict):
         raise serialization_error("The request body must be a JSON object")
+    if "\\u" in text and _has_unpaired_surrogate(value):  # only a \u escape can make one: the UTF-8 decode refused raw ones
+        raise serialization_error("The request body holds an unpaired UTF-16 surrogate escape; strings must be Unicode text")
     return value
+
+
+def _has_unpaired_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _reject_constant(name: str) -> Any:
@@ -91,11 +110,14 @@ def _reject_constant(name: str) -> Any:
 
 
 def success_body(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # backslashreplace turns a stray surrogate into its JSON escape instead of failing the response
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def error_body(code: str, message: str) -> bytes:
-    return json.dumps({"__type": code, "message": message}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps({"__type": code, "message": message}, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "backslashreplace"
+    )
 
 
 def error_for(error: BaseException, *, request_id: str, operation: str | None) -> tuple[int, bytes]:

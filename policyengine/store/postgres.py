@@ -663,7 +663,8 @@ class PostgresKeyStore:
         racing the writers may briefly see a gap that then fills.
         """
         self._check_usable()
-        text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        # ASCII: the audit record of a refused call may hold a string that is not Unicode text
+        text = json.dumps(event, ensure_ascii=True, separators=(",", ":"))
         with self._borrow() as conn:
             try:
                 row = conn.execute(

@@ -93,7 +93,8 @@ _Codec = tuple[Callable[[Any], object], Callable[[Any], Any]]
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # ASCII: \u escapes keep any str storable (SQLite binds text as UTF-8, which a lone surrogate is not)
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
 
 
 def _loads_optional(text: str | None) -> Any:

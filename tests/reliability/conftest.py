@@ -105,12 +105,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print the figures of this run, and write them to ``PE_RELIABILITY_FIGURES`` when set."""
     if not FIGURES:
         return
-    terminalreporter.write_sep("-", "reliability figures")
-    for name in sorted(FIGURES):
-        terminalreporter.write_line(f"{name}: {FIGURES[name]}")
     target = os.environ.get("PE_RELIABILITY_FIGURES")
     if target:
         Path(target).write_text(json.dumps(dict(sorted(FIGURES.items())), indent=2) + "\n", encoding="utf-8")
+    if terminalreporter.verbosity < 0:
+        return  # quiet runs (the README's) keep pytest's own closing line last; -v or PE_RELIABILITY_FIGURES shows them
+    terminalreporter.write_sep("-", "reliability figures")
+    for name in sorted(FIGURES):
+        terminalreporter.write_line(f"{name}: {FIGURES[name]}")
 
 
 @pytest.fixture(scope="session")

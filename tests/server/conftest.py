@@ -73,6 +73,7 @@ def write_identities(directory: Path) -> Path:
     (directory / "bob-policy.json").write_text(json.dumps(BOB_POLICY), encoding="utf-8")
     path = directory / "identities.yaml"
     path.write_text(yaml.safe_dump(IDENTITIES), encoding="utf-8")
+    path.chmod(0o600)  # it holds secret keys: the server refuses a file others can read
     return path
 
 

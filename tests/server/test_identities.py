@@ -34,6 +34,7 @@ ASIAEXAMPLE:
 """,
         encoding="utf-8",
     )
+    (tmp_path / "ids.yaml").chmod(0o600)
     identity = load_identities(tmp_path / "ids.yaml")["ASIAEXAMPLE"]
     caller = identity.caller
     assert caller.account == "111122223333" and identity.session_token == "tok" and identity.fixed_source_ip
@@ -49,8 +50,10 @@ def test_json_file_and_empty_file(tmp_path: Path) -> None:
     (tmp_path / "ids.json").write_text(
         json.dumps({"AKIA1": {"secret_access_key": "s", "principal": "arn:aws:iam::111122223333:root"}})
     )
+    (tmp_path / "ids.json").chmod(0o600)
     assert load_identities(tmp_path / "ids.json")["AKIA1"].caller.is_root
     (tmp_path / "empty.yaml").write_text("")
+    (tmp_path / "empty.yaml").chmod(0o600)
     assert load_identities(tmp_path / "empty.yaml") == {}
 
 
@@ -81,6 +84,7 @@ def test_bad_entries_are_one_line_errors(tmp_path: Path, content: str, expected:
     """Each kind of mistake is reported on one line naming the file, the entry and the field."""
     path = tmp_path / "ids.yaml"
     path.write_text(content, encoding="utf-8")
+    path.chmod(0o600)
     with pytest.raises(IdentitiesError) as error:
         load_identities(path)
     assert expected in str(error.value) and "\n" not in str(error.value)

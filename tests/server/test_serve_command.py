@@ -151,6 +151,7 @@ def test_bad_identities_file_refuses_to_start_with_one_line(tmp_path: Path, cont
     """A bad identities file stops the server before it listens: exit 1 and one clear line."""
     path = tmp_path / "identities.yaml"
     path.write_text(content, encoding="utf-8")
+    path.chmod(0o600)
     result = _run_once("--port", "0", "--test-mode", "--identities", str(path))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
