@@ -266,7 +266,12 @@ def test_killing_a_server_mid_write_loses_nothing_acknowledged(
     threads = [threading.Thread(target=write, args=(i,)) for i in range(len(targets))]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
+    # Kill only once every writer on the victim has had a call acknowledged (a loaded machine may need
+    # longer than a fixed pause), then a little later so the kill lands mid-write.
+    deadline = time.monotonic() + 60
+    while not all(acknowledged[i] for i in range(3)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
     victim.kill()
     time.sleep(1.0)  # the survivors keep writing after the kill
     stop.set()
