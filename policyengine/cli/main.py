@@ -17,6 +17,7 @@ from policyengine.cli.check import check
 from policyengine.cli.db import db
 from policyengine.cli.lint import lint
 from policyengine.cli.output import err, render_input_error
+from policyengine.cli.playground import playground
 from policyengine.cli.serve import serve
 from policyengine.cli.simulate import simulate
 from policyengine.cli.tour import tour
@@ -43,6 +44,7 @@ cli.add_command(lint)
 cli.add_command(serve)
 for _command in ACCESS_COMMANDS:
     cli.add_command(_command)
+cli.add_command(playground)
 cli.add_command(tour)
 
 

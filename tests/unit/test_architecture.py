@@ -18,7 +18,7 @@ LAYERS: dict[str, set[str]] = {
     "scenario": {"model", "parsing", "evaluator", "explain"},
     "key_policies": {"model", "parsing"},
     "engine": {"model", "parsing", "evaluator", "explain"},
-    "cli": {"__init__", "cli", "kms", "server", "lint", "access", "analysis"},
+    "cli": {"__init__", "cli", "kms", "server", "lint", "access", "analysis", "playground"},
     "__init__": {"model", "parsing", "evaluator", "explain", "scenario", "key_policies", "engine", "kms", "store"},
     "kms": {"model", "parsing", "evaluator", "explain", "key_policies", "store", "kms"},
     "store": {"store"},
@@ -27,6 +27,10 @@ LAYERS: dict[str, set[str]] = {
     "analysis": {"model", "parsing", "evaluator", "explain", "lint", "analysis"},
     "server": {"__init__", "kms", "store", "server", "parsing", "model"},
     "pytest_plugin": {"server", "kms"},
+    "playground": {
+        "model", "parsing", "evaluator", "explain", "key_policies",
+        "engine", "lint", "access", "analysis", "playground",
+    },
     "__main__": {"cli"},
     "errors": {"model"},
     "_data": set(),
@@ -75,6 +79,7 @@ def test_public_api_is_exactly_all() -> None:
         "pytest_plugin",
         "access",
         "analysis",
+        "playground",
     }
     assert set(pe.__all__) == public | {"__version__"}
     assert all(hasattr(pe, name) for name in pe.__all__)
@@ -101,6 +106,7 @@ def test_cli_uses_only_public_package_apis() -> None:
         "policyengine.server",
         "policyengine.access",
         "policyengine.analysis",
+        "policyengine.playground",
     }
     problems = []
     for path in (PACKAGE / "cli").glob("*.py"):

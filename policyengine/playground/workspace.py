@@ -1,0 +1,533 @@
+"""The playground's workspace: every editor's text and the request, turned into one question.
+
+A workspace is what the page holds: policy *texts* (which may be half-typed and invalid),
+one per editor, and the request's fields. ``build`` parses each editor on its own, so an error
+in one editor is reported in place (``EditorIssue`` with the editor's id and position) and does
+not hide the others; the question is decided only when every editor that bears on it reads.
+
+Editors are named by stable ids — ``key_policy``, ``identity_policies.0``, ``permissions_boundary``,
+``session_policy``, ``scps.0``, ``rcps.0``, ``grants``, ``request.context``,
+``request.encryption_context`` — and each compiled policy carries its editor id as its name, so
+a deciding statement's span points straight into the text the user sees.
+
+The same workspace round-trips through a scenario file (``to_scenario``/``from_scenario``), the
+format ``policyengine simulate`` reads, so a question asked here can be pasted into a ticket.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyengine.errors import Issue, PolicyEngineError, PolicyInputError, RequestError
+from policyengine.evaluator.authorizer import PolicySet
+from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
+from policyengine.explain.decision import PolicyKind
+from policyengine.model.grant import Grant
+from policyengine.model.policy import PolicyDocument
+from policyengine.model.request import Request
+from policyengine.parsing.document import parse_policy
+from policyengine.parsing.request import classify_caller, make_grant, make_request
+from policyengine.parsing.strings import parse_arn
+
+#: Hard limit on one editor's text: the page is interactive, not a batch tool.
+MAX_TEXT = 256 * 1024
+WORKSPACE_VERSION = 1
+
+_POLICY_KINDS: dict[str, PolicyKind] = {
+    "key_policy": "key_policy",
+    "identity_policies": "identity",
+    "permissions_boundary": "boundary",
+    "session_policy": "session_policy",
+    "scps": "scp",
+    "rcps": "rcp",
+}
+
+
+class WorkspaceError(PolicyEngineError):
+    """The workspace itself is malformed (not a policy error): a field of the wrong shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditorIssue:
+    """A problem shown in place: which editor, where in its text, what is wrong, what would fix it."""
+
+    editor: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    hint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in (
+                ("editor", self.editor),
+                ("message", self.message),
+                ("line", self.line),
+                ("column", self.column),
+                ("end_line", self.end_line),
+                ("end_column", self.end_column),
+                ("hint", self.hint),
+            )
+            if v is not None
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyText:
+    """One policy editor: its id, the text, and for identity policies the principal it belongs to."""
+
+    editor: str
+    text: str
+    principal: str | None = None
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Editor texts and request fields exactly as the page holds them."""
+
+    key_policy: str = ""
+    identity_policies: tuple[PolicyText, ...] = ()
+    permissions_boundary: str = ""
+    session_policy: str = ""
+    scps: tuple[PolicyText, ...] = ()
+    rcps: tuple[PolicyText, ...] = ()
+    grants: str = ""
+    request: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Workspace:
+        """Read the page's JSON; a wrong shape is a ``WorkspaceError`` naming the field."""
+        if not isinstance(data, Mapping):
+            raise WorkspaceError("workspace: must be a JSON object")
+        unknown = set(data) - {"version", "policies", "request"}
+        if unknown:
+            raise WorkspaceError(f"workspace: unknown field `{sorted(unknown)[0]}` (expected policies, request, version)")
+        policies = data.get("policies", {})
+        if not isinstance(policies, Mapping):
+            raise WorkspaceError("workspace.policies: must be an object")
+        unknown = set(policies) - {*_POLICY_KINDS, "grants"}
+        if unknown:
+            raise WorkspaceError(f"workspace.policies: unknown field `{sorted(unknown)[0]}`")
+        request = data.get("request", {})
+        if not isinstance(request, Mapping):
+            raise WorkspaceError("workspace.request: must be an object")
+        for name, value in request.items():
+            if name == "unknown":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise WorkspaceError("workspace.request.unknown: must be a list of context keys")
+            elif not isinstance(value, str):
+                raise WorkspaceError(f"workspace.request.{name}: must be a string")
+            elif len(value) > MAX_TEXT:
+                raise WorkspaceError(f"workspace.request.{name}: longer than {MAX_TEXT} characters")
+        return cls(
+            key_policy=_text(policies, "key_policy"),
+            identity_policies=_list(policies, "identity_policies", with_principal=True),
+            permissions_boundary=_text(policies, "permissions_boundary"),
+            session_policy=_text(policies, "session_policy"),
+            scps=_list(policies, "scps"),
+            rcps=_list(policies, "rcps"),
+            grants=_text(policies, "grants"),
+            request=dict(request),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The page's JSON (and the share format), inverse of ``from_json``."""
+
+        def entries(items: tuple[PolicyText, ...], *, principal: bool = False) -> list[dict[str, Any]]:
+            out = []
+            for item in items:
+                entry: dict[str, Any] = {"policy": item.text}
+                if principal:
+                    entry["principal"] = item.principal or ""
+                else:
+                    entry["level"] = item.level
+                out.append(entry)
+            return out
+
+        return {
+            "version": WORKSPACE_VERSION,
+            "policies": {
+                "key_policy": self.key_policy,
+                "identity_policies": entries(self.identity_policies, principal=True),
+                "permissions_boundary": self.permissions_boundary,
+                "session_policy": self.session_policy,
+                "scps": entries(self.scps),
+                "rcps": entries(self.rcps),
+                "grants": self.grants,
+            },
+            "request": dict(self.request),
+        }
+
+    def with_request(self, **fields: Any) -> Workspace:
+        """The same policies asked another question (the what-if table's rows)."""
+        return Workspace(
+            self.key_policy,
+            self.identity_policies,
+            self.permissions_boundary,
+            self.session_policy,
+            self.scps,
+            self.rcps,
+            self.grants,
+            {**self.request, **fields},
+        )
+
+
+def _text(policies: Mapping[str, Any], name: str) -> str:
+    value = policies.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise WorkspaceError(f"workspace.policies.{name}: must be the policy's text (a string)")
+    if len(value) > MAX_TEXT:
+        raise WorkspaceError(f"workspace.policies.{name}: longer than {MAX_TEXT} characters")
+    return value
+
+
+def _list(policies: Mapping[str, Any], name: str, *, with_principal: bool = False) -> tuple[PolicyText, ...]:
+    value = policies.get(name, [])
+    if not isinstance(value, list):
+        raise WorkspaceError(f"workspace.policies.{name}: must be a list")
+    out = []
+    for i, entry in enumerate(value):
+        where = f"workspace.policies.{name}[{i}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("policy", ""), str):
+            raise WorkspaceError(f"{where}: must be an object with the policy's text in `policy`")
+        text = entry.get("policy", "")
+        if len(text) > MAX_TEXT:
+            raise WorkspaceError(f"{where}: longer than {MAX_TEXT} characters")
+        principal = entry.get("principal") if with_principal else None
+        if with_principal and not isinstance(principal, str):
+            raise WorkspaceError(f"{where}.principal: must be the ARN the policy is attached to")
+        level = entry.get("level", i) if not with_principal else 0
+        if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level < 10:
+            raise WorkspaceError(f"{where}.level: must be a whole number from 0 (root) to 9")
+        out.append(PolicyText(f"{name}.{i}", text, principal, level))
+    return tuple(out)
+
+
+@dataclass
+class Built:
+    """What one workspace became: the parsed policies, the request, and every problem in place."""
+
+    issues: list[EditorIssue] = field(default_factory=list)
+    documents: dict[str, PolicyDocument] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    caller_editors: list[str] = field(default_factory=list)  # identity editors attached to the caller
+    policies: PolicySet | None = None
+    request: Request | None = None
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def decidable(self) -> bool:
+        return self.policies is not None and self.request is not None
+
+
+def _issue_from(editor: str, issue: Issue) -> EditorIssue:
+    span = issue.span
+    if span is None:
+        return EditorIssue(editor, issue.message, hint=issue.hint)
+    return EditorIssue(editor, issue.message, span.line, span.column, span.end_line, span.end_column, issue.hint)
+
+
+def _parse(editor: str, text: str, built: Built) -> PolicyDocument | None:
+    if not text.strip():
+        return None
+    try:
+        document = parse_policy(text, editor)
+    except PolicyInputError as error:
+        built.issues.extend(_issue_from(editor, issue) for issue in error.issues)
+        return None
+    built.documents[editor] = document
+    built.texts[editor] = text
+    return document
+
+
+def _json_object(editor: str, text: str, built: Built) -> dict[str, Any] | None:
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        built.issues.append(EditorIssue(editor, f"not valid JSON: {error.msg}", error.lineno, error.colno))
+        return None
+    if not isinstance(value, dict):
+        built.issues.append(EditorIssue(editor, "must be a JSON object of key: value", 1, 1))
+        return None
+    return value
+
+
+def _grants(text: str, built: Built) -> tuple[Grant, ...] | None:
+    if not text.strip():
+        return ()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        built.issues.append(EditorIssue("grants", f"not valid JSON: {error.msg}", error.lineno, error.colno))
+        return None
+    if isinstance(value, dict):
+        value = value["Grants"] if isinstance(value.get("Grants"), list) else [value]
+    if not isinstance(value, list):
+        built.issues.append(EditorIssue("grants", "must be a list of grants (objects)", 1, 1))
+        return None
+    grants = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            built.issues.append(EditorIssue("grants", f"grant {i + 1}: must be an object", 1, 1))
+            return None
+        data = _grant_fields(item)
+        missing = [f for f in ("key_arn", "grantee_principal", "operations") if f not in data]
+        if missing:
+            built.issues.append(EditorIssue("grants", f"grant {i + 1}: missing `{missing[0]}`", 1, 1))
+            return None
+        try:
+            grants.append(
+                make_grant(
+                    str(data.pop("grant_id", f"grant-{i + 1}")),
+                    str(data.pop("key_arn")),
+                    str(data.pop("grantee_principal")),
+                    list(data.pop("operations")),
+                    **data,
+                )
+            )
+        except (RequestError, TypeError) as error:
+            built.issues.append(EditorIssue("grants", f"grant {i + 1}: {error}", 1, 1))
+            return None
+    return tuple(grants)
+
+
+#: ``aws kms list-grants`` field names, read as the scenario's names (paste either).
+_AWS_GRANT_FIELDS = {
+    "GrantId": "grant_id",
+    "KeyId": "key_arn",
+    "GranteePrincipal": "grantee_principal",
+    "Operations": "operations",
+    "Constraints": "constraints",
+    "RetiringPrincipal": "retiring_principal",
+    "Name": "name",
+    "IssuingAccount": "issuing_account",
+}
+_AWS_CONSTRAINTS = {
+    "EncryptionContextEquals": "encryption_context_equals",
+    "EncryptionContextSubset": "encryption_context_subset",
+}
+
+
+def _grant_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A grant in the scenario's field names, from either those or ``list-grants`` output's."""
+    data = {_AWS_GRANT_FIELDS.get(k, k): v for k, v in item.items() if k != "CreationDate"}
+    constraints = data.get("constraints")
+    if isinstance(constraints, Mapping):
+        data["constraints"] = {_AWS_CONSTRAINTS.get(k, k): v for k, v in constraints.items()}
+    issuing = data.get("issuing_account")
+    if isinstance(issuing, str) and issuing.startswith("arn:"):
+        data["issuing_account"] = issuing.split(":")[4]
+    return data
+
+
+def caller_matches(principal: str, identity_owner: str) -> bool:
+    """Whether an identity policy attached to ``identity_owner`` applies to the caller ``principal``.
+
+    The exact ARN, or the role of an assumed-role session, or the same user/role with another path.
+    """
+    if principal == identity_owner:
+        return True
+    try:
+        caller = classify_caller(principal)
+        owner = classify_caller(identity_owner)
+    except RequestError:
+        return False
+    if caller.kind == "assumed_role" and owner.kind == "role":
+        return caller.account == owner.account and caller.name == owner.name
+    return (caller.kind, caller.account, caller.name) == (owner.kind, owner.account, owner.name)
+
+
+def _levels(items: tuple[PolicyText, ...], kind: PolicyKind, built: Built) -> tuple[tuple[CompiledPolicy, ...], ...] | None:
+    if not items:
+        return None
+    by_level: dict[int, list[CompiledPolicy]] = {}
+    for item in items:
+        document = _parse(item.editor, item.text, built)
+        if document is not None:
+            by_level.setdefault(item.level, []).append(compile_policy(document, kind, item.editor))
+    if not by_level:
+        return None
+    return tuple(tuple(by_level.get(level, ())) for level in range(max(by_level) + 1))
+
+
+def build(workspace: Workspace) -> Built:
+    """Parse every editor (each error in place), then the request; decidable when all of it reads."""
+    built = Built()
+    key = _parse("key_policy", workspace.key_policy, built)
+    principal = str(workspace.request.get("principal", "")).strip()
+    identity: list[CompiledPolicy] = []
+    for item in workspace.identity_policies:
+        document = _parse(item.editor, item.text, built)
+        if item.principal and principal and caller_matches(principal, item.principal):
+            built.caller_editors.append(item.editor)
+            if document is not None:
+                identity.append(compile_policy(document, "identity", item.editor))
+    boundary = _parse("permissions_boundary", workspace.permissions_boundary, built)
+    session = _parse("session_policy", workspace.session_policy, built)
+    scps = _levels(workspace.scps, "scp", built)
+    rcps = _levels(workspace.rcps, "rcp", built)
+    grants = _grants(workspace.grants, built)
+    context = _json_object("request.context", str(workspace.request.get("context", "")), built)
+    encryption = _json_object("request.encryption_context", str(workspace.request.get("encryption_context", "")), built)
+    unknown = workspace.request.get("unknown", [])
+    built.unknown = tuple(str(k) for k in unknown) if isinstance(unknown, list) else ()
+
+    request: Request | None = None
+    action = str(workspace.request.get("action", "")).strip()
+    resource = str(workspace.request.get("resource", "")).strip()
+    for name, value in (("principal", principal), ("action", action), ("resource", resource)):
+        if not value:
+            built.issues.append(EditorIssue(f"request.{name}", f"the request needs a {name}"))
+    if principal and action and resource and context is not None and encryption is not None:
+        if encryption and not all(isinstance(v, str) for v in encryption.values()):
+            built.issues.append(EditorIssue("request.encryption_context", "encryption context values must be strings", 1, 1))
+        else:
+            try:
+                request = make_request(
+                    principal,
+                    action,
+                    resource,
+                    context or None,
+                    encryption_context={str(k): str(v) for k, v in encryption.items()} if encryption else None,
+                )
+            except RequestError as error:
+                built.issues.append(EditorIssue(_request_field(str(error)), str(error)))
+    built.request = request
+    policy_issues = any(not issue.editor.startswith("request.") for issue in built.issues)
+    if grants is None or policy_issues or request is None:
+        return built
+    built.policies = PolicySet(
+        key_policy=compile_policy(key, "key_policy", "key_policy") if key is not None else None,
+        identity=tuple(identity),
+        boundary=compile_policy(boundary, "boundary", "permissions_boundary") if boundary is not None else None,
+        session_policy=compile_policy(session, "session_policy", "session_policy") if session is not None else None,
+        scp_levels=scps,
+        rcp_levels=rcps,
+        grants=grants,
+    )
+    return built
+
+
+def _request_field(message: str) -> str:
+    for name in ("principal", "action", "resource", "context"):
+        if name in message.split(":", 1)[0] or f"request {name}" in message:
+            return f"request.{name}"
+    return "request.context" if "context key" in message else "request.action"
+
+
+# --- scenario files -------------------------------------------------------------------------------
+
+
+def to_scenario(workspace: Workspace) -> dict[str, Any]:
+    """The workspace as a scenario file for ``policyengine simulate`` (inline policies).
+
+    Every editor must hold valid JSON: a ``WorkspaceError`` names the first that does not.
+    """
+
+    def obj(editor: str, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise WorkspaceError(f"{editor}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})") from None
+
+    policies: dict[str, Any] = {}
+    if workspace.key_policy.strip():
+        policies["key_policy"] = obj("key_policy", workspace.key_policy)
+    identity: dict[str, list[Any]] = {}
+    for item in workspace.identity_policies:
+        if item.text.strip() and item.principal:
+            identity.setdefault(item.principal, []).append(obj(item.editor, item.text))
+    if identity:
+        policies["identity_policies"] = identity
+    if workspace.permissions_boundary.strip():
+        policies["permissions_boundary"] = obj("permissions_boundary", workspace.permissions_boundary)
+    if workspace.session_policy.strip():
+        policies["session_policy"] = obj("session_policy", workspace.session_policy)
+    request = workspace.request
+    for name, items, account in (
+        ("scps", workspace.scps, _account(str(request.get("principal", "")))),
+        ("rcps", workspace.rcps, _account(str(request.get("resource", "")))),
+    ):
+        texts = [item for item in items if item.text.strip()]
+        if texts:
+            levels: list[list[Any]] = [[] for _ in range(max(item.level for item in texts) + 1)]
+            for item in texts:
+                levels[item.level].append(obj(item.editor, item.text))
+            policies[name] = {account or "111122223333": levels}
+    if workspace.grants.strip():
+        grants = obj("grants", workspace.grants)
+        policies["grants"] = grants if isinstance(grants, list) else [grants]
+        for i, grant in enumerate(policies["grants"]):
+            if isinstance(grant, dict):
+                grant.setdefault("grant_id", f"grant-{i + 1}")
+    out_request: dict[str, Any] = {name: str(request.get(name, "")) for name in ("principal", "action", "resource")}
+    for name in ("context", "encryption_context"):
+        text = str(request.get(name, ""))
+        if text.strip():
+            out_request[name] = obj(f"request.{name}", text)
+    return {"policies": policies, "request": out_request}
+
+
+def _account(arn: str) -> str | None:
+    parts = parse_arn(arn)
+    return parts.account if parts is not None and parts.account else None
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2) + "\n"
+
+
+def from_scenario(data: Mapping[str, Any]) -> Workspace:
+    """A workspace from a scenario file's data (inline policies; SCPs/RCPs of the accounts asked about)."""
+    policies = data.get("policies", {})
+    request = data.get("request", {})
+    if not isinstance(policies, Mapping) or not isinstance(request, Mapping):
+        raise WorkspaceError("scenario: `policies` and `request` must be objects")
+    for name, value in policies.items():
+        if isinstance(value, str):
+            raise WorkspaceError(f"scenario: policies.{name} names a file; the playground takes inline policies only")
+
+    def levels(name: str, account: str | None) -> tuple[PolicyText, ...]:
+        table = policies.get(name) or {}
+        if not isinstance(table, Mapping):
+            raise WorkspaceError(f"scenario: policies.{name} must map accounts to levels")
+        chosen = table.get(account or "") or (next(iter(table.values())) if len(table) == 1 else [])
+        out: list[PolicyText] = []
+        for level, docs in enumerate(chosen):
+            for doc in docs if isinstance(docs, list) else [docs]:
+                out.append(PolicyText(f"{name}.{len(out)}", _pretty(doc), None, level))
+        return tuple(out)
+
+    identity: list[PolicyText] = []
+    table = policies.get("identity_policies") or {}
+    if not isinstance(table, Mapping):
+        raise WorkspaceError("scenario: policies.identity_policies must map principal ARNs to policies")
+    for arn, docs in table.items():
+        for doc in docs if isinstance(docs, list) else [docs]:
+            identity.append(PolicyText(f"identity_policies.{len(identity)}", _pretty(doc), str(arn)))
+    out_request: dict[str, Any] = {name: str(request.get(name, "")) for name in ("principal", "action", "resource")}
+    for name in ("context", "encryption_context"):
+        if request.get(name):
+            out_request[name] = _pretty(request[name])
+    key = policies.get("key_policy", policies.get("resource_policy"))
+    return Workspace(
+        key_policy=_pretty(key) if key is not None else "",
+        identity_policies=tuple(identity),
+        permissions_boundary=_pretty(policies["permissions_boundary"]) if policies.get("permissions_boundary") else "",
+        session_policy=_pretty(policies["session_policy"]) if policies.get("session_policy") else "",
+        scps=levels("scps", _account(out_request["principal"])),
+        rcps=levels("rcps", _account(out_request["resource"])),
+        grants=_pretty(policies["grants"]) if policies.get("grants") else "",
+        request=out_request,
+    )
