@@ -88,6 +88,20 @@ def tour() -> None:
         "boundaries and grants, and answers that say honestly when they depend on the request context.",
     )
     run_access_tour(examples / "snapshot" / "org.yaml")
+    _section(
+        "8. Now change things yourself: the playground",
+        "`policyengine playground --open` starts a local web page (127.0.0.1, no network) where you edit the\n"
+        "key policy, IAM policies, boundaries, SCPs and grants and watch the decision change as you type: the\n"
+        "deciding statements highlighted, the why-tree, what would allow a deny (each change checked by the\n"
+        f"evaluator), and {_lesson_count()} lessons with exercises the evaluator checks, from the default key policy to\n"
+        "NotAction traps. Share a question as a link, or save it as a scenario for `policyengine simulate`.",
+    )
+
+
+def _lesson_count() -> int:
+    from policyengine.playground import load_lessons
+
+    return len(load_lessons())
 
 
 _QUESTIONS = (

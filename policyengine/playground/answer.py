@@ -9,6 +9,7 @@ the deciding statement in the text the user is typing.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from policyengine.access import Partial, formula_json, formula_text, partial_authorize
@@ -27,7 +28,7 @@ from policyengine.lint import LintTarget, PolicyType
 from policyengine.lint.engine import lint_target
 from policyengine.model.span import Span
 from policyengine.playground.suggest import suggestions
-from policyengine.playground.workspace import Built, Workspace, build
+from policyengine.playground.workspace import Built, Workspace, build, read_editor
 
 HEADLINES = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_deny": "DENY (implicit)"}
 KIND_WORDS = {
@@ -116,23 +117,28 @@ def trace_tree(decision: Decision) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+@lru_cache(maxsize=256)
+def _lint_editor(editor: str, text: str) -> tuple[dict[str, Any], ...]:
+    """One editor's findings, cached on its text (lint depends on nothing else)."""
+    document, _ = read_editor(editor, text)
+    if document is None:
+        return ()
+    target = LintTarget(editor, _LINT_TYPES[editor.split(".")[0]], document, text)
+    return tuple(
+        {
+            "editor": editor,
+            "rule": finding.rule_id,
+            "severity": finding.severity,
+            "message": finding.message,
+            "suggestion": finding.suggestion,
+            **span_json(finding.span),
+        }
+        for finding in lint_target(target)
+    )
+
+
 def _lint(built: Built) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for editor, document in built.documents.items():
-        policy_type = _LINT_TYPES[editor.split(".")[0]]
-        target = LintTarget(editor, policy_type, document, None)
-        for finding in lint_target(target):
-            out.append(
-                {
-                    "editor": editor,
-                    "rule": finding.rule_id,
-                    "severity": finding.severity,
-                    "message": finding.message,
-                    "suggestion": finding.suggestion,
-                    **span_json(finding.span),
-                }
-            )
-    return out
+    return [finding for editor, text in built.texts.items() for finding in _lint_editor(editor, text)]
 
 
 def _facts(built: Built) -> Facts:

@@ -88,21 +88,25 @@ def _edited(texts: dict[str, str], editor: str, edit: Any) -> str:
     return json.dumps(data, indent=2)
 
 
-def _recompiled(texts: dict[str, str], editor: str, text: str, kind: str) -> CompiledPolicy:
-    texts[editor] = text
-    return compile_policy(parse_policy(text, editor), kind, editor)  # type: ignore[arg-type]
-
-
 def _with_statement(
     texts: dict[str, str], policy: CompiledPolicy | None, kind: str, editor: str, statement: dict[str, Any]
 ) -> CompiledPolicy:
-    text = _edited(texts, editor, lambda statements: statements.append(statement))
-    return _recompiled(texts, editor, text, policy.kind if policy is not None else kind)
+    """The policy with one statement added: the text for the page, the model without parsing the whole text again."""
+    texts[editor] = _edited(texts, editor, lambda statements: statements.append(statement))
+    added = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [statement]}), editor)
+    if policy is None:
+        return compile_policy(added, kind, editor)  # type: ignore[arg-type]
+    existing = policy.document.statements
+    document = policy.document.model_copy(
+        update={"statements": (*existing, added.statements[0].model_copy(update={"index": len(existing)}))}
+    )
+    return compile_policy(document, policy.kind, editor)
 
 
 def _without_statement(texts: dict[str, str], policy: CompiledPolicy, index: int) -> CompiledPolicy:
-    text = _edited(texts, policy.name, lambda statements: statements.pop(index))
-    return _recompiled(texts, policy.name, text, policy.kind)
+    texts[policy.name] = _edited(texts, policy.name, lambda statements: statements.pop(index))
+    kept = tuple(s for s in policy.document.statements if s.index != index)
+    return compile_policy(policy.document.model_copy(update={"statements": kept}), policy.kind, policy.name)
 
 
 def _allows(request: Request, policies: PolicySet) -> Decision:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from policyengine.errors import Issue, PolicyEngineError, PolicyInputError, RequestError
@@ -236,13 +237,34 @@ def _issue_from(editor: str, issue: Issue) -> EditorIssue:
     return EditorIssue(editor, issue.message, span.line, span.column, span.end_line, span.end_column, issue.hint)
 
 
+@lru_cache(maxsize=256)
+def read_editor(editor: str, text: str) -> tuple[PolicyDocument | None, tuple[Issue, ...]]:
+    """One editor's policy, parsed with positions, or the issues that kept it from reading.
+
+    Cached on the text: a keystroke changes one editor, and the others' unchanged texts are
+    not parsed again (documents are immutable, so sharing them is safe).
+    """
+    try:
+        return parse_policy(text, editor), ()
+    except PolicyInputError as error:
+        return None, error.issues
+
+
+@lru_cache(maxsize=256)
+def compiled_editor(editor: str, kind: PolicyKind, text: str) -> CompiledPolicy:
+    """The compiled policy of an editor that reads (cached like ``read_editor``)."""
+    document, _ = read_editor(editor, text)
+    if document is None:
+        raise ValueError(f"{editor}: the policy does not read")
+    return compile_policy(document, kind, editor)
+
+
 def _parse(editor: str, text: str, built: Built) -> PolicyDocument | None:
     if not text.strip():
         return None
-    try:
-        document = parse_policy(text, editor)
-    except PolicyInputError as error:
-        built.issues.extend(_issue_from(editor, issue) for issue in error.issues)
+    document, issues = read_editor(editor, text)
+    if document is None:
+        built.issues.extend(_issue_from(editor, issue) for issue in issues)
         return None
     built.documents[editor] = document
     built.texts[editor] = text
@@ -355,7 +377,7 @@ def _levels(items: tuple[PolicyText, ...], kind: PolicyKind, built: Built) -> tu
     for item in items:
         document = _parse(item.editor, item.text, built)
         if document is not None:
-            by_level.setdefault(item.level, []).append(compile_policy(document, kind, item.editor))
+            by_level.setdefault(item.level, []).append(compiled_editor(item.editor, kind, item.text))
     if not by_level:
         return None
     return tuple(tuple(by_level.get(level, ())) for level in range(max(by_level) + 1))
@@ -372,7 +394,7 @@ def build(workspace: Workspace) -> Built:
         if item.principal and principal and caller_matches(principal, item.principal):
             built.caller_editors.append(item.editor)
             if document is not None:
-                identity.append(compile_policy(document, "identity", item.editor))
+                identity.append(compiled_editor(item.editor, "identity", item.text))
     boundary = _parse("permissions_boundary", workspace.permissions_boundary, built)
     session = _parse("session_policy", workspace.session_policy, built)
     scps = _levels(workspace.scps, "scp", built)
@@ -408,10 +430,10 @@ def build(workspace: Workspace) -> Built:
     if grants is None or policy_issues or request is None:
         return built
     built.policies = PolicySet(
-        key_policy=compile_policy(key, "key_policy", "key_policy") if key is not None else None,
+        key_policy=compiled_editor("key_policy", "key_policy", workspace.key_policy) if key is not None else None,
         identity=tuple(identity),
-        boundary=compile_policy(boundary, "boundary", "permissions_boundary") if boundary is not None else None,
-        session_policy=compile_policy(session, "session_policy", "session_policy") if session is not None else None,
+        boundary=compiled_editor("permissions_boundary", "boundary", workspace.permissions_boundary) if boundary else None,
+        session_policy=compiled_editor("session_policy", "session_policy", workspace.session_policy) if session else None,
         scp_levels=scps,
         rcp_levels=rcps,
         grants=grants,

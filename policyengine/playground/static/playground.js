@@ -278,7 +278,7 @@ function draw(answer) {
   } else if (answer.residual && answer.residual.status === "conditional") {
     showDecision("conditional", "ALLOW ONLY IF …", "The answer depends on the context keys left unknown.");
   } else {
-    showDecision(d.allowed ? "allow" : "deny", d.headline, d.reason_text, d.path_text ? el("span", { class: "path", text: ` How: ${d.path_text}` }) : null);
+    showDecision(d.allowed ? "allow" : "deny", d.headline, d.reason_text, d.path_text ? el("span", { class: "path", text: `How: ${d.path_text}` }) : null);
   }
   const residual = $("residual");
   residual.replaceChildren();
@@ -483,7 +483,8 @@ async function checkLesson() {
 let lessonSummaries = [];
 function drawLessonList() {
   $("lesson-list").replaceChildren(...lessonSummaries.map((l) => el("li", { class: state.done.has(l.id) ? "done" : "" },
-    el("button", { type: "button", "data-lesson": l.id, text: l.title, onclick: () => openLesson(l.id) }))));
+    el("button", { type: "button", "data-lesson": l.id, text: l.title, onclick: () => openLesson(l.id) }),
+    state.done.has(l.id) ? el("span", { class: "done-mark", text: " — done ✓" }) : null)));
 }
 
 async function start() {
