@@ -77,7 +77,8 @@ def render_text(decision: Decision, *, view: str = "summary", title: str | None 
     return "\n".join(lines)
 
 
-def _condition_json(result: ConditionResult) -> dict[str, Any]:
+def condition_to_json(result: ConditionResult) -> dict[str, Any]:
+    """One condition test as JSON-ready data (what was compared, how it came out)."""
     return {
         "operator": result.operator,
         "key": result.key,
@@ -108,7 +109,7 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
                     e.element: {"matched": e.matched, "pattern": e.pattern, "reason": e.reason}
                     for e in (r.principal, r.action, r.resource)
                 },
-                "conditions": [_condition_json(c) for c in r.conditions],
+                "conditions": [condition_to_json(c) for c in r.conditions],
             }
             for r in decision.statements
         ]

@@ -10,10 +10,11 @@ from policyengine.playground.answer import answer, decide
 from policyengine.playground.app import PlaygroundApp
 from policyengine.playground.examples import example_names, load_example, scenario_data
 from policyengine.playground.lessons import Lesson, LessonError, check_lesson, load_lessons
+from policyengine.playground.scenarios import from_scenario, to_scenario
 from policyengine.playground.share import pack, unpack
 from policyengine.playground.suggest import Change, Suggestion, apply_change
 from policyengine.playground.whatif import compare
-from policyengine.playground.workspace import Workspace, WorkspaceError, from_scenario, to_scenario
+from policyengine.playground.workspace import Workspace, WorkspaceError
 
 __all__ = [
     "Change",

@@ -24,6 +24,7 @@ from policyengine.explain.decision import (
     StatementRef,
     StatementResult,
 )
+from policyengine.explain.render import condition_to_json
 from policyengine.lint import LintTarget, PolicyType
 from policyengine.lint.engine import lint_target
 from policyengine.model.span import Span
@@ -82,16 +83,7 @@ def _element_json(element: ElementResult) -> dict[str, Any]:
 
 
 def _condition_json(result: ConditionResult) -> dict[str, Any]:
-    return {
-        "operator": result.operator,
-        "key": result.key,
-        "request_values": list(result.request_values) if result.request_values is not None else None,
-        "policy_values": list(result.policy_values),
-        "outcome": result.outcome,
-        "matched": result.matched,
-        "detail": result.detail,
-        **span_json(result.span),
-    }
+    return {**condition_to_json(result), **span_json(result.span)}
 
 
 def _statement_json(result: StatementResult) -> dict[str, Any]:

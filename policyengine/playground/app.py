@@ -25,8 +25,9 @@ from policyengine.errors import PolicyEngineError
 from policyengine.playground.answer import answer
 from policyengine.playground.examples import example_names, load_example
 from policyengine.playground.lessons import Lesson, check_lesson, load_lessons
+from policyengine.playground.scenarios import from_scenario, to_scenario
 from policyengine.playground.whatif import compare
-from policyengine.playground.workspace import Workspace, from_scenario, to_scenario
+from policyengine.playground.workspace import Workspace
 
 __all__ = ["MAX_BODY", "PlaygroundApp"]
 

@@ -16,7 +16,8 @@ import yaml
 
 from policyengine._data import data_dir
 from policyengine.key_policies import default_key_policy_json
-from policyengine.playground.workspace import PolicyText, Workspace, WorkspaceError, from_scenario
+from policyengine.playground.scenarios import from_scenario
+from policyengine.playground.workspace import PolicyText, Workspace, WorkspaceError
 
 DEFAULT_ACCOUNT = "111122223333"
 DEFAULT_KEY = f"arn:aws:kms:us-east-1:{DEFAULT_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

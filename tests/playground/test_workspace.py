@@ -10,7 +10,8 @@ import pytest
 from policyengine import load_scenario, simulate
 from policyengine.playground.answer import answer, decide
 from policyengine.playground.examples import example_names, load_example
-from policyengine.playground.workspace import Workspace, WorkspaceError, build, caller_matches, from_scenario, to_scenario
+from policyengine.playground.scenarios import from_scenario, to_scenario
+from policyengine.playground.workspace import Workspace, WorkspaceError, build, caller_matches
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROOT = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}
