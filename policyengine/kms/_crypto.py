@@ -35,15 +35,22 @@ from collections.abc import Callable, Container
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, hmac, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding, aes_key_wrap_with_padding
 
+from policyengine.kms import _ed25519ph
+
 __all__ = [
     "CryptoFailure",
+    "UnsupportedSpec",
     "aes_gcm_open",
     "aes_gcm_seal",
     "aes_gcm_seal_with_nonce",
+    "decapsulate",
+    "derive_shared_secret",
+    "encapsulate",
+    "encapsulation_algorithms",
     "encryption_algorithms",
     "generate_data_key_pair",
     "generate_hmac_key",
@@ -52,6 +59,7 @@ __all__ = [
     "generate_wrapping_key",
     "hmac_generate",
     "hmac_verify",
+    "key_agreement_algorithms",
     "key_spec_of",
     "mac_algorithms",
     "public_key_der",
@@ -80,6 +88,10 @@ class CryptoFailure(Exception):
         super().__init__(_FAILURE_MESSAGE)
 
 
+class UnsupportedSpec(Exception):
+    """A key spec AWS offers that the installed ``cryptography`` cannot implement (ML_KEM_512 today)."""
+
+
 # --- names -----------------------------------------------------------------------------------
 
 _HashFactory = Callable[[], hashes.HashAlgorithm]
@@ -101,8 +113,31 @@ _HMAC_SPECS: dict[str, tuple[str, _HashFactory]] = {
 }
 _MAC_HASHES: dict[str, _HashFactory] = dict(_HMAC_SPECS.values())
 
+_ED25519 = "ECC_NIST_EDWARDS25519"
+_ML_DSA: dict[str, Callable[[], object]] = {
+    "ML_DSA_44": mldsa.MLDSA44PrivateKey.generate,
+    "ML_DSA_65": mldsa.MLDSA65PrivateKey.generate,
+    "ML_DSA_87": mldsa.MLDSA87PrivateKey.generate,
+}
+#: ML_KEM_512 is AWS's too, but ``cryptography`` (51) ships only ML-KEM-768 and ML-KEM-1024.
+_ML_KEM: dict[str, Callable[[], object] | None] = {
+    "ML_KEM_512": None,
+    "ML_KEM_768": mlkem.MLKEM768PrivateKey.generate,
+    "ML_KEM_1024": mlkem.MLKEM1024PrivateKey.generate,
+}
+#: The curves DeriveSharedSecret (ECDH) works on: AWS offers KEY_AGREEMENT on the NIST curves only.
+_KEY_AGREEMENT_CURVES = frozenset({"ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521"})
+
 _SYMMETRIC_SPECS = frozenset({"SYMMETRIC_DEFAULT"})
-_ALL_SPECS = frozenset(_RSA_BITS) | frozenset(_EC_CURVES) | frozenset(_HMAC_SPECS) | _SYMMETRIC_SPECS
+_ALL_SPECS = (
+    frozenset(_RSA_BITS)
+    | frozenset(_EC_CURVES)
+    | frozenset(_HMAC_SPECS)
+    | _SYMMETRIC_SPECS
+    | frozenset(_ML_DSA)
+    | frozenset(_ML_KEM)
+    | {_ED25519}
+)
 
 _OAEP_HASHES: dict[str, _HashFactory] = {"RSAES_OAEP_SHA_1": hashes.SHA1, "RSAES_OAEP_SHA_256": hashes.SHA256}
 
@@ -137,6 +172,44 @@ _EC_SIGNING_ALGORITHMS: dict[str, tuple[str, ...]] = {
 _RSA_ENCRYPTION_ALGORITHMS = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")
 
 _MESSAGE_TYPES = frozenset({"RAW", "DIGEST"})
+_ML_DSA_ALGORITHM = "ML_DSA_SHAKE_256"
+_ED25519_ALGORITHMS = ("ED25519_SHA_512", "ED25519_PH_SHA_512")
+#: Bytes of the message representative mu that an EXTERNAL_MU message must be (FIPS 204).
+ML_DSA_MU_BYTES = 64
+_PrivateKey = (
+    rsa.RSAPrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+    | mldsa.MLDSA44PrivateKey
+    | mldsa.MLDSA65PrivateKey
+    | mldsa.MLDSA87PrivateKey
+    | mlkem.MLKEM768PrivateKey
+    | mlkem.MLKEM1024PrivateKey
+)
+_PublicKey = (
+    rsa.RSAPublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+    | mldsa.MLDSA44PublicKey
+    | mldsa.MLDSA65PublicKey
+    | mldsa.MLDSA87PublicKey
+    | mlkem.MLKEM768PublicKey
+    | mlkem.MLKEM1024PublicKey
+)
+_SPEC_OF_TYPE: tuple[tuple[type, str], ...] = (
+    (ed25519.Ed25519PrivateKey, _ED25519),
+    (ed25519.Ed25519PublicKey, _ED25519),
+    (mldsa.MLDSA44PrivateKey, "ML_DSA_44"),
+    (mldsa.MLDSA44PublicKey, "ML_DSA_44"),
+    (mldsa.MLDSA65PrivateKey, "ML_DSA_65"),
+    (mldsa.MLDSA65PublicKey, "ML_DSA_65"),
+    (mldsa.MLDSA87PrivateKey, "ML_DSA_87"),
+    (mldsa.MLDSA87PublicKey, "ML_DSA_87"),
+    (mlkem.MLKEM768PrivateKey, "ML_KEM_768"),
+    (mlkem.MLKEM768PublicKey, "ML_KEM_768"),
+    (mlkem.MLKEM1024PrivateKey, "ML_KEM_1024"),
+    (mlkem.MLKEM1024PublicKey, "ML_KEM_1024"),
+)
 
 _WRAPPING_OAEP_HASH: dict[str, _HashFactory] = {
     "RSAES_OAEP_SHA_1": hashes.SHA1,
@@ -210,15 +283,24 @@ def aes_gcm_open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
 # --- asymmetric keys ---------------------------------------------------------------------------
 
 
-def _new_private_key(key_spec: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+def _new_private_key(key_spec: str) -> _PrivateKey:
     if key_spec in _RSA_BITS:
         return rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS[key_spec])
     if key_spec in _EC_CURVES:
         return ec.generate_private_key(_EC_CURVES[key_spec]())
+    if key_spec == _ED25519:
+        return ed25519.Ed25519PrivateKey.generate()
+    if key_spec in _ML_DSA:
+        return _ML_DSA[key_spec]()  # type: ignore[return-value]  # the table holds ML-DSA generators only
+    if key_spec in _ML_KEM:
+        make = _ML_KEM[key_spec]
+        if make is None:
+            raise UnsupportedSpec(key_spec)
+        return make()  # type: ignore[return-value]  # the table holds ML-KEM generators only
     raise ValueError(f"unknown asymmetric key spec: {key_spec!r}")
 
 
-def _private_der(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+def _private_der(key: _PrivateKey) -> bytes:
     return key.private_bytes(
         encoding=serialization.Encoding.DER,
         format=serialization.PrivateFormat.PKCS8,
@@ -226,7 +308,7 @@ def _private_der(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _public_der(key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> bytes:
+def _public_der(key: _PublicKey) -> bytes:
     return key.public_bytes(
         encoding=serialization.Encoding.DER,
         format=serialization.PublicFormat.SubjectPublicKeyInfo,
@@ -243,33 +325,39 @@ def _spec_of(key: object) -> str | None:
         for spec, curve in _EC_CURVES.items():
             if key.curve.name == curve().name:
                 return spec
+        return None
+    for kind, spec in _SPEC_OF_TYPE:
+        if isinstance(key, kind):
+            return spec
     return None
 
 
-def _load_private(private_der: bytes, *, validate: bool = False) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+def _load_private(private_der: bytes, *, validate: bool = False) -> _PrivateKey:
     # RSA key validation (primality of p and q) costs 25-200 ms per load; it runs once, in
     # key_spec_of, when material enters from outside. Keys made here are valid by construction.
     try:
         key = serialization.load_der_private_key(bytes(private_der), password=None, unsafe_skip_rsa_key_validation=not validate)
     except Exception:
         raise CryptoFailure() from None
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+    if _spec_of(key) is None:
         raise CryptoFailure()
-    return key
+    return key  # type: ignore[return-value]  # _spec_of names only the _PrivateKey types
 
 
-def _load_public(public_der: bytes) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+def _load_public(public_der: bytes) -> _PublicKey:
     try:
         key = serialization.load_der_public_key(bytes(public_der))
     except Exception:
         raise CryptoFailure() from None
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+    if _spec_of(key) is None:
         raise CryptoFailure()
-    return key
+    return key  # type: ignore[return-value]  # _spec_of names only the _PublicKey types
 
 
 def generate_private_key(key_spec: str) -> bytes:
-    """A fresh private key for an RSA_* or ECC_* key spec, as PKCS #8 DER (unencrypted)."""
+    """A fresh private key for an asymmetric key spec (RSA_*, ECC_*, ML_DSA_*, ML_KEM_*), as PKCS #8 DER.
+
+    :class:`UnsupportedSpec` for a spec AWS has that the installed ``cryptography`` lacks."""
     return _private_der(_new_private_key(key_spec))
 
 
@@ -318,7 +406,23 @@ def signing_algorithms(key_spec: str) -> tuple[str, ...]:
     _known(key_spec, _ALL_SPECS, "key spec")
     if key_spec in _RSA_BITS:
         return _RSA_SIGNING_ALGORITHMS
+    if key_spec in _ML_DSA:
+        return (_ML_DSA_ALGORITHM,)
+    if key_spec == _ED25519:
+        return _ED25519_ALGORITHMS
     return _EC_SIGNING_ALGORITHMS.get(key_spec, ())
+
+
+def key_agreement_algorithms(key_spec: str) -> tuple[str, ...]:
+    """``("ECDH",)`` for the curves DeriveSharedSecret works on; empty for other specs."""
+    _known(key_spec, _ALL_SPECS, "key spec")
+    return ("ECDH",) if key_spec in _KEY_AGREEMENT_CURVES else ()
+
+
+def encapsulation_algorithms(key_spec: str) -> tuple[str, ...]:
+    """``("ML_KEM",)`` for ML-KEM key specs; empty for other specs."""
+    _known(key_spec, _ALL_SPECS, "key spec")
+    return ("ML_KEM",) if key_spec in _ML_KEM else ()
 
 
 def encryption_algorithms(key_spec: str) -> tuple[str, ...]:
@@ -383,17 +487,28 @@ def rsa_decrypt(private_der: bytes, ciphertext: bytes, algorithm: str) -> bytes:
 # --- signatures --------------------------------------------------------------------------------
 
 
-def _check_signing(key_spec: str, message: bytes, message_type: str, algorithm: str) -> tuple[str, hashes.HashAlgorithm]:
-    _known(key_spec, _RSA_BITS.keys() | _EC_CURVES.keys(), "signing key spec")
-    _known(algorithm, _SIGNING, "signing algorithm")
-    _known(message_type, _MESSAGE_TYPES, "message type")
+def _check_signing(key_spec: str, message: bytes, message_type: str, algorithm: str) -> None:
+    """``ValueError`` (AWS's words where known) for a request the spec, algorithm and message type do not allow."""
+    _known(key_spec, _RSA_BITS.keys() | _EC_CURVES.keys() | _ML_DSA.keys() | {_ED25519}, "signing key spec")
+    _known(algorithm, _SIGNING.keys() | {_ML_DSA_ALGORITHM, *_ED25519_ALGORITHMS}, "signing algorithm")
+    _known(message_type, _MESSAGE_TYPES | {"EXTERNAL_MU"}, "message type")
     if algorithm not in signing_algorithms(key_spec):
         raise ValueError(f"signing algorithm {algorithm} is not valid for key spec {key_spec}")
-    family, hash_factory = _SIGNING[algorithm]
-    hash_algorithm = hash_factory()
-    if message_type == "DIGEST" and len(message) != hash_algorithm.digest_size:
-        raise ValueError(f"a DIGEST message for {algorithm} must be {hash_algorithm.digest_size} bytes, got {len(message)}")
-    return family, hash_algorithm
+    if algorithm == _ML_DSA_ALGORITHM:
+        if message_type == "DIGEST":
+            raise ValueError(f"MessageType DIGEST is not valid for signing algorithm {algorithm}; use RAW or EXTERNAL_MU")
+        if message_type == "EXTERNAL_MU" and len(message) != ML_DSA_MU_BYTES:
+            raise ValueError(f"Digest is invalid length for algorithm {algorithm}.")
+        return
+    if message_type == "EXTERNAL_MU":
+        raise ValueError(f"MessageType EXTERNAL_MU is valid only for ML-DSA keys, not for signing algorithm {algorithm}")
+    if algorithm == "ED25519_SHA_512":
+        if message_type != "RAW":
+            raise ValueError(f"MessageType {message_type} is not valid for signing algorithm {algorithm}; use RAW")
+        return
+    size = 64 if algorithm == "ED25519_PH_SHA_512" else _SIGNING[algorithm][1]().digest_size
+    if message_type == "DIGEST" and len(message) != size:
+        raise ValueError(f"Digest is invalid length for algorithm {algorithm}.")
 
 
 def _chosen_hash(message_type: str, hash_algorithm: hashes.HashAlgorithm) -> hashes.HashAlgorithm | utils.Prehashed:
@@ -405,23 +520,41 @@ def _pss(hash_algorithm: hashes.HashAlgorithm) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(hash_algorithm), salt_length=hash_algorithm.digest_size)
 
 
-def sign(private_der: bytes, key_spec: str, message: bytes, message_type: str, algorithm: str) -> bytes:
-    """Sign ``message`` (RAW: hashed here; DIGEST: already the digest) with a PKCS #8 DER private key.
+def _ed25519ph_digest(message: bytes, message_type: str) -> bytes:
+    return bytes(message) if message_type == "DIGEST" else _ed25519ph.prehash(bytes(message))
 
-    RSA signatures are PKCS #1 (RFC 8017); ECDSA signatures are DER-encoded (RFC 3279).
+
+def sign(private_der: bytes, key_spec: str, message: bytes, message_type: str, algorithm: str) -> bytes:
+    """Sign ``message`` with a PKCS #8 DER private key, as KMS's Sign does.
+
+    RSA signatures are PKCS #1 (RFC 8017); ECDSA signatures are DER-encoded (RFC 3279); RAW
+    messages are hashed here, DIGEST ones already are. Ed25519: ``ED25519_SHA_512`` is pure
+    Ed25519 over the RAW message, ``ED25519_PH_SHA_512`` is Ed25519ph (RFC 8032) over SHA-512 of
+    the message (or the given 64-byte DIGEST). ML-DSA (FIPS 204, empty context): RAW signs the
+    message, EXTERNAL_MU signs the given 64-byte representative mu.
     ``ValueError`` for an unknown or mismatched spec/algorithm/message type or a digest of the
     wrong length; :class:`CryptoFailure` if the key does not parse or is not of ``key_spec``.
     """
-    family, hash_algorithm = _check_signing(key_spec, message, message_type, algorithm)
+    _check_signing(key_spec, message, message_type, algorithm)
     key = _load_private(private_der)
     if _spec_of(key) != key_spec:
         raise CryptoFailure()
-    chosen = _chosen_hash(message_type, hash_algorithm)
     data = bytes(message)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        if algorithm == "ED25519_SHA_512":
+            return key.sign(data)
+        seed = key.private_bytes_raw()
+        return _ed25519ph.sign_prehashed(seed, key.public_key().public_bytes_raw(), _ed25519ph_digest(data, message_type))
+    if isinstance(key, mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey):
+        return key.sign_mu(data) if message_type == "EXTERNAL_MU" else key.sign(data)
+    hash_algorithm = _SIGNING[algorithm][1]()
+    chosen = _chosen_hash(message_type, hash_algorithm)
     if isinstance(key, rsa.RSAPrivateKey):
-        pad: padding.AsymmetricPadding = _pss(hash_algorithm) if family == "PSS" else padding.PKCS1v15()
+        pad: padding.AsymmetricPadding = _pss(hash_algorithm) if _SIGNING[algorithm][0] == "PSS" else padding.PKCS1v15()
         return key.sign(data, pad, chosen)
-    return key.sign(data, ec.ECDSA(chosen))
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(data, ec.ECDSA(chosen))
+    raise CryptoFailure()
 
 
 def verify(public_der: bytes, key_spec: str, message: bytes, message_type: str, algorithm: str, signature: bytes) -> bool:
@@ -430,20 +563,74 @@ def verify(public_der: bytes, key_spec: str, message: bytes, message_type: str, 
     ``False`` for any invalid or malformed signature. ``ValueError`` as for :func:`sign`;
     :class:`CryptoFailure` if the public key does not parse or is not of ``key_spec``.
     """
-    family, hash_algorithm = _check_signing(key_spec, message, message_type, algorithm)
+    _check_signing(key_spec, message, message_type, algorithm)
     key = _load_public(public_der)
     if _spec_of(key) != key_spec:
         raise CryptoFailure()
-    chosen = _chosen_hash(message_type, hash_algorithm)
+    data, signature = bytes(message), bytes(signature)
     try:
-        if isinstance(key, rsa.RSAPublicKey):
-            pad: padding.AsymmetricPadding = _pss(hash_algorithm) if family == "PSS" else padding.PKCS1v15()
-            key.verify(bytes(signature), bytes(message), pad, chosen)
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            if algorithm == "ED25519_PH_SHA_512":
+                return _ed25519ph.verify_prehashed(key.public_bytes_raw(), _ed25519ph_digest(data, message_type), signature)
+            key.verify(signature, data)
+        elif isinstance(key, mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey):
+            if message_type == "EXTERNAL_MU":
+                key.verify_mu(signature, data)
+            else:
+                key.verify(signature, data)
+        elif isinstance(key, rsa.RSAPublicKey):
+            hash_algorithm = _SIGNING[algorithm][1]()
+            pad: padding.AsymmetricPadding = _pss(hash_algorithm) if _SIGNING[algorithm][0] == "PSS" else padding.PKCS1v15()
+            key.verify(signature, data, pad, _chosen_hash(message_type, hash_algorithm))
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, data, ec.ECDSA(_chosen_hash(message_type, _SIGNING[algorithm][1]())))
         else:
-            key.verify(bytes(signature), bytes(message), ec.ECDSA(chosen))
+            return False
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+# --- key agreement and key encapsulation -------------------------------------------------------
+
+
+def derive_shared_secret(private_der: bytes, peer_public_der: bytes) -> bytes:
+    """ECDH (NIST SP 800-56A, the raw x-coordinate) between a NIST-curve private key and a peer's
+    DER SubjectPublicKeyInfo on the same curve. ``ValueError`` if the peer key does not parse or is
+    on another curve (AWS answers ValidationException); :class:`CryptoFailure` for our own key."""
+    key = _load_private(private_der)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise CryptoFailure()
+    try:
+        peer = serialization.load_der_public_key(bytes(peer_public_der))
+    except Exception:
+        raise ValueError("the public key is not a DER-encoded SubjectPublicKeyInfo") from None
+    if not isinstance(peer, ec.EllipticCurvePublicKey) or peer.curve.name != key.curve.name:
+        raise ValueError("the public key is not on the curve of the KMS key")
+    return key.exchange(ec.ECDH(), peer)
+
+
+def encapsulate(private_der: bytes) -> tuple[bytes, bytes]:
+    """ML-KEM encapsulation (FIPS 203) to the public half of an ML-KEM private key: ``(shared secret, ciphertext)``."""
+    key = _load_private(private_der)
+    if not isinstance(key, mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey):
+        raise CryptoFailure()
+    shared, ciphertext = key.public_key().encapsulate()
+    return shared, ciphertext
+
+
+def decapsulate(private_der: bytes, ciphertext: bytes) -> bytes:
+    """The shared secret inside an ML-KEM ciphertext; :class:`CryptoFailure` if it is not one for this key.
+
+    ML-KEM decapsulation rejects implicitly: a well-sized but wrong ciphertext yields an unrelated
+    secret rather than an error, exactly as FIPS 203 specifies (and as KMS does)."""
+    key = _load_private(private_der)
+    if not isinstance(key, mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey):
+        raise CryptoFailure()
+    try:
+        return key.decapsulate(bytes(ciphertext))
+    except Exception:
+        raise CryptoFailure() from None
 
 
 # --- HMAC --------------------------------------------------------------------------------------

@@ -529,6 +529,8 @@ _SECRET_RESPONSE_FIELDS = frozenset(
         "Mac",
         "ImportToken",
         "CiphertextForRecipient",
+        "SharedSecret",
+        "SharedSecretCiphertextBlob",
     }
 )
 
@@ -549,6 +551,9 @@ def _audit_response(name: str, response: Response) -> Response | None:
         "VerifyMac",
         "GenerateRandom",
         "GetPublicKey",
+        "DeriveSharedSecret",
+        "Encapsulate",
+        "Decapsulate",
     ):
         return None
     return {k: _jsonable(v) for k, v in response.items() if k not in _SECRET_RESPONSE_FIELDS}

@@ -10,6 +10,8 @@ that refused the call, so the explanation travels with the refusal.
     └── KMSError                                  code, status
         ├── AccessDeniedException                 .decision
         ├── AlreadyExistsException
+        ├── CloudHsmClusterNotFoundException
+        ├── CustomKeyStoreNotFoundException
         ├── DisabledException
         ├── ExpiredImportTokenException
         ├── IncorrectKeyException
@@ -29,7 +31,8 @@ that refused the call, so the explanation travels with the refusal.
         ├── NotFoundException
         ├── TagException
         ├── UnsupportedOperationException
-        └── ValidationException
+        ├── ValidationException
+        └── XksProxyUriUnreachableException
 """
 
 from __future__ import annotations
@@ -62,20 +65,41 @@ class AccessDeniedException(KMSError):
 
 
 class InvalidCiphertextException(KMSError):
-    """The ciphertext, its encryption context or its key does not fit; deliberately vague."""
+    """The ciphertext, its encryption context or its key does not fit. AWS says nothing more: its
+    answer has no message at all (an empty message here, which the server leaves out)."""
 
     code = "InvalidCiphertextException"
     status = 400
-    MESSAGE = "The ciphertext is invalid, or the encryption context or key does not match it"
 
-    def __init__(self, message: str | None = None, *, key_arn: str | None = None) -> None:
-        super().__init__(self.MESSAGE if message is None else message, key_arn=key_arn)
+    def __init__(self, message: str = "", *, key_arn: str | None = None) -> None:
+        super().__init__(message, key_arn=key_arn)
 
 
 class AlreadyExistsException(KMSError):
     """An alias or a key with that name already exists."""
 
     code = "AlreadyExistsException"
+    status = 400
+
+
+class CloudHsmClusterNotFoundException(KMSError):
+    """No CloudHSM cluster has that id (a local KMS has none)."""
+
+    code = "CloudHsmClusterNotFoundException"
+    status = 400
+
+
+class CustomKeyStoreNotFoundException(KMSError):
+    """No custom key store has that id or name (a local KMS has none)."""
+
+    code = "CustomKeyStoreNotFoundException"
+    status = 400
+
+
+class XksProxyUriUnreachableException(KMSError):
+    """The external key store proxy cannot be reached (a local KMS reaches no proxy)."""
+
+    code = "XksProxyUriUnreachableException"
     status = 400
 
 
@@ -150,17 +174,23 @@ class InvalidKeyUsageException(KMSError):
 
 
 class KMSInvalidMacException(KMSError):
-    """The MAC does not verify."""
+    """The MAC does not verify (AWS's answer has no message)."""
 
     code = "KMSInvalidMacException"
     status = 400
 
+    def __init__(self, message: str = "", *, key_arn: str | None = None) -> None:
+        super().__init__(message, key_arn=key_arn)
+
 
 class KMSInvalidSignatureException(KMSError):
-    """The signature does not verify."""
+    """The signature does not verify (AWS's answer has no message)."""
 
     code = "KMSInvalidSignatureException"
     status = 400
+
+    def __init__(self, message: str = "", *, key_arn: str | None = None) -> None:
+        super().__init__(message, key_arn=key_arn)
 
 
 class KMSInvalidStateException(KMSError):
@@ -215,6 +245,8 @@ class ValidationException(KMSError):
 ALL_ERRORS: tuple[type[KMSError], ...] = (
     AccessDeniedException,
     AlreadyExistsException,
+    CloudHsmClusterNotFoundException,
+    CustomKeyStoreNotFoundException,
     DisabledException,
     ExpiredImportTokenException,
     IncorrectKeyException,
@@ -235,4 +267,5 @@ ALL_ERRORS: tuple[type[KMSError], ...] = (
     TagException,
     UnsupportedOperationException,
     ValidationException,
+    XksProxyUriUnreachableException,
 )

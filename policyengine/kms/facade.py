@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policyengine.kms.clock import Clock
+from policyengine.kms.custom_key_stores import CustomKeyStoreOps
+from policyengine.kms.ops_agreement import AgreementOps
 from policyengine.kms.ops_aliases import AliasOps
 from policyengine.kms.ops_crypto import CryptoOps
 from policyengine.kms.ops_grants import GrantOps
@@ -34,17 +36,25 @@ if TYPE_CHECKING:
 #: Every operation LocalKms implements, by its AWS name.
 OPERATIONS = (
     "CancelKeyDeletion",
+    "ConnectCustomKeyStore",
     "CreateAlias",
+    "CreateCustomKeyStore",
     "CreateGrant",
     "CreateKey",
+    "Decapsulate",
     "Decrypt",
     "DeleteAlias",
+    "DeleteCustomKeyStore",
     "DeleteImportedKeyMaterial",
+    "DeriveSharedSecret",
+    "DescribeCustomKeyStores",
     "DescribeKey",
     "DisableKey",
     "DisableKeyRotation",
+    "DisconnectCustomKeyStore",
     "EnableKey",
     "EnableKeyRotation",
+    "Encapsulate",
     "Encrypt",
     "GenerateDataKey",
     "GenerateDataKeyPair",
@@ -74,13 +84,14 @@ OPERATIONS = (
     "TagResource",
     "UntagResource",
     "UpdateAlias",
+    "UpdateCustomKeyStore",
     "UpdateKeyDescription",
     "Verify",
     "VerifyMac",
 )
 
 
-class LocalKms(KeyOps, CryptoOps, AliasOps, GrantOps, RotationOps, ImportOps):
+class LocalKms(KeyOps, CryptoOps, AgreementOps, AliasOps, GrantOps, RotationOps, ImportOps, CustomKeyStoreOps):
     """The local KMS. See the module docstring."""
 
 

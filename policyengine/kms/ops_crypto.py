@@ -12,6 +12,7 @@ from typing import Any
 from policyengine.kms import _crypto, envelope, validation
 from policyengine.kms.caller import Caller
 from policyengine.kms.core import KmsCore, Response
+from policyengine.kms.custom_key_stores import missing_custom_key_store
 from policyengine.kms.errors import (
     IncorrectKeyException,
     InvalidCiphertextException,
@@ -21,7 +22,7 @@ from policyengine.kms.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from policyengine.kms.keyspecs import ECC_SPECS, RSA_SPECS, SYMMETRIC
+from policyengine.kms.keyspecs import ECC_SPECS, LEGACY_SPECS, RSA_SPECS, SYMMETRIC, algorithms_metadata
 from policyengine.kms.ops_keys import _request_alias
 from policyengine.store.base import StoreTransaction
 from policyengine.store.records import KeyRecord
@@ -32,10 +33,11 @@ MAX_PLAINTEXT = 4096
 MAX_CIPHERTEXT = 6144
 
 
-def _usage(key: KeyRecord, usage: str) -> None:
+def _usage(key: KeyRecord, usage: str, operation: str) -> None:
+    """AWS's InvalidKeyUsageException when ``key`` is not a ``usage`` key (the words AWS uses)."""
     if key.key_usage != usage:
         raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for this operation.", key_arn=key.arn
+            f"{key.arn} key usage is {key.key_usage} which is not valid for {operation}.", key_arn=key.arn
         )
 
 
@@ -71,10 +73,16 @@ class CryptoOps(KmsCore):
             raise InvalidCiphertextException(key_arn=key.arn) from None
 
     def _encrypt_with(
-        self, tx: StoreTransaction, key: KeyRecord, plaintext: bytes, context: dict[str, str], algorithm: str
+        self,
+        tx: StoreTransaction,
+        key: KeyRecord,
+        plaintext: bytes,
+        context: dict[str, str],
+        algorithm: str,
+        operation: str = "Encrypt",
     ) -> bytes:
         """Ciphertext of ``plaintext`` under ``key`` (already authorized and state-checked)."""
-        _usage(key, "ENCRYPT_DECRYPT")
+        _usage(key, "ENCRYPT_DECRYPT", operation)
         if key.key_spec == SYMMETRIC:
             if algorithm != "SYMMETRIC_DEFAULT":
                 raise InvalidKeyUsageException(f"Algorithm {algorithm} is not valid for {key.arn}", key_arn=key.arn)
@@ -85,7 +93,9 @@ class CryptoOps(KmsCore):
             raise InvalidKeyUsageException(f"Algorithm {algorithm} is not valid for {key.arn}", key_arn=key.arn)
         limit = _crypto.rsa_max_plaintext(key.key_spec, algorithm)
         if len(plaintext) > limit:
-            raise ValidationException(f"Plaintext is too long: {key.key_spec} with {algorithm} encrypts at most {limit} bytes")
+            raise ValidationException(
+                f"Algorithm {algorithm} and key spec {key.key_spec} cannot encrypt data larger than {limit} bytes."
+            )
         _, private_der = self.current_material(tx, key)
         return _crypto.rsa_encrypt(_crypto.public_key_der(private_der), plaintext, algorithm)
 
@@ -118,7 +128,7 @@ class CryptoOps(KmsCore):
             context_keys = {"kms:EncryptionAlgorithm": algorithm, **_request_alias(key_ref or ""), **(extra or {})}
             self.authorize(tx, caller, action, key, context_keys, encryption_context=context, grant_tokens=grant_tokens)
             self.check_state(key, action.split(":")[1])
-            _usage(key, "ENCRYPT_DECRYPT")
+            _usage(key, "ENCRYPT_DECRYPT", action.split(":")[1])
             if key.key_spec != SYMMETRIC:
                 raise InvalidCiphertextException(key_arn=key.arn)
             return key, self._open(tx, key, parsed, context)
@@ -128,7 +138,7 @@ class CryptoOps(KmsCore):
         context_keys = {"kms:EncryptionAlgorithm": algorithm, **_request_alias(key_ref or ""), **(extra or {})}
         self.authorize(tx, caller, action, key, context_keys, encryption_context=context, grant_tokens=grant_tokens)
         self.check_state(key, action.split(":")[1])
-        _usage(key, "ENCRYPT_DECRYPT")
+        _usage(key, "ENCRYPT_DECRYPT", action.split(":")[1])
         if algorithm not in _crypto.encryption_algorithms(key.key_spec):
             raise InvalidKeyUsageException(f"Algorithm {algorithm} is not valid for {key.arn}", key_arn=key.arn)
         if context:
@@ -228,7 +238,7 @@ class CryptoOps(KmsCore):
                     grant_tokens=tokens,
                 )
                 self.check_state(target, "ReEncryptTo")
-                new_blob = self._encrypt_with(tx, target, plaintext, destination_context, destination_algorithm)
+                new_blob = self._encrypt_with(tx, target, plaintext, destination_context, destination_algorithm, "ReEncrypt")
             return {
                 "CiphertextBlob": new_blob,
                 "SourceKeyId": source.arn,
@@ -268,7 +278,7 @@ class CryptoOps(KmsCore):
             if key.key_spec != SYMMETRIC:
                 raise InvalidKeyUsageException(f"{key.arn} key usage is not valid for {operation}", key_arn=key.arn)
             secret = make_secret()
-            return key, secret, self._encrypt_with(tx, key, secret, context, "SYMMETRIC_DEFAULT")
+            return key, secret, self._encrypt_with(tx, key, secret, context, "SYMMETRIC_DEFAULT", operation)
 
     def generate_data_key(self, caller: Caller, **params: Any) -> Response:
         return self._data_key(caller, params, with_plaintext=True)
@@ -339,9 +349,11 @@ class CryptoOps(KmsCore):
 
     def generate_random(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
+            if params.get("NumberOfBytes") is None:
+                raise ValidationException("NumberOfBytes is required.")
             count = validation.integer(params.get("NumberOfBytes"), "numberOfBytes", minimum=1, maximum=1024)
             if params.get("CustomKeyStoreId") is not None:
-                raise UnsupportedOperationException("policyengine has no custom key stores")
+                raise missing_custom_key_store(validation.string(params["CustomKeyStoreId"], "customKeyStoreId", max_len=64))
             with self.reading() as tx:
                 self.authorize(tx, caller, "kms:GenerateRandom", None)
             return {"Plaintext": _crypto.random_bytes(count)}, None
@@ -355,8 +367,6 @@ class CryptoOps(KmsCore):
         ref = validation.string(params.get("KeyId"), "keyId")
         message = validation.blob(params.get("Message"), "message", max_len=4096)
         message_type = validation.choice(params.get("MessageType", "RAW"), "messageType", ("RAW", "DIGEST", "EXTERNAL_MU"))
-        if message_type == "EXTERNAL_MU":
-            raise UnsupportedOperationException("policyengine has no ML-DSA keys; EXTERNAL_MU is not supported")
         algorithm = validation.string(params.get("SigningAlgorithm"), "signingAlgorithm", max_len=64)
         with self.reading(ref) as tx:
             key = self.resolve_key(tx, caller, ref)
@@ -369,7 +379,7 @@ class CryptoOps(KmsCore):
                 grant_tokens=_grant_tokens(params),
             )
             self.check_state(key, operation)
-            _usage(key, "SIGN_VERIFY")
+            _usage(key, "SIGN_VERIFY", operation)
             if algorithm not in _crypto.signing_algorithms(key.key_spec):
                 raise InvalidKeyUsageException(
                     f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}.", key_arn=key.arn
@@ -399,7 +409,7 @@ class CryptoOps(KmsCore):
             except ValueError as error:
                 raise ValidationException(str(error)) from None
             if not valid:
-                raise KMSInvalidSignatureException("The signature is not valid for this message and key", key_arn=key.arn)
+                raise KMSInvalidSignatureException(key_arn=key.arn)
             return {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}, key.arn
 
         return self._call("Verify", caller, params, work)
@@ -419,14 +429,12 @@ class CryptoOps(KmsCore):
             response: Response = {
                 "KeyId": key.arn,
                 "PublicKey": _crypto.public_key_der(private_der),
-                "CustomerMasterKeySpec": key.key_spec,
                 "KeySpec": key.key_spec,
                 "KeyUsage": key.key_usage,
+                **algorithms_metadata(key.key_spec, key.key_usage),
             }
-            if key.key_usage == "ENCRYPT_DECRYPT":
-                response["EncryptionAlgorithms"] = list(_crypto.encryption_algorithms(key.key_spec))
-            else:
-                response["SigningAlgorithms"] = list(_crypto.signing_algorithms(key.key_spec))
+            if key.key_spec in LEGACY_SPECS:
+                response["CustomerMasterKeySpec"] = key.key_spec
             return response, key.arn
 
         return self._call("GetPublicKey", caller, params, work)
@@ -450,7 +458,7 @@ class CryptoOps(KmsCore):
                 grant_tokens=_grant_tokens(params),
             )
             self.check_state(key, operation)
-            _usage(key, "GENERATE_VERIFY_MAC")
+            _usage(key, "GENERATE_VERIFY_MAC", operation)
             if algorithm not in _crypto.mac_algorithms(key.key_spec):
                 raise InvalidKeyUsageException(
                     f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}.", key_arn=key.arn
@@ -474,7 +482,7 @@ class CryptoOps(KmsCore):
             mac = validation.blob(params.get("Mac"), "mac", max_len=6144)
             key, message, algorithm, material = self._mac_key(caller, params, "VerifyMac")
             if not _crypto.hmac_verify(material, algorithm, message, mac):
-                raise KMSInvalidMacException("The MAC is not valid for this message and key", key_arn=key.arn)
+                raise KMSInvalidMacException(key_arn=key.arn)
             return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}, key.arn
 
         return self._call("VerifyMac", caller, params, work)

@@ -16,6 +16,7 @@ from policyengine.key_policies import aws_managed_key_policy_json, default_key_p
 from policyengine.kms import validation
 from policyengine.kms.caller import Caller
 from policyengine.kms.core import KmsCore, Response, iso, key_arn, new_key_id
+from policyengine.kms.custom_key_stores import missing_custom_key_store
 from policyengine.kms.errors import (
     KMSInvalidStateException,
     LimitExceededException,
@@ -25,7 +26,18 @@ from policyengine.kms.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from policyengine.kms.keyspecs import HMAC_SPECS, KEY_SPECS, KEY_USAGES, SYMMETRIC, USAGES, algorithms_metadata, new_material
+from policyengine.kms.keyspecs import (
+    IMPORTABLE_SPECS,
+    KEY_SPECS,
+    KEY_USAGES,
+    LEGACY_SPECS,
+    SM2,
+    SYMMETRIC,
+    UNAVAILABLE_SPECS,
+    USAGES,
+    algorithms_metadata,
+    new_material,
+)
 from policyengine.kms.pagination import page
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy
@@ -38,21 +50,24 @@ _SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 def _tags_from_list(tags: Any) -> dict[str, str]:
+    """Tags as a dict, refused as AWS refuses them (TagException words recorded from AWS)."""
     if tags is None:
         return {}
     if not isinstance(tags, list):
         raise ValidationException("Tags must be a list of {TagKey, TagValue} objects")
     out: dict[str, str] = {}
-    for tag in tags:
+    for index, tag in enumerate(tags, start=1):
         if not isinstance(tag, dict) or set(tag) != {"TagKey", "TagValue"}:
             raise ValidationException("Each tag must have exactly TagKey and TagValue")
-        tag_key = validation.string(tag["TagKey"], "tags.member.tagKey", max_len=128)
-        tag_value = validation.string(tag["TagValue"], "tags.member.tagValue", min_len=0, max_len=256)
-        if tag_key.lower().startswith("aws:"):
-            raise TagException("Tag keys beginning with aws: are reserved")
+        tag_key = validation.string(tag["TagKey"], f"tags.{index}.member.tagKey", max_len=128)
+        tag_value = validation.string(tag["TagValue"], f"tags.{index}.member.tagValue", min_len=0, max_len=256)
+        if tag_key in out:
+            raise TagException("Duplicate tag keys")
         out[tag_key] = tag_value
+    if any(k.lower().startswith("aws:") for k in out):
+        raise TagException("Tags beginning with aws: are reserved")
     if len(out) > MAX_TAGS:
-        raise LimitExceededException(f"A key can have at most {MAX_TAGS} tags")
+        raise TagException("Too many tags")
     return out
 
 
@@ -95,10 +110,11 @@ class KeyOps(KmsCore):
             "KeyState": key.state,
             "Origin": key.origin,
             "KeyManager": key.key_manager,
-            "CustomerMasterKeySpec": key.key_spec,
             "KeySpec": key.key_spec,
             "MultiRegion": False,
         }
+        if key.key_spec in LEGACY_SPECS:
+            meta["CustomerMasterKeySpec"] = key.key_spec
         meta.update(algorithms_metadata(key.key_spec, key.key_usage))
         if key.deletion_date is not None:
             meta["DeletionDate"] = iso(key.deletion_date)
@@ -114,22 +130,27 @@ class KeyOps(KmsCore):
     def create_key(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             spec = validation.choice(params.get("KeySpec", params.get("CustomerMasterKeySpec", SYMMETRIC)), "keySpec", KEY_SPECS)
-            usage = validation.choice(
-                params.get("KeyUsage", "ENCRYPT_DECRYPT" if spec not in HMAC_SPECS else "GENERATE_VERIFY_MAC"),
-                "keyUsage",
-                KEY_USAGES,
-            )
+            if params.get("KeyUsage") is None and spec != SYMMETRIC:
+                raise ValidationException(
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
+                )
+            usage = validation.choice(params.get("KeyUsage", "ENCRYPT_DECRYPT"), "keyUsage", KEY_USAGES)
             if usage not in USAGES[spec]:
                 raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}")
-            if usage == "KEY_AGREEMENT":
-                raise UnsupportedOperationException("policyengine does not implement KEY_AGREEMENT keys")
+            if spec == SM2:
+                raise UnsupportedOperationException("KeySpec SM2 is only available in China Regions")
+            if spec in UNAVAILABLE_SPECS:
+                raise UnsupportedOperationException(UNAVAILABLE_SPECS[spec])
             origin = validation.choice(
                 params.get("Origin", "AWS_KMS"), "origin", ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
             )
+            store_id = params.get("CustomKeyStoreId")
+            if store_id is not None:
+                raise missing_custom_key_store(validation.string(store_id, "customKeyStoreId", max_len=64))
             if origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
-                raise UnsupportedOperationException(f"policyengine has no custom key stores; Origin {origin} is not supported")
-            if origin == "EXTERNAL" and spec != SYMMETRIC and spec not in HMAC_SPECS:
-                raise UnsupportedOperationException("policyengine imports key material into symmetric and HMAC keys only")
+                raise ValidationException(f"Origin {origin} requires a CustomKeyStoreId")
+            if origin == "EXTERNAL" and spec not in IMPORTABLE_SPECS:
+                raise UnsupportedOperationException(f"KeySpec {spec} does not support imported key material (Origin EXTERNAL)")
             if params.get("MultiRegion"):
                 raise UnsupportedOperationException("policyengine does not implement multi-Region keys")
             description = validation.string(params.get("Description", ""), "description", min_len=0, max_len=8192)
@@ -376,7 +397,7 @@ class KeyOps(KmsCore):
                 self._customer_managed(key, "TagResource")
                 merged = {**key.tags, **tags}
                 if len(merged) > MAX_TAGS:
-                    raise LimitExceededException(f"A key can have at most {MAX_TAGS} tags", key_arn=key.arn)
+                    raise TagException("Too many tags", key_arn=key.arn)
                 tx.put_key(replace(key, tags=merged))
             return {}, key.arn
 

@@ -90,7 +90,9 @@ class RotationOps(KmsCore):
                 _rotatable(key, "RotateKeyOnDemand", on_demand=True)
                 if key.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS:
                     raise LimitExceededException(
-                        f"{key.arn} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations", key_arn=key.arn
+                        "The on-demand rotations limit has been reached for the given keyId. "
+                        f"No more on-demand rotations can be performed for this key: {key.arn}",
+                        key_arn=key.arn,
                     )
                 version = len(tx.materials(key.key_id)) + 1
                 self.new_material(tx, key.key_id, version, _crypto.generate_symmetric_key(), self.clock.now(), "ON_DEMAND")

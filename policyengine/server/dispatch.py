@@ -23,7 +23,10 @@ __all__ = ["Dispatcher"]
 # beyond the audit record) and answer as AWS does when it would have succeeded.
 _DRY_RUN_READ_ONLY = frozenset(
     {
+        "Decapsulate",
         "Decrypt",
+        "DeriveSharedSecret",
+        "Encapsulate",
         "Encrypt",
         "GenerateDataKey",
         "GenerateDataKeyPair",
@@ -64,5 +67,5 @@ class Dispatcher:
         method: Callable[..., dict[str, Any]] = getattr(self.state.view(region), method_name)
         response = method(caller, **params)
         if dry_run:
-            raise WireError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.", 412)
+            raise WireError("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.", 400)
         return codec.encode(response)

@@ -115,9 +115,9 @@ def success_body(data: dict[str, Any]) -> bytes:
 
 
 def error_body(code: str, message: str) -> bytes:
-    return json.dumps({"__type": code, "message": message}, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8", "backslashreplace"
-    )
+    """AWS's error body; an empty message is left out, as AWS leaves it out (InvalidCiphertextException...)."""
+    body = {"__type": code, "message": message} if message else {"__type": code}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def error_for(error: BaseException, *, request_id: str, operation: str | None) -> tuple[int, bytes]:

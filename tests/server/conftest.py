@@ -190,3 +190,13 @@ def admin(server: Server) -> Any:
 def key_arn(admin: Any) -> str:
     """A fresh symmetric key in 111122223333/us-east-1 with the default key policy."""
     return str(admin.create_key(Description="test key")["KeyMetadata"]["Arn"])
+
+
+@pytest.fixture(params=["server", "local"])
+def client(request: pytest.FixtureRequest) -> Any:
+    """The admin, twice: boto3 against the test-mode server, and ``LocalKms`` called directly (tests/server/dual.py)."""
+    if request.param == "server":
+        return request.getfixturevalue("admin")
+    from tests.server.dual import local_admin
+
+    return local_admin()

@@ -201,3 +201,46 @@ def test_import_with_expiry_timestamp(admin: Any) -> None:
     admin.import_key_material(KeyId=key, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped, ValidTo=valid_to)
     meta = admin.describe_key(KeyId=key)["KeyMetadata"]
     assert meta["ValidTo"] == valid_to and meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+
+
+def test_shared_secret_operations(admin: Any) -> None:
+    """DeriveSharedSecret, Encapsulate and Decapsulate answer AWS's shapes (crypto checked in test_key_specs.py)."""
+    agreement = admin.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["Arn"]
+    peer = admin.get_public_key(KeyId=agreement)["PublicKey"]
+    derived = admin.derive_shared_secret(KeyId=agreement, KeyAgreementAlgorithm="ECDH", PublicKey=peer)
+    assert len(derived["SharedSecret"]) == 32 and derived["KeyId"] == agreement
+    kem = admin.create_key(KeySpec="ML_KEM_768", KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]["Arn"]
+    sealed = admin.encapsulate(KeyId=kem, EncapsulationAlgorithm="ML_KEM")
+    opened = admin.decapsulate(
+        KeyId=kem, EncapsulationAlgorithm="ML_KEM", SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"]
+    )
+    assert opened["SharedSecret"] == sealed["SharedSecret"] and opened["EncapsulationAlgorithm"] == "ML_KEM"
+
+
+def test_custom_key_store_operations(admin: Any) -> None:
+    """Every custom key store operation answers as AWS answers an account that has none."""
+    assert admin.describe_custom_key_stores()["CustomKeyStores"] == []
+    store = "cks-1234567890abcdef0"
+    for call in (
+        lambda: admin.connect_custom_key_store(CustomKeyStoreId=store),
+        lambda: admin.disconnect_custom_key_store(CustomKeyStoreId=store),
+        lambda: admin.delete_custom_key_store(CustomKeyStoreId=store),
+        lambda: admin.update_custom_key_store(CustomKeyStoreId=store),
+    ):
+        try:
+            call()
+        except admin.exceptions.CustomKeyStoreNotFoundException:
+            continue
+        raise AssertionError("a custom key store operation did not answer CustomKeyStoreNotFoundException")
+    try:
+        admin.create_custom_key_store(
+            CustomKeyStoreName="xks",
+            CustomKeyStoreType="EXTERNAL_KEY_STORE",
+            XksProxyUriEndpoint="https://xks.example.com",
+            XksProxyUriPath="/kms/xks/v1",
+            XksProxyConnectivity="PUBLIC_ENDPOINT",
+            XksProxyAuthenticationCredential={"AccessKeyId": "A" * 20, "RawSecretAccessKey": "s" * 43},
+        )
+    except admin.exceptions.XksProxyUriUnreachableException:
+        return
+    raise AssertionError("CreateCustomKeyStore did not answer XksProxyUriUnreachableException")

@@ -148,7 +148,6 @@ def test_generate_random_range(unchecked: Any) -> None:
         ("DynamoDB_20120810.ListTables", "UnknownOperationException"),
         ("TrentService.", "UnknownOperationException"),
         ("TrentService.ReplicateKey", "UnsupportedOperationException"),
-        ("TrentService.CreateCustomKeyStore", "UnsupportedOperationException"),
     ],
 )
 def test_targets_that_name_no_implemented_operation(server: Server, target: str | None, code: str) -> None:
@@ -179,11 +178,12 @@ def test_non_post_is_refused(server: Server) -> None:
 
 
 def test_dry_run(admin: Any, key_arn: str) -> None:
-    """DryRun on Encrypt answers DryRunOperationException (412) when the call would succeed."""
+    """DryRun on Encrypt answers DryRunOperationException, HTTP 400 as AWS does (LocalStack's recording of
+    real AWS, tests/aws/services/kms/test_kms.snapshot.json, test_generate_data_key_pair_dry_run)."""
     with pytest.raises(ClientError) as error:
         admin.encrypt(KeyId=key_arn, Plaintext=b"x", DryRun=True)
     assert _code(error) == "DryRunOperationException"
-    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(ClientError) as error:
         admin.create_grant(
             KeyId=key_arn, GranteePrincipal="arn:aws:iam::111122223333:user/bob", Operations=["Decrypt"], DryRun=True
