@@ -49,7 +49,15 @@ from policyengine.store.records import GrantRecord, KeyRecord, MaterialRecord
 Response = dict[str, Any]
 #: How many times one call runs when its transaction keeps losing races (``StoreConflict``).
 _CONFLICT_ATTEMPTS = 5
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_KEY_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
+#: How AWS words a key state in KMSInvalidStateException ("<arn> is pending import.").
+_STATE_WORDS = {
+    "PendingDeletion": "pending deletion",
+    "PendingImport": "pending import",
+    "PendingReplicaDeletion": "pending replica deletion",
+    "Disabled": "disabled",
+    "Enabled": "enabled",
+}
 _DENY_WORDS = {
     "key_policy": "a resource-based policy",
     "identity": "an identity-based policy",
@@ -72,6 +80,22 @@ _IMPLICIT_WORDS = {
 
 def key_arn(region: str, account: str, key_id: str) -> str:
     return f"arn:aws:kms:{region}:{account}:key/{key_id}"
+
+
+def public_id(key: KeyRecord) -> str:
+    """The key id AWS shows (the ARN's last part). It differs from ``key.key_id``, the store's record id,
+    only for a multi-Region replica, whose record is ``<mrk-id>@<region>`` (related keys share the id)."""
+    return key.arn.rsplit("/", 1)[1]
+
+
+def replica_record_id(mrk_id: str, region: str) -> str:
+    """The store record id of the multi-Region key ``mrk_id`` in ``region`` when it is not the first made."""
+    return f"{mrk_id}@{region}"
+
+
+def shown_key_id(record_id: str) -> str:
+    """The key id AWS shows for a store record id (aliases and grants name records)."""
+    return record_id.split("@", 1)[0]
 
 
 def iso(epoch: float) -> datetime:
@@ -188,19 +212,40 @@ class KmsCore:
             if resource.startswith("alias/") and aliases:
                 return self._key_by_alias(tx, caller, account, region, resource, key_ref)
             if resource.startswith("key/"):
-                key = tx.get_key(resource[4:])
+                key = self.key_in_region(tx, resource[4:], region)
                 if key is None or key.arn != key_ref:
                     raise NotFoundException(f"Key '{key_ref}' does not exist")
                 return key
             raise NotFoundException(f"Invalid keyId '{key_ref}'")
         if key_ref.startswith("alias/") and aliases:
             return self._key_by_alias(tx, caller, caller.account, self.region, key_ref, key_ref)
-        if not _UUID.match(key_ref):
+        if not _KEY_ID.match(key_ref):
             raise NotFoundException(f"Invalid keyId '{key_ref}'")
-        key = tx.get_key(key_ref)
-        if key is None or key.account != caller.account or key.region != self.region:
+        key = self.key_in_region(tx, key_ref, self.region)
+        if key is None or key.account != caller.account:
             raise NotFoundException(f"Key '{key_arn(self.region, caller.account, key_ref)}' does not exist")
         return key
+
+    def key_in_region(self, tx: StoreTransaction, key_id: str, region: str) -> KeyRecord | None:
+        """The key with AWS key id ``key_id`` in ``region`` (a multi-Region key has one per region)."""
+        key = tx.get_key(key_id)
+        if key is not None and key.region == region:
+            return key
+        if key_id.startswith("mrk-") and (key is None or key.multi_region is not None):
+            return tx.get_key(replica_record_id(key_id, region))
+        return None
+
+    @staticmethod
+    def has_replicas(key: KeyRecord) -> bool:
+        """A multi-Region primary key that still has replica keys."""
+        return key.multi_region is not None and key.multi_region["primary"] == key.region and len(key.multi_region["regions"]) > 1
+
+    def related_keys(self, tx: StoreTransaction, key: KeyRecord) -> list[KeyRecord]:
+        """Every key of ``key``'s multi-Region key, itself included (just ``key`` for a single-Region key)."""
+        if key.multi_region is None:
+            return [key]
+        related = [self.key_in_region(tx, public_id(key), region) for region in key.multi_region["regions"]]
+        return [k for k in related if k is not None]
 
     def _key_by_alias(
         self, tx: StoreTransaction, caller: Caller, account: str, region: str, alias_name: str, shown: str
@@ -267,8 +312,10 @@ class KmsCore:
             "kms:KeyUsage": key.key_usage,
             "kms:CustomerMasterKeyUsage": key.key_usage,
             "kms:KeyOrigin": key.origin,
-            "kms:MultiRegion": "false",
+            "kms:MultiRegion": "false" if key.multi_region is None else "true",
         }
+        if key.multi_region is not None:
+            context["kms:MultiRegionKeyType"] = "PRIMARY" if key.multi_region["primary"] == key.region else "REPLICA"
         for tag_key, tag_value in key.tags.items():
             context[f"aws:ResourceTag/{tag_key}"] = tag_value
         return context
@@ -343,14 +390,17 @@ class KmsCore:
 
     def check_state(self, key: KeyRecord, operation: str) -> None:
         """Raise the error AWS gives for ``operation`` on a key in this state (KMS DG key states)."""
-        error = key_state_error(operation, key.state)
+        # A primary waiting for its replicas' deletion is refused what a key pending deletion is refused.
+        error = key_state_error(operation, "PendingDeletion" if key.state == "PendingReplicaDeletion" else key.state)
         if error is None:
             return
         if error == "DisabledException":
-            raise DisabledException(f"{key.arn} is disabled.")
+            raise DisabledException(f"{key.arn} is disabled.", key_arn=key.arn)
         if error == "UnsupportedOperationException":
-            raise UnsupportedOperationException(f"{key.arn} origin is EXTERNAL which is not valid for this operation.")
-        raise KMSInvalidStateException(f"{key.arn} is {key.state}")
+            raise UnsupportedOperationException(
+                f"{key.arn} origin is EXTERNAL which is not valid for this operation.", key_arn=key.arn
+            )
+        raise KMSInvalidStateException(f"{key.arn} is {_STATE_WORDS.get(key.state, key.state)}.", key_arn=key.arn)
 
     # ---- key material ----------------------------------------------------------------------
 
@@ -368,6 +418,21 @@ class KmsCore:
                     self._material_cache.clear()
                 self._material_cache[cache_key] = material
         return material
+
+    def key_material_id(self, key: KeyRecord, version: int) -> str:
+        """The ``KeyMaterialId`` of a generated material version: 64 hex digits, the same for every key of a
+        multi-Region key (they share material), never revealing the material (keyed by the master key)."""
+        label = f"policyengine-key-material-id\x00{public_id(key)}:{version}".encode()
+        return hmac.new(self._master_key, label, hashlib.sha256).hexdigest()
+
+    def current_key_material_id(self, key: KeyRecord, version: int | None) -> str | None:
+        """``CurrentKeyMaterialId`` as AWS shows it: for symmetric encryption keys that have (or had) material.
+        Imported material is named by its keyed fingerprint, so reimporting the same material keeps its id."""
+        if key.key_spec != "SYMMETRIC_DEFAULT":
+            return None
+        if key.origin == "EXTERNAL":
+            return key.material_fingerprint
+        return self.key_material_id(key, version) if version else None
 
     def fingerprint(self, material: bytes) -> str:
         """A keyed digest of imported material, so a reimport can be checked without keeping it."""
@@ -427,6 +492,8 @@ class KmsCore:
         if key.state == "PendingDeletion" and key.deletion_date is not None:
             if now >= key.deletion_date:
                 tx.delete_key(key.key_id)
+                if key.multi_region is not None:
+                    return self._forget_region(tx, key, now)
                 return None
             return key.deletion_date
         if key.valid_to is not None and key.expiration_model == "KEY_MATERIAL_EXPIRES" and key.state != "PendingImport":
@@ -438,13 +505,41 @@ class KmsCore:
         if key.rotation_enabled and key.next_rotation_date is not None and key.state == "Enabled" and key.origin == "AWS_KMS":
             due = key.next_rotation_date
             if now >= due:
-                version = len(tx.materials(key.key_id)) + 1
-                self.new_material(tx, key.key_id, version, _crypto.generate_symmetric_key(), due, "AUTOMATIC")
+                self.add_material_to_all(tx, key, _crypto.generate_symmetric_key(), due, "AUTOMATIC")
                 period = (key.rotation_period_days or 365) * 86400.0
                 tx.put_key(replace(key, next_rotation_date=due + period))
                 return due + period
             return due
         return None
+
+    def _forget_region(self, tx: StoreTransaction, deleted: KeyRecord, now: float) -> float | None:
+        """A key of a multi-Region key was deleted: the others no longer list its region, and a primary
+        that was waiting for its last replica (PendingReplicaDeletion) starts its own waiting period."""
+        from dataclasses import replace
+
+        assert deleted.multi_region is not None
+        regions = [r for r in deleted.multi_region["regions"] if r != deleted.region]
+        due: float | None = None
+        for region in regions:
+            other = self.key_in_region(tx, public_id(deleted), region)
+            if other is None:
+                continue
+            config = {"primary": deleted.multi_region["primary"], "regions": regions}
+            if other.state == "PendingReplicaDeletion" and len(regions) == 1:
+                when = now + (other.pending_window_days or 30) * 86400.0
+                tx.put_key(replace(other, multi_region=config, state="PendingDeletion", deletion_date=when))
+                due = when
+            else:
+                tx.put_key(replace(other, multi_region=config))
+        return due
+
+    def add_material_to_all(self, tx: StoreTransaction, key: KeyRecord, material: bytes, now: float, rotation_type: str) -> int:
+        """Rotate ``key`` to new material; a multi-Region key's replicas get the same material (they share it).
+        Returns the new version."""
+        version = len(tx.materials(key.key_id)) + 1
+        for related in self.related_keys(tx, key):
+            self.new_material(tx, related.key_id, version, material, now, rotation_type)
+        return version
 
     def wake_scheduler(self, when: float | None = None) -> None:
         """A key got a new due time: make sure the next call looks again."""
@@ -514,8 +609,9 @@ def _require_unicode(parameters: Mapping[str, Any]) -> None:
             stack.extend(item)
 
 
-def new_key_id() -> str:
-    return str(uuid.uuid4())
+def new_key_id(*, multi_region: bool = False) -> str:
+    """A fresh key id: a UUID, or ``mrk-`` and 32 hex digits for a multi-Region key (as AWS makes them)."""
+    return f"mrk-{uuid.uuid4().hex}" if multi_region else str(uuid.uuid4())
 
 
 _SECRET_RESPONSE_FIELDS = frozenset(

@@ -25,7 +25,7 @@ from policyengine.kms.ops_aliases import AliasOps
 from policyengine.kms.ops_crypto import CryptoOps
 from policyengine.kms.ops_grants import GrantOps
 from policyengine.kms.ops_import import ImportOps
-from policyengine.kms.ops_keys import KeyOps
+from policyengine.kms.ops_multi_region import MultiRegionOps
 from policyengine.kms.ops_rotation import RotationOps
 from policyengine.store.masterkey import load_or_create_master_key
 from policyengine.store.sqlite import SqliteKeyStore
@@ -78,6 +78,7 @@ OPERATIONS = (
     "ReEncrypt",
     "RetireGrant",
     "RevokeGrant",
+    "ReplicateKey",
     "RotateKeyOnDemand",
     "ScheduleKeyDeletion",
     "Sign",
@@ -86,12 +87,13 @@ OPERATIONS = (
     "UpdateAlias",
     "UpdateCustomKeyStore",
     "UpdateKeyDescription",
+    "UpdatePrimaryRegion",
     "Verify",
     "VerifyMac",
 )
 
 
-class LocalKms(KeyOps, CryptoOps, AgreementOps, AliasOps, GrantOps, RotationOps, ImportOps, CustomKeyStoreOps):
+class LocalKms(MultiRegionOps, CryptoOps, AgreementOps, AliasOps, GrantOps, RotationOps, ImportOps, CustomKeyStoreOps):
     """The local KMS. See the module docstring."""
 
 

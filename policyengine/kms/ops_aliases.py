@@ -11,7 +11,7 @@ from typing import Any
 
 from policyengine.kms import validation
 from policyengine.kms.caller import Caller
-from policyengine.kms.core import KmsCore, Response, iso
+from policyengine.kms.core import KmsCore, Response, iso, shown_key_id
 from policyengine.kms.errors import (
     AlreadyExistsException,
     InvalidAliasNameException,
@@ -140,7 +140,7 @@ class AliasOps(KmsCore):
                 {
                     "AliasName": a.alias_name,
                     "AliasArn": self._alias_arn(caller, a.alias_name),
-                    "TargetKeyId": a.target_key_id,
+                    "TargetKeyId": shown_key_id(a.target_key_id),
                     "CreationDate": iso(a.creation_date),
                     "LastUpdatedDate": iso(a.last_updated),
                 }

@@ -11,7 +11,7 @@ from typing import Any
 
 from policyengine.kms import _crypto, envelope, validation
 from policyengine.kms.caller import Caller
-from policyengine.kms.core import KmsCore, Response
+from policyengine.kms.core import KmsCore, Response, public_id
 from policyengine.kms.custom_key_stores import missing_custom_key_store
 from policyengine.kms.errors import (
     IncorrectKeyException,
@@ -60,15 +60,15 @@ class CryptoOps(KmsCore):
 
     def _seal(self, tx: StoreTransaction, key: KeyRecord, plaintext: bytes, context: dict[str, str]) -> bytes:
         version, material = self.current_material(tx, key)
-        sealed = _crypto.aes_gcm_seal(material, plaintext, envelope.aad(key.key_id, version, context))
-        return envelope.pack(key.key_id, version, sealed)
+        sealed = _crypto.aes_gcm_seal(material, plaintext, envelope.aad(public_id(key), version, context))
+        return envelope.pack(public_id(key), version, sealed)
 
     def _open(self, tx: StoreTransaction, key: KeyRecord, parsed: envelope.Envelope, context: dict[str, str]) -> bytes:
         material = self.material_version(tx, key, parsed.material_version)
         if material is None:
             raise InvalidCiphertextException(key_arn=key.arn)
         try:
-            return _crypto.aes_gcm_open(material, parsed.sealed, envelope.aad(key.key_id, parsed.material_version, context))
+            return _crypto.aes_gcm_open(material, parsed.sealed, envelope.aad(public_id(key), parsed.material_version, context))
         except _crypto.CryptoFailure:
             raise InvalidCiphertextException(key_arn=key.arn) from None
 
@@ -118,11 +118,11 @@ class CryptoOps(KmsCore):
                 parsed = envelope.unpack(blob)
             except envelope.EnvelopeError:
                 raise InvalidCiphertextException(key_arn=named.arn if named else None) from None
-            if named is not None and named.key_id != parsed.key_id:
+            if named is not None and public_id(named) != parsed.key_id:
                 raise IncorrectKeyException(
                     "The key ID in the request does not identify the key that encrypted the ciphertext", key_arn=named.arn
                 )
-            key = named or tx.get_key(parsed.key_id)
+            key = named or self.key_in_region(tx, parsed.key_id, self.region)
             if key is None:
                 raise InvalidCiphertextException()
             context_keys = {"kms:EncryptionAlgorithm": algorithm, **_request_alias(key_ref or ""), **(extra or {})}
@@ -219,7 +219,7 @@ class CryptoOps(KmsCore):
             tokens = _grant_tokens(params)
             with self.reading(destination) as tx:
                 target = self.resolve_key(tx, caller, destination)
-                same = {"kms:ReEncryptOnSameKey": "true" if _envelope_key(blob) == target.key_id else "false"}
+                same = {"kms:ReEncryptOnSameKey": "true" if _envelope_key(blob) == public_id(target) else "false"}
                 source, plaintext = self._decrypt_with(
                     tx, caller, blob, source_context, source_ref, source_algorithm, "kms:ReEncryptFrom", tokens, same
                 )

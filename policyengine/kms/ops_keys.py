@@ -15,7 +15,7 @@ from policyengine.errors import PolicyInputError
 from policyengine.key_policies import aws_managed_key_policy_json, default_key_policy_json
 from policyengine.kms import validation
 from policyengine.kms.caller import Caller
-from policyengine.kms.core import KmsCore, Response, iso, key_arn, new_key_id
+from policyengine.kms.core import KmsCore, Response, iso, key_arn, new_key_id, public_id
 from policyengine.kms.custom_key_stores import missing_custom_key_store
 from policyengine.kms.errors import (
     KMSInvalidStateException,
@@ -97,11 +97,15 @@ class KeyOps(KmsCore):
     """CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey, ScheduleKeyDeletion,
     CancelKeyDeletion, GetKeyPolicy, PutKeyPolicy, ListKeyPolicies, TagResource, UntagResource, ListResourceTags."""
 
-    def key_metadata(self, key: KeyRecord) -> dict[str, Any]:
-        """DescribeKey's ``KeyMetadata`` for ``key``."""
+    def key_metadata(self, key: KeyRecord, material_version: int | None = None) -> dict[str, Any]:
+        """DescribeKey's ``KeyMetadata`` for ``key``, with exactly the fields AWS returns for such a key.
+
+        ``material_version`` is the key's current material version (the count of its versions), for
+        ``CurrentKeyMaterialId``, which AWS shows for symmetric encryption keys once they have material.
+        """
         meta: dict[str, Any] = {
             "AWSAccountId": key.account,
-            "KeyId": key.key_id,
+            "KeyId": public_id(key),
             "Arn": key.arn,
             "CreationDate": iso(key.creation_date),
             "Enabled": key.state == "Enabled",
@@ -111,19 +115,40 @@ class KeyOps(KmsCore):
             "Origin": key.origin,
             "KeyManager": key.key_manager,
             "KeySpec": key.key_spec,
-            "MultiRegion": False,
+            "MultiRegion": key.multi_region is not None,
         }
         if key.key_spec in LEGACY_SPECS:
             meta["CustomerMasterKeySpec"] = key.key_spec
         meta.update(algorithms_metadata(key.key_spec, key.key_usage))
-        if key.deletion_date is not None:
+        if key.state == "PendingDeletion" and key.deletion_date is not None:
             meta["DeletionDate"] = iso(key.deletion_date)
+        if key.state == "PendingReplicaDeletion":  # AWS shows the window only while replicas hold it back
             meta["PendingDeletionWindowInDays"] = key.pending_window_days
-        if key.origin == "EXTERNAL":
-            meta["ExpirationModel"] = key.expiration_model or "KEY_MATERIAL_EXPIRES"
+        if key.origin == "EXTERNAL" and key.state != "PendingImport" and key.expiration_model is not None:
+            meta["ExpirationModel"] = key.expiration_model
             if key.valid_to is not None:
                 meta["ValidTo"] = iso(key.valid_to)
+        current = self.current_key_material_id(key, material_version)
+        if current is not None:
+            meta["CurrentKeyMaterialId"] = current
+        if key.multi_region is not None:
+            meta["MultiRegionConfiguration"] = self.multi_region_configuration(key)
         return meta
+
+    def multi_region_configuration(self, key: KeyRecord) -> dict[str, Any]:
+        """DescribeKey's ``MultiRegionConfiguration``: the primary and every replica, by ARN and region."""
+        assert key.multi_region is not None
+        primary = key.multi_region["primary"]
+        mrk = public_id(key)
+        return {
+            "MultiRegionKeyType": "PRIMARY" if key.region == primary else "REPLICA",
+            "PrimaryKey": {"Arn": key_arn(primary, key.account, mrk), "Region": primary},
+            "ReplicaKeys": [
+                {"Arn": key_arn(region, key.account, mrk), "Region": region}
+                for region in key.multi_region["regions"]
+                if region != primary
+            ],
+        }
 
     # -- CreateKey -------------------------------------------------------------------------
 
@@ -151,12 +176,11 @@ class KeyOps(KmsCore):
                 raise ValidationException(f"Origin {origin} requires a CustomKeyStoreId")
             if origin == "EXTERNAL" and spec not in IMPORTABLE_SPECS:
                 raise UnsupportedOperationException(f"KeySpec {spec} does not support imported key material (Origin EXTERNAL)")
-            if params.get("MultiRegion"):
-                raise UnsupportedOperationException("policyengine does not implement multi-Region keys")
+            multi_region = bool(params.get("MultiRegion", False))
             description = validation.string(params.get("Description", ""), "description", min_len=0, max_len=8192)
             tags = _tags_from_list(params.get("Tags"))
             bypass = bool(params.get("BypassPolicyLockoutSafetyCheck", False))
-            key_id = new_key_id()
+            key_id = new_key_id(multi_region=multi_region)
             arn = key_arn(self.region, caller.account, key_id)
             if "Policy" in params and params["Policy"] is not None:
                 policy_text = params["Policy"]
@@ -168,8 +192,10 @@ class KeyOps(KmsCore):
                 "kms:KeySpec": spec,
                 "kms:KeyUsage": usage,
                 "kms:KeyOrigin": origin,
-                "kms:MultiRegion": "false",
+                "kms:MultiRegion": "true" if multi_region else "false",
             }
+            if multi_region:
+                context["kms:MultiRegionKeyType"] = "PRIMARY"
             if tags:
                 context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
                 context["aws:TagKeys"] = list(tags)
@@ -191,11 +217,12 @@ class KeyOps(KmsCore):
                     description=description,
                     tags=tags,
                     expiration_model=None,
+                    multi_region={"primary": self.region, "regions": [self.region]} if multi_region else None,
                 )
                 tx.put_key(key)
                 if origin == "AWS_KMS":
                     self.new_material(tx, key_id, 1, new_material(spec), now)
-            return {"KeyMetadata": self.key_metadata(key)}, arn
+            return {"KeyMetadata": self.key_metadata(key, 1 if origin == "AWS_KMS" else None)}, arn
 
         return self._call("CreateKey", caller, params, work)
 
@@ -248,7 +275,8 @@ class KeyOps(KmsCore):
                     _request_alias(ref),
                     grant_tokens=tuple(validation.string_list(params.get("GrantTokens"), "grantTokens")),
                 )
-            return {"KeyMetadata": self.key_metadata(key)}, key.arn
+                version = len(tx.materials(key.key_id)) if key.key_spec == SYMMETRIC else None
+            return {"KeyMetadata": self.key_metadata(key, version)}, key.arn
 
         return self._call("DescribeKey", caller, params, work)
 
@@ -258,7 +286,7 @@ class KeyOps(KmsCore):
                 self.authorize(tx, caller, "kms:ListKeys", None)
                 keys = tx.list_keys(caller.account, self.region)
             chunk, more = page(keys, params.get("Limit"), params.get("Marker"))
-            return {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in chunk], **more}, None
+            return {"Keys": [{"KeyId": public_id(k), "KeyArn": k.arn} for k in chunk], **more}, None
 
         return self._call("ListKeys", caller, params, work)
 
@@ -313,6 +341,10 @@ class KeyOps(KmsCore):
                 )
                 self.check_state(key, "ScheduleKeyDeletion")
                 self._customer_managed(key, "ScheduleKeyDeletion")
+                if self.has_replicas(key):
+                    # KMS DG "Deleting multi-Region keys": the primary waits for its replicas, then its window starts.
+                    tx.put_key(replace(key, state="PendingReplicaDeletion", deletion_date=None, pending_window_days=days))
+                    return {"KeyId": key.arn, "KeyState": "PendingReplicaDeletion", "PendingWindowInDays": days}, key.arn
                 when = self.clock.now() + days * 86400
                 tx.put_key(replace(key, state="PendingDeletion", deletion_date=when, pending_window_days=days))
             self.wake_scheduler(when)

@@ -21,6 +21,10 @@ DAY = 86400.0
 
 
 def _rotatable(key: KeyRecord, operation: str, *, on_demand: bool = False) -> None:
+    if on_demand and key.key_spec != "SYMMETRIC_DEFAULT":
+        # AWS answers this one without a message (LocalStack's recording of real AWS:
+        # test_rotate_key_on_demand_raises_error_given_non_symmetric_key).
+        raise UnsupportedOperationException("", key_arn=key.arn)
     if key.key_spec != "SYMMETRIC_DEFAULT" or key.origin != "AWS_KMS":
         raise UnsupportedOperationException(
             f"{operation} is supported only for symmetric encryption keys with key material from AWS KMS; "
@@ -30,6 +34,11 @@ def _rotatable(key: KeyRecord, operation: str, *, on_demand: bool = False) -> No
     if key.key_manager == "AWS":
         raise UnsupportedOperationException(
             f"{operation} is not supported on AWS managed key {key.arn}; AWS rotates it every year", key_arn=key.arn
+        )
+    if key.multi_region is not None and key.multi_region["primary"] != key.region:
+        raise UnsupportedOperationException(
+            f"{key.arn} is a multi-Region replica key: rotate its primary key, whose material its replicas share",
+            key_arn=key.arn,
         )
 
 
@@ -94,8 +103,7 @@ class RotationOps(KmsCore):
                         f"No more on-demand rotations can be performed for this key: {key.arn}",
                         key_arn=key.arn,
                     )
-                version = len(tx.materials(key.key_id)) + 1
-                self.new_material(tx, key.key_id, version, _crypto.generate_symmetric_key(), self.clock.now(), "ON_DEMAND")
+                self.add_material_to_all(tx, key, _crypto.generate_symmetric_key(), self.clock.now(), "ON_DEMAND")
                 tx.put_key(replace(key, on_demand_rotations=key.on_demand_rotations + 1))
             return {"KeyId": key.arn}, key.arn
 

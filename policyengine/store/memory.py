@@ -51,7 +51,8 @@ class _Tables:
 
 
 def _own_key(key: KeyRecord) -> KeyRecord:
-    return dataclasses.replace(key, tags=dict(key.tags))
+    multi_region = None if key.multi_region is None else {**key.multi_region, "regions": list(key.multi_region["regions"])}
+    return dataclasses.replace(key, tags=dict(key.tags), multi_region=multi_region)
 
 
 def _own_grant(grant: GrantRecord) -> GrantRecord:

@@ -81,7 +81,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresKeyStore", "describe_url", "is_postgres_ur
 Connection = psycopg.Connection[TupleRow]
 
 #: The schema this code reads and writes; ``upgrade`` brings a database to it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Marks the ``schema_version`` table (and so the database) as a policyengine key store.
 MARKER = "policyengine key store"
 _UPGRADE_LOCK = 0x50454B53  # "PEKS": one upgrade at a time per database
@@ -148,6 +148,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             principal TEXT NOT NULL, key_arn TEXT, error_code TEXT, event JSON NOT NULL
         )""",
     ),
+    # 2: multi-Region keys (the primary's region and every related key's region, in each related key's row)
+    ("""ALTER TABLE keys ADD COLUMN multi_region JSON""",),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 _OUR_TABLES = ("keys", "materials", "aliases", "grants", "import_parameters", "audit")
@@ -191,7 +193,7 @@ class _Table(Generic[R]):
         return self._make(*(decode(v) for decode, v in zip(self._decoders, row, strict=True)))
 
 
-_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON})
+_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "multi_region": _OPTIONAL_JSON})
 _MATERIALS = _Table("materials", MaterialRecord, ("key_id", "version"))
 _ALIASES = _Table("aliases", AliasRecord, ("account", "region", "alias_name"))
 _GRANTS = _Table("grants", GrantRecord, ("grant_id",), {"operations": _TUPLE, "constraints": _OPTIONAL_JSON})

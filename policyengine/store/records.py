@@ -38,6 +38,9 @@ class KeyRecord:
     expiration_model: str | None = None  # KEY_MATERIAL_EXPIRES / KEY_MATERIAL_DOES_NOT_EXPIRE
     tags: dict[str, str] = field(default_factory=dict)
     material_fingerprint: str | None = None  # keyed digest of imported material: reimports must match it
+    # Multi-Region keys only: {"primary": region, "regions": [the primary's and every replica's region]},
+    # the same in every related key's record. A replica's record is stored as "<mrk-id>@<region>" (see kms.core).
+    multi_region: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,9 @@ from policyengine.store.records import (
 
 __all__ = ["SqliteKeyStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: What takes a file from the version before each one to it (applied in order under the write lock).
+_UPGRADES: dict[int, tuple[str, ...]] = {2: ("ALTER TABLE keys ADD COLUMN multi_region TEXT",)}
 APPLICATION_ID = 0x50454B53  # "PEKS": marks the file as a policyengine key store
 _BEGIN_ATTEMPTS = 5  # each waits up to busy_timeout before SQLite reports the database locked
 _AUDIT_PAGE = 500
@@ -54,7 +56,7 @@ CREATE TABLE keys (
     state TEXT NOT NULL, creation_date REAL NOT NULL, policy TEXT NOT NULL, description TEXT NOT NULL,
     deletion_date REAL, pending_window_days INTEGER, rotation_enabled INTEGER NOT NULL,
     rotation_period_days INTEGER, next_rotation_date REAL, on_demand_rotations INTEGER NOT NULL,
-    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL, material_fingerprint TEXT
+    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL, material_fingerprint TEXT, multi_region TEXT
 );
 CREATE INDEX keys_by_place ON keys (account, region, creation_date, key_id);
 CREATE TABLE materials (
@@ -144,7 +146,7 @@ def _same(value: Any) -> Any:
 
 # Upserts, never INSERT OR REPLACE: REPLACE deletes the old row first, and the delete would
 # cascade to the key's material, aliases and grants.
-_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "rotation_enabled": _BOOL})
+_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "rotation_enabled": _BOOL, "multi_region": _OPTIONAL_JSON})
 _MATERIALS = _Table("materials", MaterialRecord, ("key_id", "version"), {"imported": _BOOL})
 _ALIASES = _Table("aliases", AliasRecord, ("account", "region", "alias_name"))
 _GRANTS = _Table("grants", GrantRecord, ("grant_id",), {"operations": _TUPLE, "constraints": _OPTIONAL_JSON})
@@ -361,10 +363,22 @@ class SqliteKeyStore:
         if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             raise StoreError(f"`{self._path}` is not a policyengine key store")
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+        if len(versions) == 1 and 1 <= versions[0] < SCHEMA_VERSION:
+            self._upgrade(conn)
+            return False
         if versions != [SCHEMA_VERSION]:
             found = ", ".join(map(str, versions)) or "none"
             raise StoreError(f"store `{self._path}` has schema version {found}; this policyengine reads version {SCHEMA_VERSION}")
         return False
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Bring a file an older policyengine made to ``SCHEMA_VERSION`` (once, whoever gets the lock first)."""
+        with self._immediate(conn):
+            (version,) = conn.execute("SELECT version FROM schema_version").fetchone()
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _UPGRADES[step]:
+                    conn.execute(statement)
+            conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         with self._immediate(conn):

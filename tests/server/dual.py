@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
 from policyengine.kms import Caller, KMSError, LocalKms, caller_with_policies
@@ -52,3 +53,19 @@ def local_admin() -> LocalClient:
     """A fresh in-memory LocalKms and the same admin identity the server tests sign as."""
     caller = caller_with_policies(f"arn:aws:iam::{ACCOUNT}:user/admin", ACCOUNT, [parse_policy(json.dumps(ALLOW_ALL_KMS))])
     return LocalClient(LocalKms(MemoryKeyStore(), os.urandom(32)), caller)
+
+
+def regional(client: Any, region: str) -> Any:
+    """The same caller's client for ``region`` (another boto3 client on the same server, or a region view)."""
+    if isinstance(client, LocalClient):
+        return client.in_region(region)
+    credentials = client._request_signer._credentials
+    return boto3.client(
+        "kms",
+        region_name=region,
+        endpoint_url=client.meta.endpoint_url,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+        config=client.meta.config,
+    )
