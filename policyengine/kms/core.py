@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -452,17 +453,32 @@ class KmsCore:
         tx.add_material(MaterialRecord(key_id, version, sealed, now, rotation_type, imported))
 
     def current_material(self, tx: StoreTransaction, key: KeyRecord) -> tuple[int, bytes]:
-        materials = tx.materials(key.key_id)
-        if not materials:
-            raise KMSInvalidStateException(f"{key.arn} is pending import.")
-        latest = materials[-1]
-        return latest.version, self.open_material(latest)
+        current = current_record(tx.materials(key.key_id))
+        if current is None or not current.sealed_material:
+            raise KMSInvalidStateException(f"{key.arn} is pending import.", key_arn=key.arn)
+        return current.version, self.open_material(current)
 
     def material_version(self, tx: StoreTransaction, key: KeyRecord, version: int) -> bytes | None:
         for record in tx.materials(key.key_id):
-            if record.version == version:
+            if record.version == version and record.sealed_material and record.rotation_type != PENDING_ROTATION:
                 return self.open_material(record)
         return None
+
+    def forget_imported_material(self, tx: StoreTransaction, key: KeyRecord) -> None:
+        """DeleteImportedKeyMaterial and expiry: every imported version loses its material but keeps its
+        number (blank), so that reimporting it makes every earlier ciphertext decrypt again."""
+        materials = tx.materials(key.key_id)
+        tx.delete_materials(key.key_id)
+        for record in materials:
+            if record.rotation_type != PENDING_ROTATION:
+                tx.add_material(replace(record, sealed_material=b""))
+
+    def material_id(self, key: KeyRecord, record: MaterialRecord) -> str:
+        """``KeyMaterialId`` of one material version: imported material by its keyed fingerprint (reimporting
+        the same bytes keeps the id), generated material by key id and version."""
+        if record.imported and record.sealed_material:
+            return self.fingerprint(self.open_material(record))
+        return self.key_material_id(key, record.version)
 
     # ---- scheduled work --------------------------------------------------------------------
 
@@ -487,8 +503,6 @@ class KmsCore:
 
     def _settle_key(self, tx: StoreTransaction, key: KeyRecord, now: float) -> float | None:
         """Apply what is due for one key; return when it next needs attention, if ever."""
-        from dataclasses import replace
-
         if key.state == "PendingDeletion" and key.deletion_date is not None:
             if now >= key.deletion_date:
                 tx.delete_key(key.key_id)
@@ -498,7 +512,7 @@ class KmsCore:
             return key.deletion_date
         if key.valid_to is not None and key.expiration_model == "KEY_MATERIAL_EXPIRES" and key.state != "PendingImport":
             if now >= key.valid_to:
-                tx.delete_materials(key.key_id)
+                self.forget_imported_material(tx, key)
                 tx.put_key(replace(key, state="PendingImport", valid_to=None))
                 return None
             return key.valid_to
@@ -515,8 +529,6 @@ class KmsCore:
     def _forget_region(self, tx: StoreTransaction, deleted: KeyRecord, now: float) -> float | None:
         """A key of a multi-Region key was deleted: the others no longer list its region, and a primary
         that was waiting for its last replica (PendingReplicaDeletion) starts its own waiting period."""
-        from dataclasses import replace
-
         assert deleted.multi_region is not None
         regions = [r for r in deleted.multi_region["regions"] if r != deleted.region]
         due: float | None = None
@@ -544,6 +556,18 @@ class KmsCore:
     def wake_scheduler(self, when: float | None = None) -> None:
         """A key got a new due time: make sure the next call looks again."""
         self._next_due = 0.0 if when is None else min(self._next_due, when)
+
+
+#: ``MaterialRecord.rotation_type`` of imported material waiting for RotateKeyOnDemand to become current.
+PENDING_ROTATION = "PENDING_ROTATION"
+
+
+def current_record(materials: list[MaterialRecord]) -> MaterialRecord | None:
+    """The material version in use: the newest one not waiting for a rotation."""
+    for record in reversed(materials):
+        if record.rotation_type != PENDING_ROTATION:
+            return record
+    return None
 
 
 def _due(key: KeyRecord) -> float | None:

@@ -11,10 +11,11 @@ from typing import Any
 
 from policyengine.kms import _crypto, validation
 from policyengine.kms.caller import Caller
-from policyengine.kms.core import KmsCore, Response, iso
-from policyengine.kms.errors import LimitExceededException, UnsupportedOperationException
+from policyengine.kms.core import PENDING_ROTATION, KmsCore, Response, current_record, iso
+from policyengine.kms.errors import KMSInvalidStateException, LimitExceededException, UnsupportedOperationException
 from policyengine.kms.pagination import page
-from policyengine.store.records import KeyRecord
+from policyengine.store.base import StoreTransaction
+from policyengine.store.records import KeyRecord, MaterialRecord
 
 MAX_ON_DEMAND_ROTATIONS = 10
 DAY = 86400.0
@@ -43,6 +44,22 @@ def _rotatable(key: KeyRecord, operation: str, *, on_demand: bool = False) -> No
 
 
 class RotationOps(KmsCore):
+    def _rotation_entry(self, key: KeyRecord, record: MaterialRecord, current: bool) -> dict[str, Any]:
+        """One ListKeyRotations entry: the material's id, and for imported material its import and use state."""
+        entry: dict[str, Any] = {"KeyId": key.arn, "KeyMaterialId": self.material_id(key, record)}
+        if key.origin == "EXTERNAL":
+            pending = record.rotation_type == PENDING_ROTATION
+            entry["ImportState"] = "IMPORTED" if record.sealed_material else "PENDING_IMPORT"
+            entry["KeyMaterialState"] = "PENDING_ROTATION" if pending else ("CURRENT" if current else "NON_CURRENT")
+            if current and key.expiration_model is not None and record.sealed_material:
+                entry["ExpirationModel"] = key.expiration_model
+                if key.valid_to is not None:
+                    entry["ValidTo"] = iso(key.valid_to)
+        if record.rotation_type not in (None, PENDING_ROTATION):
+            entry["RotationDate"] = iso(record.created)
+            entry["RotationType"] = record.rotation_type
+        return entry
+
     """EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations."""
 
     def enable_key_rotation(self, caller: Caller, **params: Any) -> Response:
@@ -96,6 +113,9 @@ class RotationOps(KmsCore):
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:RotateKeyOnDemand", key)
                 self.check_state(key, "RotateKeyOnDemand")
+                if key.origin == "EXTERNAL" and key.key_spec == "SYMMETRIC_DEFAULT" and key.multi_region is None:
+                    self._rotate_to_imported(tx, key)
+                    return {"KeyId": key.arn}, key.arn
                 _rotatable(key, "RotateKeyOnDemand", on_demand=True)
                 if key.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS:
                     raise LimitExceededException(
@@ -109,17 +129,35 @@ class RotationOps(KmsCore):
 
         return self._call("RotateKeyOnDemand", caller, params, work)
 
+    def _rotate_to_imported(self, tx: StoreTransaction, key: KeyRecord) -> None:
+        """RotateKeyOnDemand on a key with imported material: the material imported with ImportType
+        NEW_KEY_MATERIAL becomes current (AWS's words when there is none, from LocalStack's recording)."""
+        materials = tx.materials(key.key_id)
+        pending = [m for m in materials if m.rotation_type == PENDING_ROTATION]
+        if not pending:
+            raise KMSInvalidStateException(f"No available key material pending rotation for the key: {key.arn}.", key_arn=key.arn)
+        now = self.clock.now()
+        tx.delete_materials(key.key_id)
+        for record in materials:
+            tx.add_material(replace(record, created=now, rotation_type="ON_DEMAND") if record is pending[0] else record)
+        tx.put_key(replace(key, material_fingerprint=self.material_id(key, pending[0])))
+
     def list_key_rotations(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
+            include = validation.choice(
+                params.get("IncludeKeyMaterial", "ROTATIONS_ONLY"), "includeKeyMaterial", ("ALL_KEY_MATERIAL", "ROTATIONS_ONLY")
+            )
             with self.reading() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:ListKeyRotations", key)
                 if key.key_spec != "SYMMETRIC_DEFAULT":
                     raise UnsupportedOperationException(f"{key.arn} is not a symmetric encryption key", key_arn=key.arn)
-                rotations = [m for m in tx.materials(key.key_id) if m.rotation_type is not None]
-            chunk, more = page(rotations, params.get("Limit"), params.get("Marker"))
-            listed = [{"KeyId": key.arn, "RotationDate": iso(m.created), "RotationType": m.rotation_type} for m in chunk]
+                materials = tx.materials(key.key_id)
+                shown = [m for m in materials if include == "ALL_KEY_MATERIAL" or m.rotation_type not in (None, PENDING_ROTATION)]
+                chunk, more = page(shown, params.get("Limit"), params.get("Marker"))
+                current = current_record(materials)
+                listed = [self._rotation_entry(key, m, m is current) for m in chunk]
             return {"Rotations": listed, **more}, key.arn
 
         return self._call("ListKeyRotations", caller, params, work)

@@ -86,7 +86,10 @@ def test_replicas_refuse_what_aws_refuses(client: Any) -> None:
     with pytest.raises(ClientError) as error:
         west.replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1")
     assert _code(error) == "UnsupportedOperationException"
-    assert error.value.response["Error"]["Message"] == f"arn:aws:kms:{WEST}:{ACCOUNT}:key/{key_id} is not a multi-region primary key."
+    assert (
+        error.value.response["Error"]["Message"]
+        == f"arn:aws:kms:{WEST}:{ACCOUNT}:key/{key_id} is not a multi-region primary key."
+    )
     with pytest.raises(ClientError) as error:
         client.replicate_key(KeyId=key_id, ReplicaRegion=WEST)
     assert _code(error) == "AlreadyExistsException"
