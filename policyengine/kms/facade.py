@@ -27,6 +27,7 @@ from policyengine.kms.ops_grants import GrantOps
 from policyengine.kms.ops_import import ImportOps
 from policyengine.kms.ops_multi_region import MultiRegionOps
 from policyengine.kms.ops_rotation import RotationOps
+from policyengine.kms.ops_usage import UsageOps
 from policyengine.store.masterkey import load_or_create_master_key
 from policyengine.store.sqlite import SqliteKeyStore
 
@@ -62,6 +63,7 @@ OPERATIONS = (
     "GenerateDataKeyWithoutPlaintext",
     "GenerateMac",
     "GenerateRandom",
+    "GetKeyLastUsage",
     "GetKeyPolicy",
     "GetKeyRotationStatus",
     "GetParametersForImport",
@@ -93,7 +95,7 @@ OPERATIONS = (
 )
 
 
-class LocalKms(MultiRegionOps, CryptoOps, AgreementOps, AliasOps, GrantOps, RotationOps, ImportOps, CustomKeyStoreOps):
+class LocalKms(MultiRegionOps, CryptoOps, AgreementOps, AliasOps, GrantOps, RotationOps, ImportOps, CustomKeyStoreOps, UsageOps):
     """The local KMS. See the module docstring."""
 
 

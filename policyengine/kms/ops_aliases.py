@@ -25,6 +25,25 @@ from policyengine.kms.pagination import page
 from policyengine.store.base import StoreTransaction
 from policyengine.store.records import AliasRecord, KeyRecord
 
+#: The aliases of AWS managed keys a fresh account and region already lists (ListAliases), each
+#: without a target until the service first uses it (facts from real-account listings).
+AWS_PREDEFINED_ALIASES = (
+    "alias/aws/acm",
+    "alias/aws/dynamodb",
+    "alias/aws/ebs",
+    "alias/aws/elasticfilesystem",
+    "alias/aws/es",
+    "alias/aws/glue",
+    "alias/aws/kinesisvideo",
+    "alias/aws/lambda",
+    "alias/aws/rds",
+    "alias/aws/redshift",
+    "alias/aws/s3",
+    "alias/aws/secretsmanager",
+    "alias/aws/ssm",
+    "alias/aws/xray",
+)
+
 ALIAS_PATTERN = r"^alias/[a-zA-Z0-9/_-]+$"
 MAX_ALIASES_PER_KEY = 50
 
@@ -135,8 +154,7 @@ class AliasOps(KmsCore):
                 if ref is not None:
                     key = self.resolve_key(tx, caller, validation.string(ref, "keyId"), aliases=False)
                     aliases = [a for a in aliases if a.target_key_id == key.key_id]
-            chunk, more = page(aliases, params.get("Limit"), params.get("Marker"))
-            listed = [
+            entries: list[dict[str, Any]] = [
                 {
                     "AliasName": a.alias_name,
                     "AliasArn": self._alias_arn(caller, a.alias_name),
@@ -144,8 +162,19 @@ class AliasOps(KmsCore):
                     "CreationDate": iso(a.creation_date),
                     "LastUpdatedDate": iso(a.last_updated),
                 }
-                for a in chunk
+                for a in aliases
             ]
-            return {"Aliases": listed, **more}, None
+            if ref is None:
+                # A real account lists AWS's predefined aliases before the services make their keys:
+                # name and ARN only, no TargetKeyId until first use creates the AWS managed key.
+                made = {a.alias_name for a in aliases}
+                entries.extend(
+                    {"AliasName": name, "AliasArn": self._alias_arn(caller, name)}
+                    for name in AWS_PREDEFINED_ALIASES
+                    if name not in made
+                )
+                entries.sort(key=lambda entry: str(entry["AliasName"]))
+            chunk, more = page(entries, params.get("Limit"), params.get("Marker"))
+            return {"Aliases": chunk, **more}, None
 
         return self._call("ListAliases", caller, params, work)

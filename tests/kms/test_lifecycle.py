@@ -38,11 +38,21 @@ def test_alias_lifecycle_and_manual_rotation(kms: LocalKms, root: Caller, key_id
     assert new_blob["KeyId"].endswith(new_key)
     assert kms.decrypt(root, CiphertextBlob=old_blob)["Plaintext"] == b"v1"
     listed = kms.list_aliases(root)["Aliases"]
-    assert [(a["AliasName"], a["TargetKeyId"]) for a in listed] == [("alias/payments", new_key)]
+    assert [(a["AliasName"], a["TargetKeyId"]) for a in listed if "TargetKeyId" in a] == [("alias/payments", new_key)]
     assert kms.list_aliases(root, KeyId=key_id)["Aliases"] == []
     kms.delete_alias(root, AliasName="alias/payments")
     with pytest.raises(NotFoundException):
         kms.describe_key(root, KeyId="alias/payments")
+
+
+def test_list_aliases_shows_the_predefined_aws_aliases_as_a_real_account(kms: LocalKms, root: Caller) -> None:
+    """alias/aws/... names are listed without a target until first use makes the AWS managed key."""
+    listed = {a["AliasName"]: a for a in kms.list_aliases(root)["Aliases"]}
+    assert listed["alias/aws/s3"] == {"AliasName": "alias/aws/s3", "AliasArn": "arn:aws:kms:us-east-1:111122223333:alias/aws/s3"}
+    assert list(listed) == sorted(listed)
+    kms.describe_key(root, KeyId="alias/aws/s3")
+    s3 = next(a for a in kms.list_aliases(root)["Aliases"] if a["AliasName"] == "alias/aws/s3")
+    assert s3["TargetKeyId"] and "CreationDate" in s3
 
 
 def test_alias_rules(kms: LocalKms, root: Caller, key_id: str) -> None:

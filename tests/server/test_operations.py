@@ -244,3 +244,24 @@ def test_custom_key_store_operations(admin: Any) -> None:
     except admin.exceptions.XksProxyUriUnreachableException:
         return
     raise AssertionError("CreateCustomKeyStore did not answer XksProxyUriUnreachableException")
+
+
+def test_multi_region_operations(server: Server, admin: Any) -> None:
+    """ReplicateKey and UpdatePrimaryRegion answer AWS's shapes (behaviour in test_multi_region.py)."""
+    key_id = admin.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    replica = admin.replicate_key(KeyId=key_id, ReplicaRegion="us-west-2")
+    assert replica["ReplicaKeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    assert admin.update_primary_region(KeyId=key_id, PrimaryRegion="us-west-2")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    west = server.client(region="us-west-2")
+    assert west.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+
+
+def test_get_key_last_usage(admin: Any, key_arn: str) -> None:
+    """GetKeyLastUsage names the last cryptographic call on the key, with its event and request ids."""
+    unused = admin.get_key_last_usage(KeyId=key_arn)
+    assert "KeyLastUsage" not in unused and unused["KeyCreationDate"] == unused["TrackingStartDate"]
+    admin.encrypt(KeyId=key_arn, Plaintext=b"x")
+    admin.describe_key(KeyId=key_arn)
+    usage = admin.get_key_last_usage(KeyId=key_arn)["KeyLastUsage"]
+    assert usage["Operation"] == "Encrypt" and isinstance(usage["Timestamp"], datetime)
+    assert usage["CloudTrailEventId"] and usage["KmsRequestId"]

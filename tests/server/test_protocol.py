@@ -147,7 +147,6 @@ def test_generate_random_range(unchecked: Any) -> None:
         ("TrentService.NoSuchOperation", "UnknownOperationException"),
         ("DynamoDB_20120810.ListTables", "UnknownOperationException"),
         ("TrentService.", "UnknownOperationException"),
-        ("TrentService.ReplicateKey", "UnsupportedOperationException"),
     ],
 )
 def test_targets_that_name_no_implemented_operation(server: Server, target: str | None, code: str) -> None:
