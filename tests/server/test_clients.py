@@ -105,3 +105,34 @@ def test_encryption_sdk_round_trip_and_disabled_key(server: Server, admin: Any, 
     fresh = esdk.StrictAwsKmsMasterKeyProvider(key_ids=[key], botocore_session=botocore.session.Session())
     with pytest.raises(esdk.exceptions.DecryptKeyError):
         client.decrypt(source=ciphertext, key_provider=fresh)
+
+
+def test_encryption_sdk_mrk_aware_provider_decrypts_with_a_replica(server: Server, admin: Any, aws_env: dict[str, str]) -> None:
+    """ESDK's MRK-aware provider, given only the replica's ARN in another region, decrypts what the
+    primary encrypted: the message names the primary, the replica shares its id and material."""
+    esdk = pytest.importorskip("aws_encryption_sdk")
+    import botocore.session
+    from aws_encryption_sdk.key_providers.kms import MRKAwareStrictAwsKmsMasterKeyProvider
+
+    key_id = admin.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    primary = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key_id}"
+    replica = admin.replicate_key(KeyId=key_id, ReplicaRegion="us-west-2")["ReplicaKeyMetadata"]["Arn"]
+    client = esdk.EncryptionSDKClient(commitment_policy=esdk.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+    writer = MRKAwareStrictAwsKmsMasterKeyProvider(key_ids=[primary], botocore_session=botocore.session.Session())
+    ciphertext, _ = client.encrypt(source=b"written in the east", key_provider=writer, encryption_context={"app": "mrk"})
+    reader = MRKAwareStrictAwsKmsMasterKeyProvider(key_ids=[replica], botocore_session=botocore.session.Session())
+    plaintext, header = client.decrypt(source=ciphertext, key_provider=reader)
+    assert plaintext == b"written in the east" and header.encryption_context["app"] == "mrk"
+    unrelated = admin.create_key(MultiRegion=True)["KeyMetadata"]["Arn"]
+    stranger = MRKAwareStrictAwsKmsMasterKeyProvider(key_ids=[unrelated], botocore_session=botocore.session.Session())
+    with pytest.raises(esdk.exceptions.DecryptKeyError):
+        client.decrypt(source=ciphertext, key_provider=stranger)
+
+
+def test_aws_cli_multi_region_key(server: Server, aws_env: dict[str, str]) -> None:
+    """`aws kms create-key --multi-region`, `replicate-key` and `describe-key --region` on the replica."""
+    key = _aws(aws_env, server.endpoint_url, "create-key", "--multi-region")["KeyMetadata"]
+    assert key["KeyId"].startswith("mrk-") and key["MultiRegion"] is True
+    _aws(aws_env, server.endpoint_url, "replicate-key", "--key-id", key["KeyId"], "--replica-region", "eu-west-1")
+    described = _aws(aws_env, server.endpoint_url, "describe-key", "--key-id", key["KeyId"], "--region", "eu-west-1")
+    assert described["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
