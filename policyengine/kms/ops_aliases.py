@@ -57,7 +57,10 @@ class AliasOps(KmsCore):
     def _alias_name(self, value: Any) -> str:
         name = validation.string(value, "aliasName", max_len=256)
         if not name.startswith("alias/"):
-            raise ValidationException('Alias must start with the prefix "alias/"')
+            raise ValidationException(
+                'Alias must start with the prefix "alias/". '
+                "Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+            )
         if not re.fullmatch(ALIAS_PATTERN, name):
             raise InvalidAliasNameException(f"Alias {name} contains characters that are not allowed")
         return name

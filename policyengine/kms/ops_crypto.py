@@ -120,7 +120,7 @@ class CryptoOps(KmsCore):
                 raise InvalidCiphertextException(key_arn=named.arn if named else None) from None
             if named is not None and public_id(named) != parsed.key_id:
                 raise IncorrectKeyException(
-                    "The key ID in the request does not identify the key that encrypted the ciphertext", key_arn=named.arn
+                    "The key ID in the request does not identify a CMK that can perform this operation.", key_arn=named.arn
                 )
             key = named or self.key_in_region(tx, parsed.key_id, self.region)
             if key is None:

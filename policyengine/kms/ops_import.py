@@ -38,7 +38,7 @@ HMAC_LENGTHS = {"HMAC_224": (28, 64), "HMAC_256": (32, 64), "HMAC_384": (48, 128
 def _external(key: KeyRecord, operation: str) -> None:
     if key.origin != "EXTERNAL":
         raise UnsupportedOperationException(
-            f"{operation} needs a key with origin EXTERNAL; {key.arn} has {key.origin}", key_arn=key.arn
+            f"{key.arn} origin is {key.origin} which is not valid for this operation.", key_arn=key.arn
         )
     if key.state == "PendingDeletion":
         raise KMSInvalidStateException(f"{key.arn} is pending deletion.", key_arn=key.arn)

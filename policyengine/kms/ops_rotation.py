@@ -12,7 +12,12 @@ from typing import Any
 from policyengine.kms import _crypto, validation
 from policyengine.kms.caller import Caller
 from policyengine.kms.core import PENDING_ROTATION, KmsCore, Response, current_record, iso
-from policyengine.kms.errors import KMSInvalidStateException, LimitExceededException, UnsupportedOperationException
+from policyengine.kms.errors import (
+    DisabledException,
+    KMSInvalidStateException,
+    LimitExceededException,
+    UnsupportedOperationException,
+)
 from policyengine.kms.pagination import page
 from policyengine.store.base import StoreTransaction
 from policyengine.store.records import KeyRecord, MaterialRecord
@@ -113,6 +118,8 @@ class RotationOps(KmsCore):
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:RotateKeyOnDemand", key)
                 self.check_state(key, "RotateKeyOnDemand")
+                if key.state == "Disabled":  # the state is checked before the key type (recorded from AWS)
+                    raise DisabledException(f"{key.arn} is disabled.", key_arn=key.arn)
                 if key.origin == "EXTERNAL" and key.key_spec == "SYMMETRIC_DEFAULT" and key.multi_region is None:
                     self._rotate_to_imported(tx, key)
                     return {"KeyId": key.arn}, key.arn

@@ -13,7 +13,9 @@ from typing import Any
 from policyengine.kms.errors import ValidationException
 
 
-def _fail(value: Any, name: str, constraint: str) -> ValidationException:
+def _fail(value: Any, name: str, constraint: str, *, hidden: bool = False) -> ValidationException:
+    if hidden:  # AWS does not echo blobs (plaintexts, ciphertexts): "Value at 'plaintext' failed ..."
+        return ValidationException(f"1 validation error detected: Value at '{name}' failed to satisfy constraint: {constraint}")
     shown = "null" if value is None else str(value)
     if len(shown) > 64:
         shown = shown[:61] + "..."
@@ -68,9 +70,9 @@ def blob(value: Any, name: str, *, min_len: int = 1, max_len: int = 4096) -> byt
     if not isinstance(value, bytes):
         raise _fail(type(value).__name__, name, "Member must be a blob")
     if len(value) < min_len:
-        raise _fail(f"<{len(value)} bytes>", name, f"Member must have length greater than or equal to {min_len}")
+        raise _fail(None, name, f"Member must have length greater than or equal to {min_len}", hidden=True)
     if len(value) > max_len:
-        raise _fail(f"<{len(value)} bytes>", name, f"Member must have length less than or equal to {max_len}")
+        raise _fail(None, name, f"Member must have length less than or equal to {max_len}", hidden=True)
     return value
 
 
