@@ -31,6 +31,7 @@ import pytest
 
 if TYPE_CHECKING:
     from policyengine.server import BackgroundServer
+    from policyengine.server.denials import Denial
 
 __all__ = ["LocalKmsFixture", "local_kms", "local_kms_server"]
 
@@ -114,10 +115,22 @@ class LocalKmsFixture:
             env["AWS_SESSION_TOKEN"] = token
         return env
 
+    def last_denial(self) -> Denial | None:
+        """The newest call the server refused in this test, or None: ``.explanation`` is the decision, its
+        reason and the deciding statements as ``policyengine simulate --explain`` prints them, ``.decision``
+        the Decision itself, ``.message`` AWS's AccessDeniedException message (what the client saw)."""
+        denials = self._server.app.denials.all()
+        return denials[-1] if denials else None
+
+    def denials(self) -> list[Denial]:
+        """Every call refused in this test, oldest first (the newest 64)."""
+        return self._server.app.denials.all()
+
     def reset(self) -> None:
-        """Wipe every key, alias and grant, and forget identities added with ``add_identity``."""
+        """Wipe every key, alias and grant, forget identities added with ``add_identity`` and past denials."""
         self._server.app.state.reset()
         self._server.app.registry.reset()
+        self._server.app.denials.clear()
         self._secrets.clear()
 
 
@@ -132,9 +145,26 @@ def local_kms_server() -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture
-def local_kms(local_kms_server: BackgroundServer) -> Iterator[LocalKmsFixture]:
+def local_kms(request: pytest.FixtureRequest, local_kms_server: BackgroundServer) -> Iterator[LocalKmsFixture]:
     """The session's KMS server, wiped clean for this test (keys, aliases, grants and added identities)."""
     fixture = LocalKmsFixture(local_kms_server)
     fixture.reset()
+    request.node.stash[_DENIALS] = fixture.denials
     yield fixture
     fixture.reset()
+
+
+_DENIALS = pytest.StashKey[Any]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test that used ``local_kms`` gets a report section explaining each call the server refused."""
+    report = yield
+    denials = item.stash.get(_DENIALS, None)
+    if denials is not None and report.when == "call" and report.failed:
+        refused = denials()
+        if refused:
+            text = "\n\n".join(str(denial) for denial in refused)
+            report.sections.append(("policyengine: why the local KMS denied", text))
+    return report

@@ -79,7 +79,7 @@ def read_key_policy(text: Any, name: str = "policy") -> PolicyDocument:
     try:
         document = parse_policy(policy, "key policy")
     except PolicyInputError as error:
-        raise MalformedPolicyDocumentException(str(error).removeprefix("key policy:").strip()) from None
+        raise MalformedPolicyDocumentException(_validate_words(error)) from None
     for statement in document.statements:
         if statement.principal is None and statement.not_principal is None:
             raise MalformedPolicyDocumentException(
@@ -91,6 +91,15 @@ def read_key_policy(text: Any, name: str = "policy") -> PolicyDocument:
                     f"Policy contains a statement with one or more invalid principals: {entry.ref.problem}"
                 )
     return document
+
+
+def _validate_words(error: PolicyInputError) -> str:
+    """What ``policyengine validate`` says of a refused key policy, on one line: where, what, and its hint."""
+    first = error.issues[0]
+    where = f"line {first.span.line}, column {first.span.column}: " if first.span is not None else ""
+    hint = f" (hint: {first.hint})" if first.hint else ""
+    more = f" (and {len(error.issues) - 1} more problem{'s' if len(error.issues) > 2 else ''})" if len(error.issues) > 1 else ""
+    return f"{where}{first.message}{hint}{more}"
 
 
 class KeyOps(KmsCore):

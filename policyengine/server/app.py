@@ -26,8 +26,10 @@ from typing import Any
 
 import botocore.session
 
+from policyengine.kms import AccessDeniedException
 from policyengine.server.auth import Authenticator
 from policyengine.server.config import ENV_VAR, ServerConfig
+from policyengine.server.denials import Denial, DenialLog
 from policyengine.server.dispatch import Dispatcher
 from policyengine.server.errors import WireError
 from policyengine.server.identities import IdentityRegistry, load_identities
@@ -87,6 +89,8 @@ class KmsApp:
         self.max_body = max_body
         self.log_requests = log_requests
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policyengine-kms")
+        #: Test mode only: each refused call's explanation, for the ``local_kms`` fixture (server/denials.py).
+        self.denials = DenialLog()
 
     @property
     def state(self) -> KmsState:
@@ -183,6 +187,7 @@ class KmsApp:
         """Authenticate, route and call the facade (in a worker thread); never raises."""
         operation: str | None = None
         principal = "-"
+        region = "-"
         try:
             caller, region = self.authenticator.authenticate(request)
             principal = caller.principal
@@ -194,6 +199,8 @@ class KmsApp:
             response = self.dispatcher.call(operation, caller, region, parse_body(request.body))
             return _Outcome(200, success_body(response), operation, principal)
         except Exception as error:  # every failure becomes an AWS-shaped answer; bugs are logged inside
+            if self.test_mode and isinstance(error, AccessDeniedException):
+                self.denials.add(Denial(operation or "-", principal, region, error.message, error.decision))
             status, body = error_for(error, request_id=request.request_id, operation=operation)
             return _Outcome(status, body, operation or "-", principal)
 
@@ -201,6 +208,7 @@ class KmsApp:
         try:
             self.state.reset()
             self.registry.reset()
+            self.denials.clear()
         except Exception as error:
             status, body = error_for(error, request_id="reset", operation="_reset")
             return _Outcome(status, body, "_reset")

@@ -89,13 +89,18 @@ def test_create_key_lockout_safety_check(kms: LocalKms, alice: Caller) -> None:
 
 
 def test_malformed_policy_carries_the_parser_message(kms: LocalKms, root: Caller, key_id: str) -> None:
-    """PutKeyPolicy with a broken policy raises MalformedPolicyDocumentException naming the problem."""
-    with pytest.raises(MalformedPolicyDocumentException, match="`Effect` must be `Allow` or `Deny`"):
+    """PutKeyPolicy with a broken policy raises MalformedPolicyDocumentException with validate's words:
+    the position, the problem and its hint."""
+    with pytest.raises(MalformedPolicyDocumentException) as refused:
         kms.put_key_policy(
             root,
             KeyId=key_id,
             Policy='{"Statement": [{"Effect": "allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}',
         )
+    assert refused.value.message == (
+        "line 1, column 27: `Effect` must be `Allow` or `Deny`, not `allow` "
+        "(hint: did you mean `Allow`? names are case-sensitive)"
+    )
     with pytest.raises(MalformedPolicyDocumentException, match="has no Principal"):
         kms.put_key_policy(root, KeyId=key_id, Policy='{"Statement": [{"Effect": "Allow", "Action": "kms:*"}]}')
 

@@ -92,3 +92,42 @@ def test_environ_points_sdks_at_the_server(local_kms: LocalKmsFixture, monkeypat
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     created = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     assert created.startswith(f"arn:aws:kms:eu-west-1:{APP_ACCOUNT}:key/")
+
+
+def test_last_denial_explains_the_refusal_while_the_message_stays_aws(local_kms: LocalKmsFixture) -> None:
+    """last_denial() gives the decision and the deciding statements; the client still saw AWS's words."""
+    admin = local_kms.client()
+    key = admin.create_key(Policy=json.dumps(KEY_POLICY))["KeyMetadata"]["Arn"]
+    assert local_kms.last_denial() is None
+    local_kms.add_identity("AKIAREADER", "reader-secret", f"arn:aws:iam::{APP_ACCOUNT}:role/reader")
+    reader = local_kms.client(access_key="AKIAREADER")
+    blob = admin.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"app": "billing"})["CiphertextBlob"]
+    message = _denied(reader.decrypt, CiphertextBlob=blob, EncryptionContext={"app": "billing"})
+    denial = local_kms.last_denial()
+    assert denial is not None and denial.message == message and denial.operation == "Decrypt"
+    assert not denial.decision.allowed
+    assert denial.explanation.startswith(f"arn:aws:iam::{APP_ACCOUNT}:role/reader Decrypt in us-east-1: ")
+    assert "why:" in denial.explanation and "implicit" in denial.explanation
+    assert "explain" not in message and "why:" not in message
+    assert [d.operation for d in local_kms.denials()] == ["Decrypt"]
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_a_failing_test_reports_why_the_local_kms_denied(pytester: pytest.Pytester) -> None:
+    """pytest's failure report of a test using local_kms has a section with each denial's explanation."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from botocore.exceptions import ClientError
+
+        def test_app(local_kms):
+            local_kms.add_identity("AKIAAPP", "s", "arn:aws:iam::123456789012:role/app")
+            key = local_kms.client().create_key()["KeyMetadata"]["Arn"]
+            local_kms.client(access_key="AKIAAPP").encrypt(KeyId=key, Plaintext=b"x")
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*policyengine: why the local KMS denied*", "*role/app Encrypt in us-east-1: *", "*why:*"])
