@@ -115,6 +115,12 @@ class LocalKmsFixture:
             env["AWS_SESSION_TOKEN"] = token
         return env
 
+    def advance_clock(self, *, days: float = 0, seconds: float = 0) -> None:
+        """Move the server's clock forward: deletion windows, rotation periods and import expiry that
+        come due are carried out by the next call, as AWS would have by then. Time is not moved back
+        at the end of the test (scheduled times are absolute; later tests create their own keys)."""
+        self._server.app.move_clock(days=days, seconds=seconds)
+
     def last_denial(self) -> Denial | None:
         """The newest call the server refused in this test, or None: ``.explanation`` is the decision, its
         reason and the deciding statements as ``policyengine simulate --explain`` prints them, ``.decision``

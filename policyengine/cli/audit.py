@@ -42,9 +42,7 @@ def _matches(record: AuditRecord, key: str | None, principal: str | None, denied
 @click.option("--principal", default=None, help="only calls by this principal ARN")
 @click.option("--denied", is_flag=True, help="only calls the policies refused (AccessDeniedException)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def audit(
-    data_dir: Path | None, store_url: str | None, key: str | None, principal: str | None, denied: bool, fmt: str
-) -> None:
+def audit(data_dir: Path | None, store_url: str | None, key: str | None, principal: str | None, denied: bool, fmt: str) -> None:
     """Show the audit trail of the local KMS, newest last."""
     records = [r for r in _all_records(data_dir, store_url) if _matches(r, key, principal, denied)]
     if fmt == "json":

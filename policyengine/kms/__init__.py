@@ -1,7 +1,7 @@
 """The local KMS: AWS's KMS API with real cryptography, every call gated by the evaluator."""
 
 from policyengine.kms.caller import Caller, caller_with_policies, root_caller
-from policyengine.kms.clock import Clock, ManualClock, SystemClock
+from policyengine.kms.clock import Clock, ManualClock, OffsetClock, SystemClock
 from policyengine.kms.errors import AccessDeniedException, KMSError
 from policyengine.kms.facade import (
     OPERATIONS,
@@ -24,6 +24,7 @@ __all__ = [
     "KMSError",
     "LocalKms",
     "ManualClock",
+    "OffsetClock",
     "SqliteKeyStore",
     "SystemClock",
     "caller_with_policies",

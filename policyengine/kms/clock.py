@@ -20,6 +20,37 @@ class SystemClock:
         return time.time()
 
 
+class OffsetClock:
+    """Real time moved by a test: ``advance(days=8)`` makes deletion windows, rotations and import expiry
+    come due now (``policyengine serve --test-mode``'s clock; ``POST /_clock`` moves it)."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, *, days: float = 0, seconds: float = 0) -> float:
+        """Move forward (never back: AWS's time does not go back either); the new time."""
+        step = days * 86400 + seconds
+        if step < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += step
+            return time.time() + self._offset
+
+    def set(self, epoch: float) -> float:
+        """Jump to ``epoch`` seconds, if that is not in the clock's past; the new time."""
+        with self._lock:
+            now = time.time() + self._offset
+            if epoch < now:
+                raise ValueError("the clock only moves forward")
+            self._offset += epoch - now
+            return epoch
+
+
 class ManualClock:
     """A clock that only moves when told to: ``advance(days=30)`` ages every key at once."""
 

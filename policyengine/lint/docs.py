@@ -17,8 +17,14 @@ def _pretty(example: str) -> str:
 def rules_markdown() -> str:
     """Markdown with one section per rule: id, name, severity, family, summary, bad and fixed examples."""
     rules = sorted(all_rules().values(), key=lambda r: r.id)
-    lines = ["# Lint rules", "", "Generated from the rule registry (`python -m policyengine.lint.docs > docs/rules.md`).", "",
-             "| id | name | severity | family | what it finds |", "|---|---|---|---|---|"]
+    lines = [
+        "# Lint rules",
+        "",
+        "Generated from the rule registry (`python -m policyengine.lint.docs > docs/rules.md`).",
+        "",
+        "| id | name | severity | family | what it finds |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| [{r.id}](#{r.id.lower()}) | {r.name} | {r.severity} | {r.family} | {r.summary} |" for r in rules]
     for rule in rules:
         lines += ["", f"## {rule.id}", "", f"**{rule.name}** — {rule.severity}, {rule.family}. {rule.summary}", ""]

@@ -16,6 +16,7 @@ name are answered in AWS's shape, and anything else is logged with its traceback
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 import botocore.session
 
-from policyengine.kms import AccessDeniedException
+from policyengine.kms import AccessDeniedException, OffsetClock
 from policyengine.server.auth import Authenticator
 from policyengine.server.config import ENV_VAR, ServerConfig
 from policyengine.server.denials import Denial, DenialLog
@@ -156,6 +157,8 @@ class KmsApp:
         )
         if request.path == "/_reset" and self.test_mode and request.method == "POST":
             return await self._in_thread(self._reset)
+        if request.path == "/_clock" and self.test_mode and request.method == "POST":
+            return await self._in_thread(lambda: self._move_clock(request.body))
         return await self._in_thread(lambda: self._handle(request))
 
     async def _in_thread(self, work: Callable[[], _Outcome]) -> _Outcome:
@@ -204,6 +207,41 @@ class KmsApp:
             status, body = error_for(error, request_id=request.request_id, operation=operation)
             return _Outcome(status, body, operation or "-", principal)
 
+    def move_clock(self, *, days: float = 0, seconds: float = 0, to: float | None = None) -> float:
+        """Test mode: move the server's clock forward (by ``days``/``seconds``, or to epoch ``to``); the new time.
+
+        Scheduled work that came due (deletions, rotations, import expiry) is done by the next call, once
+        even when several servers share a PostgreSQL store (each server's clock is moved on its own)."""
+        clock = self.state.clock
+        if not isinstance(clock, OffsetClock):
+            raise WireError("UnsupportedOperationException", "The clock can be moved in test mode only")
+        try:
+            return clock.set(to) if to is not None else clock.advance(days=days, seconds=seconds)
+        except ValueError as error:
+            raise WireError("ValidationException", str(error)) from None
+
+    def _move_clock(self, body: bytes) -> _Outcome:
+        """``POST /_clock`` with ``{"advance_days": d}``, ``{"advance_seconds": s}`` or ``{"now": epoch}``."""
+        try:
+            request = parse_body(body)
+            numbers = {k: v for k, v in request.items() if k in ("advance_days", "advance_seconds", "now")}
+            if (
+                not numbers
+                or len(numbers) != len(request)
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers.values())
+            ):
+                raise WireError(
+                    "ValidationException", 'POST /_clock takes {"advance_days": n}, {"advance_seconds": n} or {"now": epoch}'
+                )
+            now = self.move_clock(
+                days=float(numbers.get("advance_days", 0)),
+                seconds=float(numbers.get("advance_seconds", 0)),
+                to=numbers.get("now"),
+            )
+        except WireError as error:
+            return _Outcome(error.status, error_body(error.code, error.message), "_clock")
+        return _Outcome(200, json.dumps({"now": now}).encode(), "_clock")
+
     def _reset(self) -> _Outcome:
         try:
             self.state.reset()
@@ -223,13 +261,14 @@ def build_app(config: ServerConfig, *, registry: IdentityRegistry | None = None)
     """The app for ``config``: reads the identities file and opens the store (raising if either fails)."""
     if registry is None:
         registry = IdentityRegistry(load_identities(config.identities) if config.identities is not None else {})
+    clock = OffsetClock() if config.test_mode else None  # test mode can move time (POST /_clock)
     if config.store is not None:
         assert config.data_dir is not None  # ServerConfig requires one for the master key
-        state = postgres_state(config.store, config.data_dir, connections=config.threads + 1)
+        state = postgres_state(config.store, config.data_dir, connections=config.threads + 1, clock=clock)
     elif config.data_dir is not None:
-        state = sqlite_state(config.data_dir)
+        state = sqlite_state(config.data_dir, clock=clock)
     else:
-        state = memory_state()
+        state = memory_state(clock)
     model = botocore.session.get_session().get_service_model("kms")
     return KmsApp(
         Dispatcher(state, ServiceCodec(model)),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from policyengine.kms import LocalKms, open_local_kms
+from policyengine.kms import Clock, LocalKms, open_local_kms
 from policyengine.server.errors import StartupError
 from policyengine.store import MemoryKeyStore, load_or_create_master_key
 
@@ -50,15 +50,20 @@ class KmsState:
             self._kms = self._wipe(self._kms)
             self._views = {}
 
+    @property
+    def clock(self) -> Clock:
+        """The clock every region's view shares."""
+        return self._kms.clock
+
     def close(self) -> None:
         self._kms.store.close()
 
 
-def memory_state() -> KmsState:
+def memory_state(clock: Clock | None = None) -> KmsState:
     """State that lives as long as the process: for test suites (reset makes a fresh store)."""
 
     def make() -> LocalKms:
-        return LocalKms(MemoryKeyStore(), os.urandom(32))
+        return LocalKms(MemoryKeyStore(), os.urandom(32), clock=clock)
 
     def wipe(old: LocalKms) -> LocalKms:
         old.store.close()
@@ -67,7 +72,7 @@ def memory_state() -> KmsState:
     return KmsState(make, describe="in memory", wipe=wipe)
 
 
-def sqlite_state(data_dir: str | Path) -> KmsState:
+def sqlite_state(data_dir: str | Path, clock: Clock | None = None) -> KmsState:
     """The durable store under ``data_dir`` (SQLite and its 0600 master key, made on first start).
 
     Reset deletes every key through the store's own transactions (which cascade to material,
@@ -78,14 +83,14 @@ def sqlite_state(data_dir: str | Path) -> KmsState:
 
     def make() -> LocalKms:
         try:
-            return open_local_kms(directory)
+            return open_local_kms(directory, clock=clock)
         except OSError as error:
             raise StartupError(f"cannot use data directory `{directory}`: {error.strerror or error}") from None
 
     return KmsState(make, describe=f"SQLite in {directory}", wipe=_delete_every_key)
 
 
-def postgres_state(url: str, data_dir: str | Path, *, connections: int = 16) -> KmsState:
+def postgres_state(url: str, data_dir: str | Path, *, connections: int = 16, clock: Clock | None = None) -> KmsState:
     """State in the PostgreSQL database at ``url``, shared by every server given the same URL.
 
     The master key stays in this server's ``data_dir`` (``master.key``, made on first start):
@@ -108,7 +113,7 @@ def postgres_state(url: str, data_dir: str | Path, *, connections: int = 16) -> 
         except BaseException:
             store.close()
             raise
-        return LocalKms(store, master_key)
+        return LocalKms(store, master_key, clock=clock)
 
     return KmsState(make, describe=f"PostgreSQL at {describe_url(url)}", wipe=_delete_every_key)
 

@@ -184,13 +184,19 @@ def full_admin(target: LintTarget) -> Iterator[Finding]:
             )
 
 
-@rule("PE405", "passrole-to-any-role", "security",
-      "`iam:PassRole` on `*` lets the holder hand any role, however powerful, to a service it controls.",
-      bad='{"Version": "2012-10-17", "Statement": [{"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}',
-      good='{"Version": "2012-10-17", "Statement": [{"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", '
-           '"Resource": "arn:aws:iam::111122223333:role/app-task-*", "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}]}',
-      family="security", policy_types=("identity", "boundary"), security_severity=8.0,
-      help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html")
+@rule(
+    "PE405",
+    "passrole-to-any-role",
+    "security",
+    "`iam:PassRole` on `*` lets the holder hand any role, however powerful, to a service it controls.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", '
+    '"Resource": "arn:aws:iam::111122223333:role/app-task-*", "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}]}',
+    family="security",
+    policy_types=("identity", "boundary"),
+    security_severity=8.0,
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+)
 def passrole_to_any(target: LintTarget) -> Iterator[Finding]:
     from policyengine.evaluator.patterns import action_matcher
 
@@ -201,17 +207,29 @@ def passrole_to_any(target: LintTarget) -> Iterator[Finding]:
             continue
         if any(r.value == "*" for r in statement.resource or ()):
             item = next(a for a in statement.action if action_matcher(a.value)("iam:passrole"))
-            yield finding(target, "PE405", "security", f"statement {statement.label} allows iam:PassRole on every role",
-                          item.span, statement, suggestion="name the roles in Resource and add iam:PassedToService")
+            yield finding(
+                target,
+                "PE405",
+                "security",
+                f"statement {statement.label} allows iam:PassRole on every role",
+                item.span,
+                statement,
+                suggestion="name the roles in Resource and add iam:PassedToService",
+            )
 
 
-@rule("PE406", "service-wide-wildcard", "warning",
-      "`service:*` on every resource grants the whole service, including actions added later.",
-      bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
-      good='{"Version": "2012-10-17", "Statement": [{"Sid": "S3", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], '
-           '"Resource": "arn:aws:s3:::app-bucket/*"}]}',
-      family="security", policy_types=("identity", "boundary"),
-      help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege")
+@rule(
+    "PE406",
+    "service-wide-wildcard",
+    "warning",
+    "`service:*` on every resource grants the whole service, including actions added later.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S3", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], '
+    '"Resource": "arn:aws:s3:::app-bucket/*"}]}',
+    family="security",
+    policy_types=("identity", "boundary"),
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+)
 def service_wide_wildcard(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         if statement.effect != "Allow" or statement.action is None or statement.conditions:
@@ -221,5 +239,12 @@ def service_wide_wildcard(target: LintTarget) -> Iterator[Finding]:
         for item in statement.action:
             service, _, name = item.value.partition(":")
             if name == "*" and service != "*":
-                yield finding(target, "PE406", "warning", f"`{item.value}` on every resource grants all of `{service}`",
-                              item.span, statement, suggestion="list the actions and resources the principal needs")
+                yield finding(
+                    target,
+                    "PE406",
+                    "warning",
+                    f"`{item.value}` on every resource grants all of `{service}`",
+                    item.span,
+                    statement,
+                    suggestion="list the actions and resources the principal needs",
+                )
