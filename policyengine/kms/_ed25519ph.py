@@ -121,7 +121,8 @@ def sign_prehashed(seed: bytes, public_key: bytes, digest: bytes) -> bytes:
 
 def verify_prehashed(public_key: bytes, digest: bytes, signature: bytes) -> bool:
     """Whether ``signature`` is a valid Ed25519ph signature of ``digest`` (cofactorless check)."""
-    if len(signature) != 64 or len(digest) != 64:
+    sizes = (len(signature), len(digest))  # lengths are public
+    if sizes != (64, 64):
         return False
     point_a = _decompress(public_key)
     point_r = _decompress(signature[:32])

@@ -341,11 +341,7 @@ class KmsCore:
         context = self.base_context(caller, now)
         if key is not None:
             context.update(self.key_context(key))
-            aliases = tuple(
-                f"arn:aws:kms:{key.region}:{key.account}:{a.alias_name}"
-                for a in tx.list_aliases(key.account, key.region)
-                if a.target_key_id == key.key_id
-            )
+            aliases = tuple(f"arn:aws:kms:{key.region}:{key.account}:{a.alias_name}" for a in tx.aliases_for_key(key.key_id))
             if aliases:
                 context["kms:ResourceAliases"] = list(aliases)
         if extra_context:

@@ -90,7 +90,7 @@ class AliasOps(KmsCore):
                     raise AlreadyExistsException(
                         f"An alias with the name {self._alias_arn(caller, name)} already exists", key_arn=key.arn
                     )
-                count = sum(1 for a in tx.list_aliases(caller.account, self.region) if a.target_key_id == key.key_id)
+                count = len(tx.aliases_for_key(key.key_id))
                 if count >= MAX_ALIASES_PER_KEY:
                     raise LimitExceededException(f"A key can have at most {MAX_ALIASES_PER_KEY} aliases", key_arn=key.arn)
                 tx.put_alias(AliasRecord(caller.account, self.region, name, key.key_id, now, now))
@@ -120,7 +120,7 @@ class AliasOps(KmsCore):
                         raise ValidationException("The new target key must have the same key type and key usage")
                 self.authorize(tx, caller, "kms:UpdateAlias", new_key)
                 if alias.target_key_id != new_key.key_id:
-                    count = sum(1 for a in tx.list_aliases(caller.account, self.region) if a.target_key_id == new_key.key_id)
+                    count = len(tx.aliases_for_key(new_key.key_id))
                     if count >= MAX_ALIASES_PER_KEY:
                         raise LimitExceededException(f"A key can have at most {MAX_ALIASES_PER_KEY} aliases", key_arn=new_key.arn)
                 tx.put_alias(
@@ -153,10 +153,11 @@ class AliasOps(KmsCore):
             ref = params.get("KeyId")
             with self.reading() as tx:
                 self.authorize(tx, caller, "kms:ListAliases", None)
-                aliases = tx.list_aliases(caller.account, self.region)
                 if ref is not None:
                     key = self.resolve_key(tx, caller, validation.string(ref, "keyId"), aliases=False)
-                    aliases = [a for a in aliases if a.target_key_id == key.key_id]
+                    aliases = tx.aliases_for_key(key.key_id)
+                else:
+                    aliases = tx.list_aliases(caller.account, self.region)
             entries: list[dict[str, Any]] = [
                 {
                     "AliasName": a.alias_name,

@@ -97,7 +97,9 @@ class ImportOps(KmsCore):
                 f"another key material (id: {self.material_id(key, pending[0])}) is pending rotation.",
                 key_arn=key.arn,
             )
-        if any(m.sealed_material and m.imported and self.material_id(key, m) == fingerprint for m in materials):
+        if any(
+            m.sealed_material and m.imported and hmac.compare_digest(self.material_id(key, m), fingerprint) for m in materials
+        ):
             raise IncorrectKeyMaterialException("This key material was already imported into this KMS key.", key_arn=key.arn)
         version = (materials[-1].version if materials else 0) + 1
         self.new_material(tx, key.key_id, version, material, now, PENDING_ROTATION, imported=True)

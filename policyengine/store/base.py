@@ -52,6 +52,7 @@ class StoreTransaction(Protocol):
     def put_alias(self, alias: AliasRecord) -> None: ...  # insert or replace
     def delete_alias(self, account: str, region: str, alias_name: str) -> None: ...
     def list_aliases(self, account: str, region: str) -> list[AliasRecord]: ...  # by alias_name
+    def aliases_for_key(self, key_id: str) -> list[AliasRecord]: ...  # by alias_name; an index lookup, not a scan
 
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None: ...

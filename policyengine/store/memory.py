@@ -148,6 +148,10 @@ class _MemoryTransaction:
         found = [a for a in self._t().aliases.values() if a.account == account and a.region == region]
         return sorted(found, key=lambda a: a.alias_name)
 
+    def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
+        # A scan: the memory store is for tests and small accounts (SQLite and PostgreSQL use an index).
+        return sorted((a for a in self._t().aliases.values() if a.target_key_id == key_id), key=lambda a: a.alias_name)
+
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None:
         grant = self._t().grants.get(grant_id)

@@ -437,6 +437,9 @@ class _PgTransaction:
     def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
         return self._all(_ALIASES, "WHERE account = %s AND region = %s ORDER BY alias_name", (account, region))
 
+    def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
+        return self._all(_ALIASES, "WHERE target_key_id = %s ORDER BY alias_name", (key_id,))  # aliases_by_target
+
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None:
         # Locked so two retirements (or a retire and a revoke) of one grant cannot both succeed.

@@ -228,6 +228,9 @@ class _SqliteTransaction:
     def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
         return self._all(_ALIASES, "WHERE account = ? AND region = ? ORDER BY alias_name", (account, region))
 
+    def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
+        return self._all(_ALIASES, "WHERE target_key_id = ? ORDER BY alias_name", (key_id,))  # aliases_by_target
+
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None:
         return self._one(_GRANTS, "grant_id = ?", (grant_id,))

@@ -321,7 +321,7 @@ def test_decrypt_failures_give_no_oracle_over_the_wire(tmp_path: Path) -> None:
             answers.add((response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]))
             count("secrets.decrypt_failures_compared")
             assert response["Error"]["Code"] == "InvalidCiphertextException", name
-        assert answers == {(400, "InvalidCiphertextException", InvalidCiphertextException.MESSAGE)}
+        assert answers == {(400, "InvalidCiphertextException", "")}  # AWS sends no message at all
 
 
 def test_decrypt_failures_give_no_oracle_in_the_facade(tmp_path: Path) -> None:
@@ -338,7 +338,7 @@ def test_decrypt_failures_give_no_oracle_in_the_facade(tmp_path: Path) -> None:
             with pytest.raises(KMSError) as error:
                 kms.decrypt(ROOT, CiphertextBlob=damaged, EncryptionContext=context)
             seen.add((type(error.value), error.value.message))
-        assert seen == {(InvalidCiphertextException, InvalidCiphertextException.MESSAGE)}
+        assert seen == {(InvalidCiphertextException, "")}
     finally:
         store.close()
 

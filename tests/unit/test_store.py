@@ -546,7 +546,7 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
 def test_sqlite_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
@@ -573,15 +573,36 @@ def test_sqlite_refuses_someone_elses_database_without_touching_it(tmp_path: Pat
 
 
 def test_sqlite_refuses_a_newer_schema_version(tmp_path: Path) -> None:
-    """A store whose schema version is not 1 raises StoreError stating both versions."""
+    """A store whose schema version is newer than this code's raises StoreError stating both versions."""
     path = tmp_path / "store.db"
     SqliteKeyStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE schema_version SET version = 2")
+    conn.execute("UPDATE schema_version SET version = 3")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="schema version 2"):
+    with pytest.raises(StoreError, match="schema version 3"):
         SqliteKeyStore(path)
+
+
+def test_sqlite_upgrades_a_version_1_file_in_place(tmp_path: Path) -> None:
+    """A file an older policyengine made (schema 1, no multi_region column) is upgraded on open, keys kept."""
+    path = tmp_path / "store.db"
+    store = SqliteKeyStore(path)
+    with store.transaction() as tx:
+        tx.put_key(make_key("k1"))
+    store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE keys DROP COLUMN multi_region")
+    conn.execute("UPDATE schema_version SET version = 1")
+    conn.commit()
+    conn.close()
+    store = SqliteKeyStore(path)
+    with store.transaction(write=False) as tx:
+        assert tx.get_key("k1") == make_key("k1")
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    conn.close()
 
 
 def test_sqlite_refuses_a_missing_directory_or_a_directory_path(tmp_path: Path) -> None:
