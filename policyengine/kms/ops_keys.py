@@ -102,6 +102,13 @@ def _validate_words(error: PolicyInputError) -> str:
     return f"{where}{first.message}{hint}{more}"
 
 
+def new_key_policy(text: Any, account: str) -> tuple[str, PolicyDocument | None]:
+    """A new key's policy: the one given (checked as PutKeyPolicy checks it), or AWS's default key policy."""
+    if text is not None:
+        return text, read_key_policy(text)
+    return json.dumps(default_key_policy_json(account), indent=2), None
+
+
 class KeyOps(KmsCore):
     """CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey, ScheduleKeyDeletion,
     CancelKeyDeletion, GetKeyPolicy, PutKeyPolicy, ListKeyPolicies, TagResource, UntagResource, ListResourceTags."""
@@ -191,12 +198,7 @@ class KeyOps(KmsCore):
             bypass = bool(params.get("BypassPolicyLockoutSafetyCheck", False))
             key_id = new_key_id(multi_region=multi_region)
             arn = key_arn(self.region, caller.account, key_id)
-            if "Policy" in params and params["Policy"] is not None:
-                policy_text = params["Policy"]
-                document = read_key_policy(policy_text)
-            else:
-                policy_text = json.dumps(default_key_policy_json(caller.account), indent=2)
-                document = None
+            policy_text, document = new_key_policy(params.get("Policy"), caller.account)
             context: dict[str, Any] = {
                 "kms:KeySpec": spec,
                 "kms:KeyUsage": usage,

@@ -14,11 +14,9 @@ region can make another related key the primary.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
-from policyengine.key_policies import default_key_policy_json
 from policyengine.kms import validation
 from policyengine.kms.caller import Caller
 from policyengine.kms.core import KmsCore, Response, key_arn, public_id, replica_record_id
@@ -29,7 +27,7 @@ from policyengine.kms.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from policyengine.kms.ops_keys import KeyOps, _tags_from_list, read_key_policy
+from policyengine.kms.ops_keys import KeyOps, _tags_from_list, new_key_policy
 from policyengine.store.base import StoreTransaction
 from policyengine.store.records import KeyRecord
 
@@ -65,12 +63,7 @@ class MultiRegionOps(KeyOps, KmsCore):
                     raise AlreadyExistsException(
                         f"Key '{key_arn(region, primary.account, public_id(primary))}' already exists", key_arn=primary.arn
                     )
-                if params.get("Policy") is not None:
-                    policy_text = params["Policy"]
-                    document = read_key_policy(policy_text)
-                else:
-                    policy_text = json.dumps(default_key_policy_json(primary.account), indent=2)
-                    document = None
+                policy_text, document = new_key_policy(params.get("Policy"), primary.account)
                 create_context: dict[str, Any] = {
                     "kms:KeySpec": primary.key_spec,
                     "kms:KeyUsage": primary.key_usage,
