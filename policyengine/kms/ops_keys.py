@@ -38,7 +38,7 @@ from policyengine.kms.keyspecs import (
     algorithms_metadata,
     new_material,
 )
-from policyengine.kms.pagination import page
+from policyengine.kms.pagination import fetched_page, page, window
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy
 from policyengine.store.base import StoreTransaction
@@ -293,10 +293,11 @@ class KeyOps(KmsCore):
 
     def list_keys(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
+            start, size = window(params.get("Limit"), params.get("Marker"))
             with self.reading() as tx:
                 self.authorize(tx, caller, "kms:ListKeys", None)
-                keys = tx.list_keys(caller.account, self.region)
-            chunk, more = page(keys, params.get("Limit"), params.get("Marker"))
+                keys = tx.list_keys(caller.account, self.region, start=start, limit=size + 1)  # one page, not the account
+            chunk, more = fetched_page(keys, start, size)
             return {"Keys": [{"KeyId": public_id(k), "KeyArn": k.arn} for k in chunk], **more}, None
 
         return self._call("ListKeys", caller, params, work)

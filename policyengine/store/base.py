@@ -38,7 +38,8 @@ class StoreTransaction(Protocol):
     def get_key(self, key_id: str) -> KeyRecord | None: ...
     def put_key(self, key: KeyRecord) -> None: ...  # insert or replace by key_id
     def delete_key(self, key_id: str) -> None: ...  # also its material, aliases, grants, import parameters
-    def list_keys(self, account: str, region: str) -> list[KeyRecord]: ...  # by creation_date, then key_id
+    # by creation_date, then key_id; ``start``/``limit`` select one page (an index range, not the whole list)
+    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]: ...
     def all_keys(self) -> list[KeyRecord]: ...  # every account and region (scheduled work)
     def claim_key(self, key_id: str) -> KeyRecord | None: ...  # see the class docstring
 

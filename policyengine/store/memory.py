@@ -109,9 +109,9 @@ class _MemoryTransaction:
         t.aliases = {name: a for name, a in t.aliases.items() if a.target_key_id != key_id}
         t.grants = {gid: g for gid, g in t.grants.items() if g.key_id != key_id}
 
-    def list_keys(self, account: str, region: str) -> list[KeyRecord]:
-        found = [k for k in self._t().keys.values() if k.account == account and k.region == region]
-        return [_own_key(k) for k in sorted(found, key=_key_order)]
+    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]:
+        found = sorted((k for k in self._t().keys.values() if k.account == account and k.region == region), key=_key_order)
+        return [_own_key(k) for k in found[start : None if limit is None else start + limit]]
 
     def all_keys(self) -> list[KeyRecord]:
         return [_own_key(k) for k in sorted(self._t().keys.values(), key=_key_order)]

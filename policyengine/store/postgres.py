@@ -395,8 +395,9 @@ class _PgTransaction:
     def delete_key(self, key_id: str) -> None:
         self._write("DELETE FROM keys WHERE key_id = %s", (key_id,))  # cascades to everything else
 
-    def list_keys(self, account: str, region: str) -> list[KeyRecord]:
-        return self._all(_KEYS, "WHERE account = %s AND region = %s ORDER BY creation_date, key_id", (account, region))
+    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]:
+        tail = "WHERE account = %s AND region = %s ORDER BY creation_date, key_id LIMIT %s OFFSET %s"
+        return self._all(_KEYS, tail, (account, region, limit, start))  # LIMIT NULL: no limit
 
     def all_keys(self) -> list[KeyRecord]:
         return self._all(_KEYS, "ORDER BY creation_date, key_id")

@@ -189,8 +189,9 @@ class _SqliteTransaction:
     def delete_key(self, key_id: str) -> None:
         self._c().execute("DELETE FROM keys WHERE key_id = ?", (key_id,))  # cascades to everything else
 
-    def list_keys(self, account: str, region: str) -> list[KeyRecord]:
-        return self._all(_KEYS, "WHERE account = ? AND region = ? ORDER BY creation_date, key_id", (account, region))
+    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]:
+        tail = "WHERE account = ? AND region = ? ORDER BY creation_date, key_id LIMIT ? OFFSET ?"  # LIMIT -1: no limit
+        return self._all(_KEYS, tail, (account, region, -1 if limit is None else limit, start))
 
     def all_keys(self) -> list[KeyRecord]:
         return self._all(_KEYS, "ORDER BY creation_date, key_id")

@@ -1,0 +1,172 @@
+"""Does a call cost more in a bigger account? The local KMS, in process, as one account-region grows.
+
+usage (from the repository root):  python bench/bench_scale.py [--sizes 10,1000,10000,100000]
+                                                               [--stores sqlite,memory,postgres] [--samples N]
+                                                               [--postgres-url URL] [--json OUT.json]
+
+For each store and size N: a fresh store holding N symmetric keys in one account and region, each with
+one alias and one material version (written straight into the store in batches, as CreateKey and
+CreateAlias would leave them, so that growing to 100,000 keys takes seconds, not hours). Then, as the
+account's root, each operation is timed on that account:
+
+  Encrypt      4 KiB under a key named by its key id (the gate reads the key's aliases for kms:ResourceAliases)
+  Decrypt      that ciphertext
+  DescribeKey  by key id
+  CreateKey    a new key, then CreateAlias for it (both timed together, per new key)
+  ListKeys     the first page, Limit=100
+  ListAliases  the first page, Limit=100
+
+Method: time.perf_counter per call, a warm-up of 20 calls, then --samples calls (default 200; CreateKey
+a quarter of them); the median and the 99th percentile per call are printed, with the median's ratio to
+the smallest size. The PostgreSQL store is measured when --postgres-url names a database made with
+``policyengine db upgrade`` (it is emptied first). Nothing is asserted: the figures go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from policyengine.kms import LocalKms, root_caller  # noqa: E402
+from policyengine.kms.core import key_arn, new_key_id  # noqa: E402
+from policyengine.kms.keyspecs import new_material  # noqa: E402
+from policyengine.key_policies import default_key_policy_json  # noqa: E402
+from policyengine.store.memory import MemoryKeyStore  # noqa: E402
+from policyengine.store.records import AliasRecord, KeyRecord  # noqa: E402
+from policyengine.store.sqlite import SqliteKeyStore  # noqa: E402
+
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+BATCH = 2000
+
+
+def grow(kms: LocalKms, count: int) -> list[str]:
+    """Write ``count`` keys with one alias each; their key ids."""
+    policy = json.dumps(default_key_policy_json(ACCOUNT), indent=2)
+    ids: list[str] = []
+    now = time.time()
+    for first in range(0, count, BATCH):
+        with kms.store.transaction() as tx:
+            for index in range(first, min(count, first + BATCH)):
+                key_id = new_key_id()
+                tx.put_key(
+                    KeyRecord(
+                        key_id=key_id,
+                        arn=key_arn(REGION, ACCOUNT, key_id),
+                        account=ACCOUNT,
+                        region=REGION,
+                        key_spec="SYMMETRIC_DEFAULT",
+                        key_usage="ENCRYPT_DECRYPT",
+                        origin="AWS_KMS",
+                        key_manager="CUSTOMER",
+                        state="Enabled",
+                        creation_date=now + index * 1e-6,
+                        policy=policy,
+                    )
+                )
+                kms.new_material(tx, key_id, 1, new_material("SYMMETRIC_DEFAULT"), now)
+                tx.put_alias(AliasRecord(ACCOUNT, REGION, f"alias/key-{index:06d}", key_id, now, now))
+                ids.append(key_id)
+    return ids
+
+
+def measure(call: Callable[[], Any], samples: int) -> tuple[float, float]:
+    """Median and 99th percentile of one call, in microseconds."""
+    for _ in range(20):
+        call()
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1e6)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def run_size(kms: LocalKms, size: int, samples: int) -> dict[str, tuple[float, float]]:
+    root = root_caller(ACCOUNT)
+    ids = grow(kms, size)
+    key = ids[len(ids) // 2]
+    blob = kms.encrypt(root, KeyId=key, Plaintext=b"x" * 4096)["CiphertextBlob"]
+    made = [0]
+
+    def create() -> None:
+        made[0] += 1
+        new = kms.create_key(root)["KeyMetadata"]["KeyId"]
+        kms.create_alias(root, AliasName=f"alias/new-{made[0]:07d}", TargetKeyId=new)
+
+    return {
+        "Encrypt": measure(lambda: kms.encrypt(root, KeyId=key, Plaintext=b"x" * 4096), samples),
+        "Decrypt": measure(lambda: kms.decrypt(root, CiphertextBlob=blob), samples),
+        "DescribeKey": measure(lambda: kms.describe_key(root, KeyId=key), samples),
+        "CreateKey+CreateAlias": measure(create, max(20, samples // 4)),
+        "ListKeys(Limit=100)": measure(lambda: kms.list_keys(root, Limit=100), max(20, samples // 4)),
+        "ListAliases(Limit=100)": measure(lambda: kms.list_aliases(root, Limit=100), max(20, samples // 4)),
+    }
+
+
+def open_store(kind: str, directory: Path, url: str | None) -> Any:
+    if kind == "memory":
+        return MemoryKeyStore()
+    if kind == "sqlite":
+        return SqliteKeyStore(directory / f"scale-{time.time_ns()}.sqlite3")
+    assert url is not None
+    from policyengine.store.postgres import PostgresKeyStore
+
+    store = PostgresKeyStore(url)
+    with store.transaction() as tx:
+        for key in tx.all_keys():
+            tx.delete_key(key.key_id)
+    return store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,1000,10000,100000")
+    parser.add_argument("--stores", default="sqlite,memory")
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--postgres-url")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    stores = [s for s in args.stores.split(",") if s != "postgres" or args.postgres_url]
+    results: dict[str, dict[int, dict[str, tuple[float, float]]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in stores:
+            results[kind] = {}
+            for size in sizes:
+                store = open_store(kind, Path(tmp), args.postgres_url)
+                kms = LocalKms(store, os.urandom(32), region=REGION)
+                started = time.perf_counter()
+                results[kind][size] = run_size(kms, size, args.samples)
+                store.close()
+                print(f"# {kind} {size:>7} keys: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    for kind, by_size in results.items():
+        print(f"\n{kind}: median µs (p99 µs) per call; x = median / median at {sizes[0]} keys")
+        operations = list(next(iter(by_size.values())))
+        print("| operation | " + " | ".join(f"{size:,} keys" for size in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        for operation in operations:
+            base = by_size[sizes[0]][operation][0]
+            cells = [
+                f"{by_size[s][operation][0]:,.0f} ({by_size[s][operation][1]:,.0f}) x{by_size[s][operation][0] / base:.2f}"
+                for s in sizes
+            ]
+            print(f"| {operation} | " + " | ".join(cells) + " |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
