@@ -38,10 +38,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from policyengine.key_policies import default_key_policy_json  # noqa: E402
 from policyengine.kms import LocalKms, root_caller  # noqa: E402
 from policyengine.kms.core import key_arn, new_key_id  # noqa: E402
 from policyengine.kms.keyspecs import new_material  # noqa: E402
-from policyengine.key_policies import default_key_policy_json  # noqa: E402
 from policyengine.store.memory import MemoryKeyStore  # noqa: E402
 from policyengine.store.records import AliasRecord, KeyRecord  # noqa: E402
 from policyengine.store.sqlite import SqliteKeyStore  # noqa: E402
