@@ -25,7 +25,7 @@ LAYERS: dict[str, set[str]] = {
     "lint": {"model", "parsing", "evaluator", "explain", "lint"},
     "access": {"model", "parsing", "evaluator", "explain", "lint", "access", "scenario", "engine", "key_policies"},
     "analysis": {"model", "parsing", "evaluator", "explain", "lint", "analysis"},
-    "server": {"__init__", "kms", "store", "server", "parsing", "model"},
+    "server": {"__init__", "kms", "store", "server", "parsing", "model", "explain"},
     "pytest_plugin": {"server", "kms"},
     "playground": {
         "model", "parsing", "evaluator", "explain", "key_policies",
