@@ -11,8 +11,9 @@ from typing import Any
 
 from policyengine.explain.decision import ALLOW_PATHS, ConditionResult, Decision, StatementRef, StatementResult
 
-_HEADLINE = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_deny": "DENY (implicit)"}
-_KIND_WORDS = {
+# What the page and the terminal call a decision and a policy kind (one wording for both).
+HEADLINES = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_deny": "DENY (implicit)"}
+KIND_WORDS = {
     "key_policy": "key policy",
     "resource_policy": "resource policy",
     "identity": "identity policy",
@@ -33,7 +34,7 @@ def _where(ref: StatementRef) -> str:
         position = f" at {ref.span.line}:{ref.span.column}"
     else:
         position = f" ({ref.location})"
-    return f"{_KIND_WORDS[ref.policy_kind]} `{ref.policy_name}` statement {ref.label}{position}"
+    return f"{KIND_WORDS[ref.policy_kind]} `{ref.policy_name}` statement {ref.label}{position}"
 
 
 def _condition_line(result: ConditionResult) -> str:
@@ -60,7 +61,7 @@ def _statement_lines(result: StatementResult) -> list[str]:
 def render_text(decision: Decision, *, view: str = "summary", title: str | None = None) -> str:
     """The decision as plain text; ``view`` is ``summary`` or ``full``."""
     lines: list[str] = []
-    head = _HEADLINE[decision.decision]
+    head = HEADLINES[decision.decision]
     lines.append(f"{title}: {head}" if title else head)
     lines.append(f"  why: {decision.reason_text} [{decision.reason}]")
     if decision.path is not None:

@@ -24,24 +24,13 @@ from policyengine.explain.decision import (
     StatementRef,
     StatementResult,
 )
-from policyengine.explain.render import condition_to_json
+from policyengine.explain.render import HEADLINES, KIND_WORDS, condition_to_json
 from policyengine.lint import LintTarget, PolicyType
 from policyengine.lint.engine import lint_target
 from policyengine.model.span import Span
 from policyengine.playground.suggest import suggestions
 from policyengine.playground.workspace import Built, Workspace, build, read_editor
 
-HEADLINES = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_deny": "DENY (implicit)"}
-KIND_WORDS = {
-    "key_policy": "key policy",
-    "resource_policy": "resource policy",
-    "identity": "identity policy",
-    "boundary": "permissions boundary",
-    "session_policy": "session policy",
-    "scp": "SCP",
-    "rcp": "RCP",
-    "grant": "grant",
-}
 _LINT_TYPES: dict[str, PolicyType] = {
     "key_policy": "key",
     "identity_policies": "identity",
