@@ -25,7 +25,8 @@ from typing import Any
 import yaml
 
 from policyengine.errors import PolicyEngineError
-from policyengine.playground.answer import HEADLINES, answer
+from policyengine.explain.render import HEADLINES
+from policyengine.playground.answer import answer
 from policyengine.playground.workspace import Workspace, WorkspaceError
 
 LESSONS_DIR = Path(__file__).resolve().parent / "lessons"

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from policyengine.explain.render import HEADLINES
 from policyengine.parsing.strings import parse_arn
-from policyengine.playground.answer import HEADLINES, decide
+from policyengine.playground.answer import decide
 from policyengine.playground.workspace import Workspace, build
 
 #: The table holds a handful of requests a person keeps; more is a batch job for the CLI.
