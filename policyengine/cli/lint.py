@@ -24,6 +24,7 @@ from policyengine.lint import (
     render_text,
     run_lint,
 )
+from policyengine.lint.inputs.bindings import Bindings, make_bindings
 
 SEVERITIES = ["error", "security", "warning", "suggestion"]
 
@@ -64,6 +65,15 @@ SEVERITIES = ["error", "security", "warning", "suggestion"]
     default=None,
     help="treat standalone policy files as this type instead of inferring it",
 )
+@click.option("--account", default=None, metavar="ID", help="the deploying account, for templates' AWS::AccountId")
+@click.option("--region", default=None, metavar="REGION", help="the deploying region, for AWS::Region (and the partition)")
+@click.option(
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a template parameter or Terraform variable value; repeat for each one",
+)
 @click.option("--explain", "explain_rule", default=None, metavar="RULE", help="describe one rule with examples and exit")
 def lint(
     paths: tuple[str, ...],
@@ -75,10 +85,16 @@ def lint(
     baseline: Path | None,
     write_baseline: Path | None,
     policy_type: str | None,
+    account: str | None,
+    region: str | None,
+    parameters: tuple[str, ...],
     explain_rule: str | None,
 ) -> None:
     """Lint PATHS (files or directories; `-` is stdin): policies, get-key-policy output, IAM
     authorization-details exports, Terraform plan JSON and CloudFormation templates.
+
+    Values a template leaves to the deployment (AWS::AccountId, parameters, Terraform variables)
+    are unknowns of their kind unless --account, --region or --parameter give them.
 
     Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it; 1 input or usage error.
     """
@@ -90,18 +106,23 @@ def lint(
     config = load_config(Path.cwd(), config_path).with_overrides(
         select=_names(select), ignore=_names(ignore) or None, fail_on=cast("Severity | None", fail_on)
     )
+    try:
+        bindings = make_bindings(account, region, parameters)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     stdin_text = sys.stdin.read() if "-" in paths else None
-    run = _run(paths, config, cast("PolicyType | None", policy_type), baseline, write_baseline, stdin_text)
+    run = _run(paths, config, cast("PolicyType | None", policy_type), baseline, write_baseline, stdin_text, bindings)
     for path, message in run.input_errors:
         err.print(f"[bold]{escape(path)}[/]: [red]error[/]: {escape(message)}")
     if fmt == "json":
-        print(render_json(run.findings, all_rules()))
+        print(render_json(run.findings, all_rules(), not_read=run.not_read, input_errors=run.input_errors))
     elif fmt == "sarif":
         from policyengine import __version__
 
         print(render_sarif_json(run.findings, all_rules(), texts=run.texts, tool_version=__version__))
     else:
-        report = render_text(run.findings, texts=run.texts, color=out.is_terminal)
+        unreadable = len({path for path, _ in run.input_errors})
+        report = render_text(run.findings, texts=run.texts, color=out.is_terminal, not_read=run.not_read, unreadable=unreadable)
         sys.stdout.write(report + "\n")
     threshold: Severity = config.fail_on or "warning"
     if run.input_errors:
@@ -119,6 +140,7 @@ def _run(
     baseline: Path | None,
     write_baseline: Path | None,
     stdin_text: str | None,
+    bindings: Bindings,
 ) -> LintRun:
     show = err.is_terminal and not (len(paths) == 1 and Path(paths[0]).is_file())
     if not show:
@@ -129,6 +151,7 @@ def _run(
             baseline=baseline,
             write_baseline_to=write_baseline,
             stdin_text=stdin_text,
+            bindings=bindings,
         )
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("linting", total=None)
@@ -144,6 +167,7 @@ def _run(
             write_baseline_to=write_baseline,
             stdin_text=stdin_text,
             progress=advance,
+            bindings=bindings,
         )
 
 

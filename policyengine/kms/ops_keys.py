@@ -39,6 +39,7 @@ from policyengine.kms.keyspecs import (
     new_material,
 )
 from policyengine.kms.pagination import fetched_page, page, window
+from policyengine.model import unknown
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy
 from policyengine.store.base import StoreTransaction
@@ -86,9 +87,11 @@ def read_key_policy(text: Any, name: str = "policy") -> PolicyDocument:
                 f"Statement {statement.label} has no Principal; key policy statements need one"
             )
         for entry in statement.principal.entries if statement.principal else ():
-            if entry.ref.kind == "invalid":
+            if entry.ref.kind in ("invalid", "unknown") or unknown.contains(entry.value):
+                # An unknown marker is the linter's stand-in for a template value; no real policy holds one.
+                problem = entry.ref.problem or f"principal `{entry.value}` is not valid"
                 raise MalformedPolicyDocumentException(
-                    f"Policy contains a statement with one or more invalid principals: {entry.ref.problem}"
+                    f"Policy contains a statement with one or more invalid principals: {problem}"
                 )
     return document
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from policyengine.errors import PolicyInputError
 from policyengine.lint.finding import Finding, LintTarget, PolicyType
 from policyengine.lint.registry import Rule, all_rules
+from policyengine.model import unknown
 from policyengine.parsing.document import parse_policy
 
 #: Rules that report why a policy could not be read; only these run on such a target.
@@ -34,5 +36,14 @@ def lint_target(target: LintTarget, rules: Iterable[Rule] | None = None) -> list
         if not rule.applies_to(target.policy_type):
             continue
         findings.extend(rule.check(target))
+    findings = [_as_written(f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _as_written(finding: Finding) -> Finding:
+    """Unknown values (``policyengine.model.unknown``) shown in messages as the source wrote them."""
+    if not unknown.contains(finding.message) and not unknown.contains(finding.suggestion or ""):
+        return finding
+    suggestion = unknown.display(finding.suggestion) if finding.suggestion is not None else None
+    return dataclasses.replace(finding, message=unknown.display(finding.message), suggestion=suggestion)

@@ -45,6 +45,23 @@ class Finding:
         return (self.source, self.line, self.column, self.rule_id)
 
 
+@dataclass(frozen=True, slots=True)
+class NotRead:
+    """A policy the linter found but did not lint, and why: shown with the findings so nobody takes silence for a pass.
+
+    ``where`` names it as a finding's owner does (``Vault AccessPolicy (AWS::Backup::BackupVault)``).
+    """
+
+    source: str
+    where: str
+    reason: str
+    span: Span | None = None
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span else 1
+
+
 @dataclass(frozen=True)
 class LintTarget:
     """One policy to lint: the parsed document (or the errors that stopped parsing), its type, where it came from.

@@ -13,8 +13,9 @@ from pathlib import Path
 from policyengine.lint.baseline import Baseline, load_baseline, write_baseline
 from policyengine.lint.config import LintConfig, split_sid_suppressed
 from policyengine.lint.engine import lint_target
-from policyengine.lint.finding import SEVERITY_ORDER, Finding, LintTarget, PolicyType, Severity
-from policyengine.lint.inputs import DEFAULT_INCLUDE, collect_targets
+from policyengine.lint.finding import SEVERITY_ORDER, Finding, LintTarget, NotRead, PolicyType, Severity
+from policyengine.lint.inputs import DEFAULT_INCLUDE, read_inputs
+from policyengine.lint.inputs.bindings import Bindings
 from policyengine.lint.registry import Rule, all_rules
 
 
@@ -26,6 +27,7 @@ class LintRun:
     suppressed: list[Finding] = field(default_factory=list)
     known: list[Finding] = field(default_factory=list)
     input_errors: list[tuple[str, str]] = field(default_factory=list)
+    not_read: list[NotRead] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     targets: int = 0
 
@@ -43,15 +45,17 @@ def run_lint(
     write_baseline_to: Path | None = None,
     stdin_text: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    bindings: Bindings | None = None,
 ) -> LintRun:
     """Lint ``paths`` under ``config``; the CLI renders the result."""
     rules = all_rules()
     config.check_names(rules)
     include = config.include or DEFAULT_INCLUDE
-    targets, input_errors = collect_targets(
-        paths, include=include, exclude=config.exclude, policy_type=policy_type, stdin_text=stdin_text
+    inputs = read_inputs(
+        paths, include=include, exclude=config.exclude, policy_type=policy_type, stdin_text=stdin_text, bindings=bindings
     )
-    run = LintRun(input_errors=list(input_errors), targets=len(targets))
+    targets = inputs.targets
+    run = LintRun(input_errors=list(inputs.errors), not_read=list(inputs.not_read), targets=len(targets))
     for number, target in enumerate(targets, 1):
         target = _retyped(target, config, policy_type)
         if target.text is not None:

@@ -21,6 +21,7 @@ PrincipalRefKind = Literal[
     "federated",  # an identity provider (SAML ARN, OIDC host)
     "canonical_user",
     "unique_id",  # AIDA.../AROA...: what IAM shows after the named principal was deleted
+    "unknown",  # a value only the deployment knows (policyengine.model.unknown): matches no caller
     "invalid",
 ]
 

@@ -36,7 +36,7 @@ def classify_caller(principal: str) -> PrincipalRef:
         ref = classify_principal("Service", principal)
     else:
         ref = classify_aws_principal(principal)
-    if ref.kind in ("invalid", "any", "unique_id"):
+    if ref.kind in ("invalid", "any", "unique_id", "unknown"):
         why = ref.problem or f"`{principal}` is not a caller"
         raise RequestError(f"request principal: {why.removeprefix('principal ')}")
     return ref

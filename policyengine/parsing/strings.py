@@ -12,6 +12,7 @@ from typing import NamedTuple
 from lark import Token, Tree
 from lark.exceptions import LarkError
 
+from policyengine.model import unknown
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.template import TemplatePart, TextPart, VariablePart, WildcardPart
 from policyengine.parsing.loader import arn_parser, condition_operator_parser, policy_string_parser
@@ -132,6 +133,8 @@ _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$|^[a-z0-9-]+
 def classify_principal(kind: str, text: str) -> PrincipalRef:
     """What a ``Principal`` value (or a caller ARN, with kind ``AWS``) names."""
     if kind == "Service":
+        if unknown.contains(text):
+            return _service_with_unknowns(text)
         if _SERVICE.match(text):
             return PrincipalRef(kind="service", text=text, arn=text)
         return PrincipalRef(kind="invalid", text=text, problem=f"`{text}` is not a service principal")
@@ -146,6 +149,13 @@ def classify_aws_principal(text: str) -> PrincipalRef:
     """Classify a value under ``AWS``: ``*``, an account id, or a root/user/role/session ARN."""
     if text == "*":
         return PrincipalRef(kind="any", text=text, arn="*")
+    if unknown.contains(text):
+        return _aws_with_unknowns(text)
+    return _classify_known(text)
+
+
+def _classify_known(text: str) -> PrincipalRef:
+    """``classify_aws_principal`` of a value whose account field is a literal (other fields may hold unknowns)."""
     if _ACCOUNT_ID.match(text):
         return PrincipalRef(kind="account", text=text, arn=f"arn:aws:iam::{text}:root", account=text)
     if _UNIQUE_ID.match(text):
@@ -178,6 +188,52 @@ def classify_aws_principal(text: str) -> PrincipalRef:
             return PrincipalRef(kind="federated_user", name=rest, **base)
         return _invalid(text, "is an STS ARN but not of an assumed-role session or a federated user")
     return _invalid(text, f"names the service `{arn.service}`; principals are IAM or STS ARNs")
+
+
+_STAND_IN_ACCOUNT = "000000000000"
+
+
+def _aws_with_unknowns(text: str) -> PrincipalRef:
+    """An ``AWS`` principal holding unknowns (see ``policyengine.model.unknown``).
+
+    One unknown alone is the deploying account (``!Ref AWS::AccountId``) or an unknown principal.
+    In an ARN, an unknown partition is the deployment's (read as ``aws``: principals of one
+    template share it) and an unknown account field names the deploying account or an unknown
+    one; the rest of the ARN is classified as usual, with unknown names kept as written.
+    """
+    alone = unknown.whole(text)
+    if alone is not None:
+        if alone.kind == "account":
+            own = unknown.OWN_ACCOUNT
+            return PrincipalRef(kind="account", text=text, arn=f"arn:aws:iam::{own}:root", account=own)
+        if alone.kind == "value":
+            return PrincipalRef(kind="unknown", text=text, arn=text)
+        return _invalid(text, f"is a {alone.kind.replace('_', ' ')}, not a principal")
+    fields = text.split(":", 5)
+    if fields[0] != "arn" or len(fields) != 6:
+        return PrincipalRef(kind="unknown", text=text, arn=text)
+    partition = "aws" if unknown.whole(fields[1]) is not None else fields[1]
+    account = unknown.account_of(fields[4])
+    if account is None and unknown.contains(fields[4]):
+        return _invalid(text, "does not name a 12-digit account")
+    stand_in = ":".join([fields[0], partition, fields[2], fields[3], _STAND_IN_ACCOUNT if account else fields[4], fields[5]])
+    ref = _classify_known(stand_in)
+    if ref.kind == "invalid":
+        return _invalid(text, (ref.problem or "").split("` ", 1)[-1])
+    if account is None:
+        return ref.model_copy(update={"text": text, "arn": ":".join([*fields[:1], partition, *fields[2:]])})
+    arn = ":".join([fields[0], partition, fields[2], fields[3], account, fields[5]])
+    return ref.model_copy(update={"text": text, "arn": arn, "account": account})
+
+
+def _service_with_unknowns(text: str) -> PrincipalRef:
+    """A ``Service`` principal holding unknowns: checked with them as examples of their kind."""
+    shown = unknown.example(text)
+    if shown is None:
+        return PrincipalRef(kind="unknown", text=text, arn=text)
+    if _SERVICE.match(shown):
+        return PrincipalRef(kind="service", text=text, arn=text)
+    return PrincipalRef(kind="invalid", text=text, problem=f"`{unknown.display(text)}` is not a service principal")
 
 
 def _invalid(text: str, why: str) -> PrincipalRef:

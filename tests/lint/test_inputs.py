@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from policyengine.lint.finding import LintTarget, PolicyType
 from policyengine.lint.inputs import NOT_RECOGNISED, collect_targets
+from policyengine.model import unknown
 from policyengine.model.policy import PolicyDocument, Statement
 from policyengine.model.span import Span
 
@@ -319,22 +320,30 @@ def test_cloudformation_yaml_spans_point_into_the_template() -> None:
     assert statement(key, 1).span is not None and line_col(statement(key, 1).span) == (27, 13)
 
 
-def test_cloudformation_intrinsics_become_placeholders() -> None:
-    """``!Sub`` keeps its template, ``!Ref``/``!GetAtt`` become ``${Ref:..}``/``${GetAtt:..}``, ``!Join`` joins."""
+def test_cloudformation_intrinsics_become_values() -> None:
+    """Intrinsics are evaluated: the account root is the deploying account, ``!GetAtt Role.Arn`` a role of it.
+
+    What the template cannot know stays an unknown of its kind, shown as the template wrote it.
+    """
     targets = by_owner(only(fixture("template.yaml")))
     key = targets["DataKey"]
     assert document(key).version == "2012-10-17"  # unquoted in YAML: a timestamp to YAML, a string here
     root, use = statement(key, 0), statement(key, 1)
     assert root.principal is not None and use.principal is not None
-    assert root.principal.entries[0].value == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
-    assert use.principal.entries[0].value == "${GetAtt:AppRole.Arn}"
-    assert use.resource is not None and use.resource[0].value == "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/*"
-    assert [v.value for v in use.conditions[0].values] == ["${Ref:AWS::AccountId}"]
+    assert unknown.display(root.principal.entries[0].value) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+    assert root.principal.entries[0].ref.kind == "account"
+    assert root.principal.entries[0].ref.account == unknown.OWN_ACCOUNT
+    app_role = use.principal.entries[0]
+    assert unknown.display(app_role.value) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/payments-${Stage}"
+    assert (app_role.ref.kind, app_role.ref.account) == ("role", unknown.OWN_ACCOUNT)
+    assert use.resource is not None
+    assert unknown.display(use.resource[0].value) == "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/*"
+    assert [unknown.display(v.value) for v in use.conditions[0].values] == ["${AWS::AccountId}"]
     app = statement(targets['AppRole inline policy "app-data"'], 0)
-    assert app.resource is not None and app.resource[0].value == "${GetAtt:DataBucket.Arn}/*"
+    assert app.resource is not None and unknown.display(app.resource[0].value) == "${DataBucket.Arn}/*"
     bucket = statement(targets["DataBucketPolicy"], 0)
-    assert bucket.resource is not None and [r.value for r in bucket.resource] == [
-        "${GetAtt:DataBucket.Arn}",
+    assert bucket.resource is not None and [unknown.display(r.value) for r in bucket.resource] == [
+        "${DataBucket.Arn}",
         "${DataBucket.Arn}/*",
     ]
     assert [(v.value, v.json_type) for v in bucket.conditions[0].values] == [("false", "boolean")]
@@ -372,15 +381,29 @@ def test_every_short_form_intrinsic_parses(tmp_path: Path) -> None:
     [target] = only(str(path))
     resource = statement(target, 0).resource
     assert resource is not None
-    assert [r.value for r in resource] == [
-        "arn:aws:s3:::${B}",
-        "${Ref:B}",
-        "${GetAtt:B.Arn}",
-        "a${Ref:B}",
-        "x",
-        *["*"] * 12,
+    shown = [(unknown.display(r.value), r.span.line if r.span else None) for r in resource]
+    assert shown == [
+        ("arn:aws:s3:::${B}", 11),
+        ("${B}", 12),
+        ("${B.Arn}", 13),
+        ("a${B}", 14),
+        ("x", 15),  # condition C is not defined: both branches of the list item are read
+        ("y", 15),
+        ("a", 16),
+        ("a", 17),  # !Split in a list: its items join the list
+        ("b", 17),
+        ("!FindInMap [M, K, V]", 18),  # no Mappings: an unknown value
+        ("!ImportValue Exported", 19),
+        ("!Base64", 20),
+        ("!Cidr", 21),
+        ("!GetAZs", 22),
+        ("!Equals", 23),
+        ("!And", 24),
+        ("!Or", 25),
+        ("!Not", 26),
+        ("!Condition", 27),
     ]
-    assert [r.span.line for r in resource if r.span] == list(range(11, 11 + len(tags)))
+    assert all(unknown.whole(r.value) is not None for r in resource[1:3] + resource[9:])
 
 
 def test_cloudformation_json_targets_and_spans() -> None:
@@ -394,7 +417,7 @@ def test_cloudformation_json_targets_and_spans() -> None:
         ("ReportsQueuePolicy", "resource"),
     ]
     user = statement(by_owner(targets)['ReportsUser inline policy "read-reports"'], 0)
-    assert user.resource is not None and user.resource[0].value == "arn:aws:s3:::${Ref:ReportsBucket}/*"
+    assert user.resource is not None and unknown.display(user.resource[0].value) == "arn:aws:s3:::${ReportsBucket}/*"
     assert line_col(user.resource[0].span) == (41, 31)
     assert at(user.resource[0].span, text).startswith('{"Fn::Join"')
     effect = statement(by_owner(targets)['Analysts inline policy "athena"'], 0).effect_span

@@ -120,3 +120,76 @@ def test_explain_rule(capsys: pytest.CaptureFixture[str]) -> None:
     """--explain shows a rule's summary with its bad and fixed examples."""
     code, out, _ = run(["lint", "--explain", "PE501"], capsys)
     assert code == 0 and "lockout-risk" in out and "fixed:" in out
+
+
+NOT_READ_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Vault:
+    Type: AWS::Backup::BackupVault
+    Properties:
+      BackupVaultName: vault
+      AccessPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Deny
+            Principal: "*"
+            Action: backup:DeleteRecoveryPoint
+            Resource: "*"
+  Endpoint:
+    Type: AWS::EC2::VPCEndpoint
+    Properties:
+      ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
+      VpcId: vpc-1
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: s3:GetObject
+            Resource: "*"
+"""
+
+
+def test_policies_not_read_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Backup vault's access policy is read; a VPC endpoint policy is listed as not read, in text and JSON."""
+    monkeypatch.chdir(tmp_path)
+    Path("stack.yaml").write_text(NOT_READ_TEMPLATE)
+    code, out, _ = run(["lint", "stack.yaml", "--format", "json"], capsys)
+    report = json.loads(out)
+    assert code == 0 and report["findings"] == []
+    assert report["not_read"] == [
+        {
+            "file": "stack.yaml",
+            "line": 20,
+            "where": "Endpoint PolicyDocument (AWS::EC2::VPCEndpoint)",
+            "reason": "VPC endpoint policies are not linted yet",
+        }
+    ]
+    code, out, _ = run(["lint", "stack.yaml"], capsys)
+    assert "not read (1)" in out and "stack.yaml:20: Endpoint PolicyDocument (AWS::EC2::VPCEndpoint)" in out
+
+
+def test_unreadable_file_never_says_no_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("broken.yaml").write_text("Resources: [\n")
+    code, out, err = run(["lint", "broken.yaml"], capsys)
+    assert code == 1 and "broken.yaml" in err
+    assert "no findings" not in out and "1 file could not be read" in out
+
+
+def test_account_region_parameter_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--parameter`` is repeatable and says so; a wrong ``--account`` is a usage error naming the option."""
+    code, out, _ = run(["lint", "--help"], capsys)
+    assert "--parameter NAME=VALUE" in out and "repeat" in out
+    monkeypatch.chdir(tmp_path)
+    Path("stack.yaml").write_text(NOT_READ_TEMPLATE)
+    code, _, err = run(["lint", "stack.yaml", "--account", "12"], capsys)
+    assert code == 1 and "--account" in err  # usage errors exit 1, as the command's help says
+    code, _, _ = run(["lint", "stack.yaml", "--account", "111122223333", "--region", "eu-west-1", "--parameter", "A=b"], capsys)
+    assert code == 0

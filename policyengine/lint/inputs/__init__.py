@@ -22,18 +22,20 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from policyengine.errors import PolicyInputError, PolicyParseError
-from policyengine.lint.finding import LintTarget, PolicyType
+from policyengine.lint.finding import LintTarget, NotRead, PolicyType
 from policyengine.lint.inputs import authdetails, cloudformation, policy, terraform
 from policyengine.lint.inputs._targets import FileContext, Syntax, input_error_text
 from policyengine.lint.inputs._yaml import YamlInputError, parse_yaml_with_positions
+from policyengine.lint.inputs.bindings import Bindings
 from policyengine.parsing.document import parse_json_with_positions, read_text
 from policyengine.parsing.json_tree import JNode
 
-__all__ = ["DEFAULT_INCLUDE", "NOT_RECOGNISED", "SKIPPED_DIRECTORIES", "collect_targets"]
+__all__ = ["DEFAULT_INCLUDE", "NOT_RECOGNISED", "SKIPPED_DIRECTORIES", "Inputs", "collect_targets", "read_inputs"]
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("*.json", "*.yaml", "*.yml", "*.template")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv"})
@@ -48,6 +50,15 @@ _OURS_JSON = re.compile(r'"(?:Statement|Policy|PolicyDocument|KeyPolicy|AssumeRo
 _OURS_YAML = re.compile(r"AWSTemplateFormatVersion|\bType:\s*['\"]?AWS::")
 
 
+@dataclass
+class Inputs:
+    """What the paths held: policies to lint, input errors ``(path, message)``, and policies found but not read."""
+
+    targets: list[LintTarget] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    not_read: list[NotRead] = field(default_factory=list)
+
+
 def collect_targets(
     paths: Sequence[str],
     *,
@@ -55,17 +66,35 @@ def collect_targets(
     exclude: Sequence[str] = (),
     policy_type: PolicyType | None = None,
     stdin_text: str | None = None,
+    bindings: Bindings | None = None,
 ) -> tuple[list[LintTarget], list[tuple[str, str]]]:
-    """The targets in ``paths`` and the input errors ``(path, message)`` of files that could not be used.
+    """The targets in ``paths`` and the input errors ``(path, message)`` (``read_inputs`` without the not-read list)."""
+    found = read_inputs(
+        paths, include=include, exclude=exclude, policy_type=policy_type, stdin_text=stdin_text, bindings=bindings
+    )
+    return found.targets, found.errors
+
+
+def read_inputs(
+    paths: Sequence[str],
+    *,
+    include: Sequence[str] = DEFAULT_INCLUDE,
+    exclude: Sequence[str] = (),
+    policy_type: PolicyType | None = None,
+    stdin_text: str | None = None,
+    bindings: Bindings | None = None,
+) -> Inputs:
+    """The targets in ``paths``, the input errors of files that could not be used, and what was not read.
 
     Directories are walked recursively in sorted order; ``include``/``exclude`` are globs
     matched against the path relative to the directory and against the base name, and
     ``.git``, ``node_modules`` and ``.venv`` are never entered. Files named explicitly are
     always read. ``-`` is standard input: ``stdin_text`` when given, else ``sys.stdin``.
     ``policy_type`` fixes the type of standalone policy documents; policies inside templates,
-    plans and exports take theirs from where they sit.
+    plans and exports take theirs from where they sit. ``bindings`` fill in the deployment's
+    account, region and parameters where templates leave them open.
     """
-    collector = _Collector(policy_type)
+    collector = _Collector(policy_type, bindings or Bindings())
     for path in paths:
         if path == "-":
             text = stdin_text if stdin_text is not None else sys.stdin.read()
@@ -75,7 +104,7 @@ def collect_targets(
                 collector.file(file, explicit=False)
         else:
             collector.file(path, explicit=True)
-    return collector.targets, collector.errors
+    return collector.found
 
 
 def walk_directory(directory: str, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
@@ -110,10 +139,12 @@ def syntax_of(name: str, text: str) -> Syntax:
 class _Collector:
     """Accumulates the targets and input errors of one ``collect_targets`` call."""
 
-    def __init__(self, policy_type: PolicyType | None) -> None:
+    def __init__(self, policy_type: PolicyType | None, bindings: Bindings) -> None:
         self.policy_type = policy_type
-        self.targets: list[LintTarget] = []
-        self.errors: list[tuple[str, str]] = []
+        self.bindings = bindings
+        self.found = Inputs()
+        self.targets = self.found.targets
+        self.errors = self.found.errors
         self.seen: set[str] = set()
 
     def file(self, path: str, *, explicit: bool) -> None:
@@ -163,9 +194,10 @@ class _Collector:
         if root is not None:
             for module in _FORMATS:
                 if module.detect(root):
-                    context = FileContext(source, text, syntax, self.policy_type)
+                    context = FileContext(source, text, syntax, self.policy_type, self.bindings)
                     self.targets += module.extract(context, root)
                     self.errors += [(source, message) for message in context.errors]
+                    self.found.not_read += context.not_read
                     return
         if explicit:
             self.errors.append((source, NOT_RECOGNISED))

@@ -28,7 +28,9 @@ from typing import Literal
 from lark.exceptions import UnexpectedInput
 
 from policyengine.errors import Issue, PolicyInputError, PolicyValidationError
-from policyengine.lint.finding import LintTarget, PolicyType
+from policyengine.lint.finding import LintTarget, NotRead, PolicyType
+from policyengine.lint.inputs.bindings import Bindings
+from policyengine.model import unknown
 from policyengine.model.span import Span
 from policyengine.parsing.diagnostics import describe_parse_error
 from policyengine.parsing.document import _OffsetMapper, _parse_nodes, _remap_issue, _remap_node
@@ -46,7 +48,9 @@ class FileContext:
     text: str
     syntax: Syntax
     policy_type: PolicyType | None = None
+    bindings: Bindings = field(default_factory=Bindings)
     errors: list[str] = field(default_factory=list)
+    not_read: list[NotRead] = field(default_factory=list)
     _line_starts: list[int] | None = None
 
     def error(self, message: str, node: JNode | None = None) -> None:
@@ -54,6 +58,10 @@ class FileContext:
         if node is not None and node.span is not None:
             message = f"{node.span.line}:{node.span.column}: {message}"
         self.errors.append(message)
+
+    def skip(self, where: str, reason: str, node: JNode | None = None) -> None:
+        """Record a policy found here that is not linted (listed in the report as not read)."""
+        self.not_read.append(NotRead(self.source, where, reason, node.span if node is not None else None))
 
     @property
     def line_starts(self) -> list[int]:
@@ -133,7 +141,7 @@ def compact_size(node: JNode) -> int:
     Used for documents written as objects inside a larger file (their indentation belongs to
     the file, not to the policy); a policy file on its own is measured as written.
     """
-    return len(json.dumps(node.to_python(), separators=(",", ":"), ensure_ascii=False))
+    return len(unknown.stand_in(json.dumps(node.to_python(), separators=(",", ":"), ensure_ascii=False)))
 
 
 # --- policies written as JSON strings ---------------------------------------------------------

@@ -15,21 +15,29 @@ properties linted, with the type they imply:
 ``AWS::Organizations::Policy`` ``Content``                                   scp / rcp
 ==========================================================================  ==============
 
+``AWS::Backup::BackupVault`` ``AccessPolicy``, ``AWS::CloudTrail::ResourcePolicy``,
+``AWS::S3::AccessPoint`` / ``MultiRegionAccessPointPolicy`` ``Policy``, ``AWS::S3Tables::*Policy``,
+``AWS::S3Express::BucketPolicy``, ``AWS::SNS::TopicInlinePolicy``, ``AWS::SQS::QueueInlinePolicy``,
+``AWS::SecretsManager::ResourcePolicy``, ``AWS::ECR::Repository``, ``AWS::Logs::ResourcePolicy``,
+``AWS::OpenSearchService::Domain`` / ``Elasticsearch::Domain`` ``AccessPolicies``,
+``AWS::EFS::FileSystem``, ``AWS::ApiGateway::RestApi``, ``AWS::Kinesis::ResourcePolicy``,
+``AWS::CodeArtifact::*`` and ``AWS::Events::EventBus``                      resource
+==========================================================================  ==============
+
 Owners are logical IDs (``AppKey``, ``AppRole trust policy``, ``AppRole inline policy "s3"``).
 
-Templates compute values with intrinsic functions, which the policy reader cannot evaluate. So
-that a template still reads as the policy it deploys, each intrinsic is replaced before
-reading, keeping the span of the node it replaces: ``Fn::Sub`` by its template string
-(``${AWS::AccountId}`` kept as written), ``Ref`` by ``${Ref:Name}``, ``Fn::GetAtt`` by
-``${GetAtt:Resource.Attribute}``, ``Fn::Join`` by the join of its parts, ``Fn::If`` by its
-first branch that is not ``AWS::NoValue`` (a ``Ref: AWS::NoValue`` removes the value, as
-CloudFormation does) and any other function by ``*``.
+Any other property that holds a policy document (a ``Statement``), such as a VPC endpoint's or an
+IoT policy, is listed as not read, never passed over in silence.
+
+Intrinsic functions are evaluated by ``policyengine.lint.inputs.intrinsics``: values the template
+cannot know become unknowns of their kind, never ``${...}`` text.
 """
 
 from __future__ import annotations
 
 from policyengine.lint.finding import LintTarget, PolicyType
 from policyengine.lint.inputs._targets import FileContext, items, members, parse_detached, string_target, text_of
+from policyengine.lint.inputs.intrinsics import Computed, TemplateResolver
 from policyengine.parsing.json_tree import JNode
 
 _DOCUMENTS: dict[str, tuple[tuple[str, PolicyType], ...]] = {
@@ -46,10 +54,37 @@ _DOCUMENTS: dict[str, tuple[tuple[str, PolicyType], ...]] = {
     "AWS::S3::BucketPolicy": (("PolicyDocument", "resource"),),
     "AWS::SQS::QueuePolicy": (("PolicyDocument", "resource"),),
     "AWS::SNS::TopicPolicy": (("PolicyDocument", "resource"),),
+    "AWS::SQS::QueueInlinePolicy": (("PolicyDocument", "resource"),),
+    "AWS::SNS::TopicInlinePolicy": (("PolicyDocument", "resource"),),
     "AWS::Organizations::Policy": (),
+    "AWS::Backup::BackupVault": (("AccessPolicy", "resource"),),
+    "AWS::CloudTrail::ResourcePolicy": (("ResourcePolicy", "resource"),),
+    "AWS::S3::AccessPoint": (("Policy", "resource"),),
+    "AWS::S3::MultiRegionAccessPointPolicy": (("Policy", "resource"),),
+    "AWS::S3Express::BucketPolicy": (("PolicyDocument", "resource"),),
+    "AWS::S3Tables::TableBucketPolicy": (("ResourcePolicy", "resource"),),
+    "AWS::S3Tables::TablePolicy": (("ResourcePolicy", "resource"),),
+    "AWS::SecretsManager::ResourcePolicy": (("ResourcePolicy", "resource"),),
+    "AWS::ECR::Repository": (("RepositoryPolicyText", "resource"),),
+    "AWS::Logs::ResourcePolicy": (("PolicyDocument", "resource"),),
+    "AWS::OpenSearchService::Domain": (("AccessPolicies", "resource"),),
+    "AWS::Elasticsearch::Domain": (("AccessPolicies", "resource"),),
+    "AWS::EFS::FileSystem": (("FileSystemPolicy", "resource"),),
+    "AWS::ApiGateway::RestApi": (("Policy", "resource"),),
+    "AWS::Kinesis::ResourcePolicy": (("ResourcePolicy", "resource"),),
+    "AWS::CodeArtifact::Domain": (("PermissionsPolicyDocument", "resource"),),
+    "AWS::CodeArtifact::Repository": (("PermissionsPolicyDocument", "resource"),),
+    "AWS::Events::EventBus": (("Policy", "resource"),),
 }
 _WITH_INLINE_POLICIES = {"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}
 _ORGANIZATIONS_TYPES: dict[str, PolicyType] = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
+#: Why some policy-bearing properties are not linted (others: "policies of this resource type are not read").
+_NOT_READ_REASONS = {
+    "AWS::EC2::VPCEndpoint": "VPC endpoint policies are not linted yet",
+    "AWS::IoT::Policy": "IoT policies are a different language from IAM policies",
+    "AWS::Serverless::Function": "SAM policies are expanded by the SAM transform; lint the transformed template",
+    "AWS::Serverless::StateMachine": "SAM policies are expanded by the SAM transform; lint the transformed template",
+}
 
 
 def detect(root: JNode) -> bool:
@@ -72,13 +107,14 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     if resources.kind != "object":
         ctx.error("`Resources` must be a map of logical IDs to resources", resources)
         return []
+    resolver = TemplateResolver(root, ctx.bindings)
     targets: list[LintTarget] = []
     for key, resource in resources.value:
-        targets += _resource_targets(ctx, key.value, resource)
+        targets += _resource_targets(ctx, resolver, key.value, resource)
     return targets
 
 
-def _resource_targets(ctx: FileContext, logical_id: str, resource: JNode) -> list[LintTarget]:
+def _resource_targets(ctx: FileContext, resolver: TemplateResolver, logical_id: str, resource: JNode) -> list[LintTarget]:
     if resource.kind != "object":
         if not logical_id.startswith("Fn::"):  # Fn::ForEach loops (language extensions) are lists
             ctx.error(f"resource `{logical_id}` must be a map", resource)
@@ -88,9 +124,10 @@ def _resource_targets(ctx: FileContext, logical_id: str, resource: JNode) -> lis
     if kind is None:
         ctx.error(f"resource `{logical_id}` has no `Type` string", resource)
         return []
-    if kind not in _DOCUMENTS:
-        return []
     properties = found.get("Properties")
+    if kind not in _DOCUMENTS:
+        _list_unread(ctx, logical_id, kind, properties)
+        return []
     if properties is None:
         return []  # e.g. a key without KeyPolicy gets the default key policy
     if properties.kind != "object":
@@ -105,16 +142,34 @@ def _resource_targets(ctx: FileContext, logical_id: str, resource: JNode) -> lis
     for name, policy_type in pairs:
         if name in props:
             owner = f"{logical_id} trust policy" if name == "AssumeRolePolicyDocument" else logical_id
-            target = _document_target(ctx, props[name], policy_type, owner)
+            target = _document_target(ctx, resolver, props[name], policy_type, owner)
             if target is not None:
                 targets.append(target)
     if kind in _WITH_INLINE_POLICIES and "Policies" in props:
-        targets += _inline_policies(ctx, logical_id, props["Policies"])
+        targets += _inline_policies(ctx, resolver, logical_id, props["Policies"])
     return targets
 
 
-def _inline_policies(ctx: FileContext, logical_id: str, node: JNode) -> list[LintTarget]:
-    policies = resolve(node)
+def _list_unread(ctx: FileContext, logical_id: str, kind: str, properties: JNode | None) -> None:
+    """Record each property of an unread resource type that holds a policy document."""
+    for key, value in properties.value if properties is not None and properties.kind == "object" else ():
+        if _holds_policy(value):
+            reason = _NOT_READ_REASONS.get(kind, "policies of this resource type are not read")
+            ctx.skip(f"{logical_id} {key.value} ({kind})", reason, value)
+
+
+def _holds_policy(node: JNode) -> bool:
+    """A policy document: an object with ``Statement``, or JSON text with it (also one level down, in a list)."""
+    if node.kind == "string":
+        return '"Statement"' in node.value
+    if node.kind == "object":
+        found = members(node)
+        return "Statement" in found or any(_holds_policy(v) for v in found.values() if v.kind != "object")
+    return any(v.kind == "object" and "Statement" in members(v) for v in items(node))
+
+
+def _inline_policies(ctx: FileContext, resolver: TemplateResolver, logical_id: str, node: JNode) -> list[LintTarget]:
+    policies = resolver.resolve(node)
     if policies is None:
         return []
     if policies.kind != "array":
@@ -128,19 +183,24 @@ def _inline_policies(ctx: FileContext, logical_id: str, node: JNode) -> list[Lin
             ctx.error(f"each of the `Policies` of `{logical_id}` needs a `PolicyDocument`", entry)
             continue
         name = text_of(found.get("PolicyName"))
-        target = _document_target(ctx, document, "identity", f'{logical_id} inline policy "{name or "?"}"')
+        target = _document_target(ctx, resolver, document, "identity", f'{logical_id} inline policy "{name or "?"}"')
         if target is not None:
             targets.append(target)
     return targets
 
 
-def _document_target(ctx: FileContext, node: JNode, policy_type: PolicyType, owner: str) -> LintTarget | None:
-    document = resolve(node)
+def _document_target(
+    ctx: FileContext, resolver: TemplateResolver, node: JNode, policy_type: PolicyType, owner: str
+) -> LintTarget | None:
+    document = resolver.resolve(node)
     if document is None:
         return None  # the property is removed (Ref AWS::NoValue)
-    if isinstance(document, Placeholder):
+    if isinstance(document, Computed):
         # A computed document (``!Sub`` over JSON text, ``!ImportValue`` ...): read its text
         # without positions, which belong to the substituted text, not to the template.
+        if document.value.lstrip()[:1] != "{":
+            ctx.skip(owner, "the policy is computed from values only the deployment knows", node)
+            return None
         root, issues = parse_detached(document.value, "substituted policy")
         if root is None:
             return ctx.target(policy_type, owner=owner, issues=issues)
@@ -148,90 +208,3 @@ def _document_target(ctx: FileContext, node: JNode, policy_type: PolicyType, own
     if document.kind == "string":
         return string_target(ctx, document, policy_type, owner)
     return ctx.target(policy_type, document, owner=owner)
-
-
-# --- intrinsic functions -------------------------------------------------------------------------
-
-
-class Placeholder(JNode):
-    """A string standing in for an intrinsic function; its span is the function's."""
-
-    __slots__ = ()
-
-
-def intrinsic(node: JNode) -> tuple[str, JNode] | None:
-    """``(function name, argument)`` when ``node`` is ``{"Ref": ...}``, ``{"Fn::X": ...}`` or ``{"Condition": "Name"}``.
-
-    ``Condition`` is also a statement element, so only its intrinsic form (a lone member naming
-    a template condition, as ``!Condition Name`` writes it) counts; that is never a statement.
-    """
-    if node.kind != "object" or len(node.value) != 1:
-        return None
-    key, argument = node.value[0]
-    name: str = key.value
-    if name == "Ref" or name.startswith("Fn::") or (name == "Condition" and argument.kind == "string"):
-        return name, argument
-    return None
-
-
-def resolve(node: JNode) -> JNode | None:
-    """``node`` with every intrinsic replaced (see the module docstring); None for ``AWS::NoValue``.
-
-    Unchanged subtrees are returned as they are (the same objects), changed ones are rebuilt:
-    the template's own tree is never modified.
-    """
-    function = intrinsic(node)
-    if function is not None:
-        name, argument = function
-        if name == "Ref" and text_of(argument) == "AWS::NoValue":
-            return None
-        if name == "Fn::If" and argument.kind == "array" and len(argument.value) == 3:
-            chosen = resolve(argument.value[1])
-            return chosen if chosen is not None else resolve(argument.value[2])
-        return Placeholder("string", placeholder_text(name, argument), node.span)
-    if node.kind == "object":
-        pairs: list[tuple[JNode, JNode]] = []
-        changed = False
-        for key, value in node.value:
-            resolved = resolve(value)
-            changed = changed or resolved is not value
-            if resolved is not None:
-                pairs.append((key, resolved))
-        return JNode("object", pairs, node.span) if changed else node
-    if node.kind == "array":
-        values: list[JNode] = []
-        changed = False
-        for item in node.value:
-            resolved = resolve(item)
-            changed = changed or resolved is not item
-            if resolved is not None:
-                values.append(resolved)
-        return JNode("array", values, node.span) if changed else node
-    return node
-
-
-def placeholder_text(name: str, argument: JNode) -> str:
-    """The string a string-valued intrinsic stands for, as far as it can be known offline."""
-    if name == "Ref":
-        ref = text_of(argument)
-        return f"${{Ref:{ref}}}" if ref is not None else "*"
-    if name == "Fn::Sub":
-        template = text_of(argument) or text_of(items(argument)[0] if items(argument) else None)
-        return template if template is not None else "*"
-    if name == "Fn::GetAtt":
-        parts = [text_of(argument)] if argument.kind == "string" else [text_of(p) for p in items(argument)]
-        if parts and all(p is not None for p in parts):
-            return "${GetAtt:" + ".".join(p for p in parts if p is not None) + "}"
-        return "*"
-    if name == "Fn::Join":
-        arguments = items(argument)
-        delimiter = text_of(arguments[0]) if len(arguments) == 2 else None
-        if delimiter is None or arguments[1].kind != "array":
-            return "*"
-        texts: list[str] = []
-        for part in items(arguments[1]):
-            resolved = resolve(part)
-            if resolved is not None:
-                texts.append(resolved.value if resolved.kind == "string" else "*")
-        return delimiter.join(texts)
-    return "*"

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from policyengine.lint.finding import Finding
+from policyengine.lint.finding import Finding, NotRead
 from policyengine.lint.registry import Rule
 from policyengine.lint.reporters._common import ordered, summarize
 
@@ -49,14 +49,29 @@ def finding_to_json(finding: Finding, rule: Rule | None = None) -> dict[str, Any
     }
 
 
-def report_data(findings: Iterable[Finding], rules: Mapping[str, Rule]) -> dict[str, Any]:
-    """The report as a JSON-ready dict (what ``render_json`` serializes)."""
+def report_data(
+    findings: Iterable[Finding],
+    rules: Mapping[str, Rule],
+    *,
+    not_read: Sequence[NotRead] = (),
+    input_errors: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """The report as a JSON-ready dict (what ``render_json`` serializes).
+
+    ``not_read`` (policies found but not linted) and ``input_errors`` (files that could not be
+    read) are listed too, so a script never takes an unread file for a clean one.
+    """
     chosen = ordered(findings)
     summary = summarize(chosen)
     by_rule = Counter(f.rule_id for f in chosen)
     return {
         "version": JSON_REPORT_VERSION,
         "findings": [finding_to_json(f, rules.get(f.rule_id)) for f in chosen],
+        "not_read": [
+            {"file": n.source, "line": n.span.line if n.span else None, "where": n.where, "reason": n.reason}
+            for n in sorted(not_read, key=lambda n: (n.source, n.line, n.where))
+        ],
+        "input_errors": [{"file": path, "message": message} for path, message in input_errors],
         "summary": {
             "findings": summary.total,
             "files": summary.files,
@@ -66,6 +81,13 @@ def report_data(findings: Iterable[Finding], rules: Mapping[str, Rule]) -> dict[
     }
 
 
-def render_json(findings: Iterable[Finding], rules: Mapping[str, Rule]) -> str:
+def render_json(
+    findings: Iterable[Finding],
+    rules: Mapping[str, Rule],
+    *,
+    not_read: Sequence[NotRead] = (),
+    input_errors: Sequence[tuple[str, str]] = (),
+) -> str:
     """The report as indented JSON text (no trailing newline)."""
-    return json.dumps(report_data(findings, rules), indent=2, ensure_ascii=False)
+    data = report_data(findings, rules, not_read=not_read, input_errors=input_errors)
+    return json.dumps(data, indent=2, ensure_ascii=False)

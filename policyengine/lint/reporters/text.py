@@ -16,9 +16,9 @@ Colour is plain ANSI escapes (so the string can be written as it is, with ``prin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
-from policyengine.lint.finding import Finding, Severity
+from policyengine.lint.finding import Finding, NotRead, Severity
 from policyengine.lint.reporters._common import ordered, source_line, summarize
 
 _RESET = "\x1b[0m"
@@ -34,11 +34,21 @@ _SEVERITY_STYLE: dict[Severity, str] = {
 _INDENT = "    "
 
 
-def render_text(findings: Iterable[Finding], *, texts: Mapping[str, str], color: bool) -> str:
+def render_text(
+    findings: Iterable[Finding],
+    *,
+    texts: Mapping[str, str],
+    color: bool,
+    not_read: Sequence[NotRead] = (),
+    unreadable: int = 0,
+) -> str:
     """Every finding as ``file:line:col: severity rule-id message`` with a caret snippet, then a summary line.
 
     ``texts`` maps a finding's ``source`` to the whole text of that file (for the snippet); a
-    finding whose text or span is unknown is shown without one. No trailing newline.
+    finding whose text or span is unknown is shown without one. ``not_read`` lists policies found
+    but not linted, and ``unreadable`` counts files that could not be read (their errors are
+    printed elsewhere): the summary never says "no findings" as if they had been checked.
+    No trailing newline.
     """
     chosen = ordered(findings)
 
@@ -63,7 +73,17 @@ def render_text(findings: Iterable[Finding], *, texts: Mapping[str, str], color:
         if finding.suggestion:
             lines.append(f"  {paint(_CYAN, 'hint')}: {finding.suggestion}")
         blocks.append("\n".join(lines))
-    blocks.append(summarize(chosen).line())
+    if not_read:
+        listed = [f"{paint(_BOLD, 'not read')} ({len(not_read)}): policies found but not linted"]
+        for item in sorted(not_read, key=lambda n: (n.source, n.line)):
+            where = item.source if item.span is None else f"{item.source}:{item.line}"
+            listed.append(f"  {where}: {item.where}: {item.reason}")
+        blocks.append("\n".join(listed))
+    summary = summarize(chosen).line()
+    if unreadable:
+        files = "1 file" if unreadable == 1 else f"{unreadable} files"
+        summary = ("nothing found in what could be read" if not chosen else summary) + f"; {files} could not be read"
+    blocks.append(summary)
     return "\n\n".join(blocks)
 
 

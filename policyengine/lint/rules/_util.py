@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policyengine.lint.finding import Finding, LintTarget, Severity
+from policyengine.model import unknown
 from policyengine.model.policy import Condition, PolicyDocument, Statement
 from policyengine.model.span import Span
 
@@ -60,6 +61,22 @@ def principal_accounts(statement: Statement) -> set[str]:
 def conditions_on(statement: Statement, key: str) -> list[Condition]:
     lowered = key.lower()
     return [c for c in statement.conditions if c.key.lower() == lowered]
+
+
+def names_unknown(statement: Statement) -> bool:
+    """Whether the statement's Principal names a principal only the deployment knows (``!ImportValue``, ``var.x``).
+
+    Such a principal could be anyone, including the account itself: rules that would report what
+    a principal is *not* stay silent about it.
+    """
+    if statement.principal is None:
+        return False
+    return any(e.ref.kind == "unknown" or is_unknown_account(e.ref.account) for e in statement.principal.entries)
+
+
+def is_unknown_account(account: str | None) -> bool:
+    """An account id only the deployment knows, other than the deploying account itself."""
+    return account is not None and account != unknown.OWN_ACCOUNT and unknown.contains(account)
 
 
 def is_public(statement: Statement) -> bool:

@@ -14,6 +14,7 @@ from policyengine.lint import catalog
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
 from policyengine.lint.rules._util import finding, statements
+from policyengine.model import unknown
 from policyengine.model.policy import Statement
 
 _SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
@@ -21,9 +22,9 @@ _POLICY = '{{"Version": "2012-10-17", "Statement": [{{"Sid": "S", "Effect": "All
 
 
 def _concrete_actions(statement: Statement) -> Iterator[tuple[str, str, str]]:
-    """(service, action pattern, original text) for each action of the statement."""
+    """(service, action pattern, original text) for each action of the statement whose text is known."""
     for item in (*(statement.action or ()), *(statement.not_action or ())):
-        if item.value == "*" or ":" not in item.value:
+        if item.value == "*" or ":" not in item.value or unknown.contains(item.value):
             continue
         service, _, name = item.value.partition(":")
         yield service.lower(), name, item.value
@@ -43,7 +44,7 @@ def unknown_service(target: LintTarget) -> Iterator[Finding]:
     known = catalog.services()
     for statement in statements(target):
         for item in (*(statement.action or ()), *(statement.not_action or ())):
-            if item.value == "*":
+            if item.value == "*" or unknown.contains(item.value):
                 continue
             service = item.value.partition(":")[0].lower()
             if ":" not in item.value or service not in known:
@@ -110,6 +111,8 @@ def unknown_action(target: LintTarget) -> Iterator[Finding]:
 def unknown_condition_key(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         for condition in statement.conditions:
+            if unknown.contains(condition.key):
+                continue
             service = condition.key.partition(":")[0].lower()
             if service != "aws" and service not in catalog.services():
                 yield finding(
@@ -205,7 +208,7 @@ def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
         for item in statement.resource:
             if item.template is not None or item.value == "*":
                 continue
-            if not any(_compatible(item.value, pattern) for pattern in formats):
+            if not any(_compatible(unknown.as_pattern(item.value), pattern) for pattern in formats):
                 yield finding(
                     target,
                     "PE105",

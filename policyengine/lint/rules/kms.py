@@ -16,7 +16,16 @@ from policyengine.evaluator.patterns import action_matcher
 from policyengine.lint import catalog
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
-from policyengine.lint.rules._util import conditions_on, finding, is_public, own_account, statements
+from policyengine.lint.rules._util import (
+    conditions_on,
+    finding,
+    is_public,
+    is_unknown_account,
+    names_unknown,
+    own_account,
+    statements,
+)
+from policyengine.model import unknown
 from policyengine.model.policy import PolicyDocument, Statement
 from policyengine.parsing.document import parse_policy_fast
 from policyengine.parsing.request import make_request
@@ -47,7 +56,7 @@ def _kms_expansion(pattern: str) -> frozenset[str]:
 def _named_principals(statement: Statement) -> list[str]:
     if statement.principal is None:
         return []
-    return [e.value for e in statement.principal.entries if e.kind == "AWS" and e.ref.kind not in ("any", "invalid")]
+    return [e.value for e in statement.principal.entries if e.kind == "AWS" and e.ref.kind not in ("any", "invalid", "unknown")]
 
 
 @rule(
@@ -70,6 +79,8 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
     document = target.document
     if document is None:
         return
+    if any(s.effect == "Allow" and names_unknown(s) and "putkeypolicy" in _kms_actions(s) for s in document.statements):
+        return  # a principal only the deployment knows may hold kms:PutKeyPolicy
     account = own_account(target) or "111122223333"
     key = f"arn:aws:kms:us-east-1:{account}:key/00000000-0000-0000-0000-000000000000"
     compiled = compile_policy(document, "key_policy", target.source)
@@ -129,10 +140,10 @@ def kms_star(target: LintTarget) -> Iterator[Finding]:
             continue
         if (
             statement.principal is not None
-            and all(e.ref.kind == "account" for e in statement.principal.entries)
+            and all(e.ref.kind in ("account", "unknown") for e in statement.principal.entries)
             and not statement.principal.wildcard
         ):
-            continue
+            continue  # the account (or a principal only the deployment knows, which may be it)
         yield finding(
             target,
             "PE502",
@@ -217,8 +228,8 @@ def create_grant(target: LintTarget) -> Iterator[Finding]:
         if statement.effect != "Allow" or "creategrant" not in _kms_actions(statement):
             continue
         principals = _named_principals(statement)
-        if principals and all(p.endswith(":root") for p in principals) and not is_public(statement):
-            continue
+        if (principals or names_unknown(statement)) and all(p.endswith(":root") for p in principals) and not is_public(statement):
+            continue  # the account itself (or principals only the deployment knows)
         if statement.action is not None and any(a.value in ("*", "kms:*") for a in statement.action):
             continue  # PE502 reports kms:* already
         if not any(c.key.lower() in guards for c in statement.conditions):
@@ -262,7 +273,10 @@ def via_service(target: LintTarget) -> Iterator[Finding]:
         for condition in conditions_on(statement, "kms:ViaService"):
             glob = "Like" in condition.base
             for value in condition.values:
-                text = value.value
+                sample = unknown.example(value.value)
+                if sample is None:
+                    continue  # a value only the deployment knows
+                text = sample
                 if glob and ("*" in text or "?" in text):
                     probe = text.replace("*", "x").replace("?", "x")
                     ok = _VIA_SERVICE.match(probe.replace("x.amazonaws", "us-east-1.amazonaws")) or _VIA_SERVICE.match(probe)
@@ -329,8 +343,12 @@ def management_cross_account(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         if statement.effect != "Allow" or statement.principal is None or statement.action is None:
             continue
-        external = {e.ref.account for e in statement.principal.entries if e.ref.account and e.ref.account != mine}
-        if not external or mine is None:
+        external = {
+            e.ref.account
+            for e in statement.principal.entries
+            if e.ref.account and e.ref.account != mine and not is_unknown_account(e.ref.account)
+        }
+        if not external or mine is None or is_unknown_account(mine):
             continue
         explicit = [
             a
@@ -410,6 +428,8 @@ def no_account_statement(target: LintTarget) -> Iterator[Finding]:
         return
     mine = own_account(target)
     for statement in document.statements:
+        if statement.effect == "Allow" and names_unknown(statement):
+            return  # a principal only the deployment knows may be the account
         if (
             statement.effect == "Allow"
             and statement.principal is not None

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from policyengine.evaluator.operators import find_operator
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
-from policyengine.lint.rules._util import finding, is_public, own_account, statements
+from policyengine.lint.rules._util import finding, is_public, is_unknown_account, own_account, statements
 from policyengine.model.policy import Condition, Statement
 
 #: Condition keys that, tested for specific values, keep a wildcard principal from being public.
@@ -104,14 +104,14 @@ def public_access(target: LintTarget) -> Iterator[Finding]:
 )
 def cross_account(target: LintTarget) -> Iterator[Finding]:
     mine = own_account(target)
-    if mine is None:
+    if mine is None or is_unknown_account(mine):
         return
     for statement in statements(target):
         if statement.effect != "Allow" or statement.principal is None:
             continue
         for entry in statement.principal.entries:
             account = entry.ref.account
-            if entry.kind == "AWS" and account and account != mine:
+            if entry.kind == "AWS" and account and account != mine and not is_unknown_account(account):
                 yield finding(
                     target,
                     "PE402",

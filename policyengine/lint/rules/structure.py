@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from policyengine.lint.finding import Finding, LintTarget, PolicyType, Severity
 from policyengine.lint.registry import rule
 from policyengine.lint.rules._util import finding, statement_pointer, statements
+from policyengine.model import unknown
 from policyengine.model.policy import LEGACY_VERSION
 
 _GRAMMAR = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html"
@@ -234,7 +235,7 @@ _RESOURCE_SID = re.compile(r"^[\x20-\x7e]*$")
 def invalid_sid(target: LintTarget) -> Iterator[Finding]:
     pattern = _RESOURCE_SID if target.policy_type in ("key", "resource", "trust") else _IAM_SID
     for statement in statements(target):
-        if statement.sid is not None and not pattern.match(statement.sid):
+        if statement.sid is not None and not pattern.match(unknown.strip(statement.sid)):
             allowed = "printable ASCII" if pattern is _RESOURCE_SID else "letters and digits"
             assert target.document is not None
             yield finding(

@@ -16,6 +16,7 @@ from policyengine.lint import catalog
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
 from policyengine.lint.rules._util import finding, statements
+from policyengine.model import unknown
 
 _OPS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html"
 
@@ -77,10 +78,11 @@ def _value_rule(rule_id: str, name: str, kinds: tuple[str, ...], check_value: ob
                 if operator is None or operator.kind not in kinds:
                     continue
                 for value in condition.values:
-                    if value.template is not None:
-                        continue
+                    sample = unknown.example(value.value)
+                    if value.template is not None or sample is None:
+                        continue  # a policy variable, or a value only the deployment knows
                     try:
-                        check_value(value.value)  # type: ignore[operator]
+                        check_value(sample)  # type: ignore[operator]
                     except (BadValue, ValueError, binascii.Error):
                         yield finding(
                             target,

@@ -1,0 +1,81 @@
+"""Real templates (tests/lint/fixtures/realworld, sources in SOURCES.md): intrinsics read as values.
+
+Each template writes its account root with an intrinsic (``!Sub arn:aws:iam::${AWS::AccountId}:root``,
+``!Join ['', ['arn:aws:iam::', !Ref 'AWS::AccountId', ':root']]``) and some write ``kms:ViaService``
+with ``!Sub s3.${AWS::Region}.amazonaws.com``. None of that is a lockout (PE501), a missing account
+statement (PE509), ``kms:*`` to a non-account (PE502), a policy variable in a principal (PE208) or a
+malformed ViaService (PE505). Problems planted into copies are still found, on their line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policyengine.lint import LintConfig, run_lint
+from policyengine.lint.inputs.bindings import make_bindings
+
+REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
+INTRINSIC_FALSE_POSITIVES = {"PE501", "PE502", "PE208", "PE505", "PE509"}
+TEMPLATES = sorted(p.name for p in REALWORLD.iterdir() if p.suffix in (".yml", ".yaml", ".json", ".template"))
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_intrinsic_account_roots_are_not_findings(name: str) -> None:
+    run = run_lint([str(REALWORLD / name)], LintConfig())
+    assert run.input_errors == []
+    assert run.targets > 0
+    wrong = [f for f in run.findings if f.rule_id in INTRINSIC_FALSE_POSITIVES]
+    assert wrong == []
+    assert not any("\ue000" in f.message or "${Ref:" in f.message for f in run.findings)
+
+
+def test_planted_unknown_action_is_found_on_its_line(tmp_path: Path) -> None:
+    text = (REALWORLD / "s3-replication-destination.yml").read_text()
+    planted = text.replace("            - kms:ReEncrypt*\n", "            - kms:ReEncrpyt*\n", 1)
+    path = tmp_path / "destination.yml"
+    path.write_text(planted)
+    run = run_lint([str(path)], LintConfig())
+    [found] = [f for f in run.findings if f.rule_id == "PE102"]
+    assert found.line == line_of(planted, "kms:ReEncrpyt*")
+    assert not [f for f in run.findings if f.rule_id in INTRINSIC_FALSE_POSITIVES]
+
+
+def test_planted_via_service_without_region_is_found(tmp_path: Path) -> None:
+    text = (REALWORLD / "hana-backup-bucket.yaml").read_text()
+    planted = text.replace("!Sub 's3.${AWS::Region}.amazonaws.com'", "'s3.amazonaws.com'", 1)
+    assert planted != text
+    path = tmp_path / "hana.yaml"
+    path.write_text(planted)
+    run = run_lint([str(path)], LintConfig())
+    [found] = [f for f in run.findings if f.rule_id == "PE505"]
+    assert found.line == line_of(planted, "'s3.amazonaws.com'")
+
+
+def test_planted_lockout_is_still_an_error(tmp_path: Path) -> None:
+    """Remove the account statement's PutKeyPolicy: with only the source account's use statement left, it is a lockout."""
+    text = (REALWORLD / "s3-replication-source.yml").read_text()
+    planted = text.replace("Action: kms:*", "Action: kms:Decrypt", 1)
+    assert planted != text
+    path = tmp_path / "source.yml"
+    path.write_text(planted)
+    run = run_lint([str(path)], LintConfig())
+    assert "PE501" in {f.rule_id for f in run.findings}
+
+
+def test_parameters_make_unknown_accounts_concrete() -> None:
+    """Unknown, the source account is not reported; given with --parameter, it is a cross-account grant (PE402)."""
+    path = str(REALWORLD / "s3-replication-destination.yml")
+    text = Path(path).read_text()
+    quiet = run_lint([path], LintConfig())
+    assert "PE402" not in {f.rule_id for f in quiet.findings}
+    bound = run_lint([path], LintConfig(), bindings=make_bindings("111122223333", "us-east-1", ["AccountIdSource=444455556666"]))
+    cross = [f for f in bound.findings if f.rule_id == "PE402"]
+    assert cross and cross[0].line == line_of(text, "arn:aws:iam::${AccountIdSource}:root")
+    assert "444455556666" in cross[0].message and "111122223333" in cross[0].message
+    assert not [f for f in bound.findings if f.rule_id in INTRINSIC_FALSE_POSITIVES]
