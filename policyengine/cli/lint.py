@@ -14,17 +14,18 @@ from rich.progress import Progress
 from policyengine.cli.output import err, out
 from policyengine.lint import (
     POLICY_TYPES,
+    Bindings,
     LintRun,
     PolicyType,
     Severity,
     all_rules,
     load_config,
+    make_bindings,
     render_json,
     render_sarif_json,
     render_text,
     run_lint,
 )
-from policyengine.lint.inputs.bindings import Bindings, make_bindings
 
 SEVERITIES = ["error", "security", "warning", "suggestion"]
 

@@ -7,6 +7,7 @@ implementation.
 from policyengine.lint.catalog import catalog_version
 from policyengine.lint.config import ConfigError, LintConfig, load_config
 from policyengine.lint.finding import POLICY_TYPES, SEVERITY_ORDER, Finding, LintTarget, PolicyType, Severity
+from policyengine.lint.inputs.bindings import Bindings, make_bindings
 from policyengine.lint.registry import Rule, all_rules
 from policyengine.lint.reporters import render_json, render_sarif_json, render_text
 from policyengine.lint.run import LintRun, run_lint
@@ -14,6 +15,7 @@ from policyengine.lint.run import LintRun, run_lint
 __all__ = [
     "POLICY_TYPES",
     "SEVERITY_ORDER",
+    "Bindings",
     "ConfigError",
     "Finding",
     "LintConfig",
@@ -25,6 +27,7 @@ __all__ = [
     "all_rules",
     "catalog_version",
     "load_config",
+    "make_bindings",
     "render_json",
     "render_sarif_json",
     "render_text",

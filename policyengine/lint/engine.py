@@ -11,8 +11,12 @@ from policyengine.lint.registry import Rule, all_rules
 from policyengine.model import unknown
 from policyengine.parsing.document import parse_policy
 
-#: Rules that report why a policy could not be read; only these run on such a target.
+#: Rules that report why a policy could not be read (the reader's issues).
 READ_RULES = frozenset({"PE001", "PE002", "PE003", "PE004", "PE005", "PE006", "PE007", "PE008"})
+#: Rules that judge a policy by everything in it (lockout, the account statement, what is missing,
+#: whose account it is). On a policy read only in part they would judge what the reader left out,
+#: so they wait until the read issues are fixed; every other rule checks the part that was read.
+WHOLE_POLICY_RULES = frozenset({"PE011", "PE015", "PE017", "PE019", "PE402", "PE501", "PE507", "PE509"})
 
 
 def target_from_text(text: str, source: str, policy_type: PolicyType, owner: str | None = None) -> LintTarget:
@@ -28,10 +32,12 @@ def lint_target(target: LintTarget, rules: Iterable[Rule] | None = None) -> list
     """Every finding of the applicable rules on one target, in source order."""
     chosen = list(rules) if rules is not None else list(all_rules().values())
     findings: list[Finding] = []
+    partial = bool(target.read_issues)
     for rule in chosen:
-        if target.document is None and rule.id not in READ_RULES:
-            continue
-        if target.document is not None and rule.id in READ_RULES:
+        if rule.id in READ_RULES:
+            if not partial:
+                continue
+        elif target.document is None or (partial and rule.id in WHOLE_POLICY_RULES):
             continue
         if not rule.applies_to(target.policy_type):
             continue

@@ -66,9 +66,9 @@ class NotRead:
 class LintTarget:
     """One policy to lint: the parsed document (or the errors that stopped parsing), its type, where it came from.
 
-    ``text`` is the whole text of ``source`` (for snippets and fingerprints). When the policy could
-    not be read, ``document`` is None and ``read_issues`` holds the reader's issues: they become
-    findings and no other rule runs.
+    ``text`` is the whole text of ``source`` (for snippets and fingerprints). ``read_issues`` holds
+    the reader's problems, which become findings; ``document`` is then what could be read despite
+    them (None when nothing could), and every rule but those judging the whole policy checks it.
     """
 
     source: str

@@ -65,9 +65,10 @@ def _escape_pointer(token: str) -> str:
 class _Reader:
     """One read of one document: holds the issues and duplicates found so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, best_effort: bool = False) -> None:
         self.issues: list[Issue] = []
         self.duplicates: list[DuplicateKey] = []
+        self.best_effort = best_effort
 
     def issue(
         self, message: str, node: JNode | Span | None, pointer: str, hint: str | None = None, code: str = "invalid"
@@ -138,7 +139,7 @@ class _Reader:
                 statement = self.statement(item, index, pointer)
                 if statement is not None:
                     statements.append(statement)
-        if self.issues:
+        if self.issues and not self.best_effort:
             raise PolicyValidationError(source, tuple(self.issues))
         return PolicyDocument(
             version=version,
@@ -216,7 +217,7 @@ class _Reader:
             lists[name] = self.string_list(members[name][1], f"{pointer}/{name}", name) if name in members else None
         conditions = self.conditions(members["Condition"][1], f"{pointer}/Condition") if "Condition" in members else ()
 
-        if len(self.issues) > before:
+        if len(self.issues) > before and not (self.best_effort and _salvageable(members, effect_span, lists)):
             return None
         return Statement(
             index=index,
@@ -353,6 +354,22 @@ class _Reader:
         return tuple(result)
 
 
+def _salvageable(
+    members: dict[str, tuple[JNode, JNode]], effect_span: Span | None, lists: dict[str, tuple[StringItem, ...] | None]
+) -> bool:
+    """Whether a statement with problems still says what it does: its effect, and which actions it is about.
+
+    A best-effort read keeps such a statement with its broken parts left out, so the rest of it is
+    still checked; one with no readable effect or actions could only be guessed at, so it is dropped.
+    """
+    effect = members.get("Effect")
+    if effect is None or effect[1].kind != "string" or effect[1].value not in ("Allow", "Deny") or effect_span is None:
+        return False
+    if sum(name in members for name in ("Action", "NotAction")) != 1 or not (lists["Action"] or lists["NotAction"]):
+        return False
+    return all(not (a in members and b in members) for a, b in _EXCLUSIVE_PAIRS)
+
+
 def _kind_name(node: JNode) -> str:
     return {
         "object": "an object",
@@ -367,3 +384,18 @@ def _kind_name(node: JNode) -> str:
 def read_document(root: JNode, source: str, size: int) -> PolicyDocument:
     """Build a ``PolicyDocument`` from JSON nodes or raise ``PolicyValidationError``."""
     return _Reader().document(root, source, size)
+
+
+def read_document_best_effort(root: JNode, source: str, size: int) -> tuple[PolicyDocument | None, tuple[Issue, ...]]:
+    """Every problem of a document, and the document as far as it can be read despite them.
+
+    Statements whose effect and actions are readable are kept with their broken parts left out
+    (a misspelt ``Principle`` must not hide an unknown action two lines down); the others are
+    dropped. The document is None only when the root is not an object.
+    """
+    reader = _Reader(best_effort=True)
+    try:
+        document = reader.document(root, source, size)
+    except PolicyValidationError as exc:
+        return None, exc.issues
+    return document, tuple(reader.issues)

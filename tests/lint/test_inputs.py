@@ -12,8 +12,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policyengine.lint.engine import lint_target
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs import NOT_RECOGNISED, collect_targets
+from policyengine.lint.inputs import NOT_RECOGNISED, collect_targets, read_inputs
 from policyengine.model import unknown
 from policyengine.model.policy import PolicyDocument, Statement
 from policyengine.model.span import Span
@@ -151,8 +152,23 @@ def test_invalid_policy_keeps_reader_issues() -> None:
     """A JSON policy the reader rejects keeps every reader issue, located in the file."""
     text = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Alow", "Action": "s3:*", "Resource": "*"}]\n}\n'
     [target] = collect_targets(["-"], stdin_text=text)[0]
-    assert target.document is None
+    # read as far as it can be: a statement whose effect is unreadable is left out, never guessed
+    assert target.document is not None and target.document.statements == ()
     assert [line_col(i.span) for i in target.read_issues] == [position_of(text, '"Alow"')]
+
+
+def test_structural_error_does_not_hide_other_problems() -> None:
+    """A misspelt ``Principle`` is reported and the unknown action two lines down is found in the same run."""
+    text = (
+        '{\n  "Version": "2012-10-17",\n  "Statement": [{\n    "Effect": "Allow",\n'
+        '    "Principle": {"AWS": "arn:aws:iam::111122223333:root"},\n    "Action": "kms:Decrpyt",\n'
+        '    "Resource": "*"\n  }]\n}\n'
+    )
+    [target] = collect_targets(["-"], stdin_text=text, policy_type="key")[0]
+    found = {(f.rule_id, f.line) for f in lint_target(target)}
+    assert ("PE002", 5) in found  # unknown statement element `Principle` (did you mean `Principal`?)
+    assert ("PE102", 6) in found  # kms:Decrpyt is not a KMS action
+    assert not {rule for rule, _ in found} & {"PE015", "PE501", "PE509"}  # nothing judged on what was left out
 
 
 # --- IAM authorization details -------------------------------------------------------------------
@@ -595,3 +611,70 @@ def test_collect_never_raises(value: object, as_yaml: bool) -> None:
     targets, errors = collect_targets(["-"], stdin_text=text)
     assert all(isinstance(t, LintTarget) for t in targets)
     assert all(isinstance(m, str) for _, m in errors)
+
+
+def test_walking_passes_over_files_that_are_not_ours(tmp_path: Path) -> None:
+    """package.json, tsconfig.json (with comments), pre-commit and GitHub workflow YAML are skipped quietly when
+    found by walking a directory, and are input errors only when named on the command line."""
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+    )
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}')
+    (tmp_path / "tsconfig.json").write_text('{\n  // compiler options\n  "compilerOptions": {"strict": true}\n}\n')
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos:\n  - repo: local\n    hooks: []\n")
+    (tmp_path / "main.tf").write_text('variable "name" {}\n')
+    (tmp_path / "key.json").write_text(
+        json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}]})
+    )
+    targets, errors = collect_targets([str(tmp_path)])
+    assert errors == []
+    assert [Path(t.source).name for t in targets] == ["key.json"]
+    for name in ("package.json", ".pre-commit-config.yaml", ".github/workflows/ci.yml"):
+        _, errors = collect_targets([str(tmp_path / name)])
+        assert len(errors) == 1, name
+    # named explicitly, text that is not JSON is reported as a JSON syntax problem
+    [target] = collect_targets([str(tmp_path / "tsconfig.json")])[0]
+    assert target.document is None and target.read_issues[0].code == "json-syntax"
+
+
+def test_plan_policy_known_only_after_apply_is_listed_not_read(tmp_path: Path) -> None:
+    """``after_unknown`` policies are not silently skipped: they are listed as not read."""
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k", "values": {}},
+                    {
+                        "address": "aws_vpc_endpoint.s3",
+                        "mode": "managed",
+                        "type": "aws_vpc_endpoint",
+                        "name": "s3",
+                        "values": {
+                            "policy": json.dumps(
+                                {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+                            )
+                        },
+                    },
+                ]
+            }
+        },
+        "resource_changes": [
+            {
+                "address": "aws_kms_key.k",
+                "mode": "managed",
+                "type": "aws_kms_key",
+                "name": "k",
+                "change": {"actions": ["create"], "after": {}, "after_unknown": {"policy": True, "arn": True}},
+            },
+        ],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    found = read_inputs([str(path)])
+    assert found.errors == [] and found.targets == []
+    assert [(n.where, n.reason.split(";")[0]) for n in found.not_read] == [
+        ("aws_kms_key.k.policy", "the policy is known only after apply"),
+        ("aws_vpc_endpoint.s3.policy", "VPC endpoint policies are not linted yet"),
+    ]

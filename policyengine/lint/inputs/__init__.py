@@ -6,7 +6,8 @@ by content and asks that format's module for its policies:
 * ``policy``: a policy document, or ``aws kms get-key-policy`` output;
 * ``terraform``: ``terraform show -json`` plans (and state);
 * ``authdetails``: ``aws iam get-account-authorization-details`` exports;
-* ``cloudformation``: CloudFormation templates, JSON or YAML.
+* ``cloudformation``: CloudFormation templates, JSON or YAML;
+* ``hcl``: Terraform sources (``.tf``), read with python-hcl2.
 
 Nothing is dropped without a word. A file that cannot be read, is not JSON/YAML, or is a
 recognised format with a required field wrong is an input error ``(path, message)``; a file
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from policyengine.errors import PolicyInputError, PolicyParseError
 from policyengine.lint.finding import LintTarget, NotRead, PolicyType
-from policyengine.lint.inputs import authdetails, cloudformation, policy, terraform
+from policyengine.lint.inputs import authdetails, cloudformation, hcl, policy, terraform
 from policyengine.lint.inputs._targets import FileContext, Syntax, input_error_text
 from policyengine.lint.inputs._yaml import YamlInputError, parse_yaml_with_positions
 from policyengine.lint.inputs.bindings import Bindings
@@ -37,7 +38,7 @@ from policyengine.parsing.json_tree import JNode
 
 __all__ = ["DEFAULT_INCLUDE", "NOT_RECOGNISED", "SKIPPED_DIRECTORIES", "Inputs", "collect_targets", "read_inputs"]
 
-DEFAULT_INCLUDE: tuple[str, ...] = ("*.json", "*.yaml", "*.yml", "*.template")
+DEFAULT_INCLUDE: tuple[str, ...] = ("*.json", "*.yaml", "*.yml", "*.template", "*.tf")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv"})
 NOT_RECOGNISED = "not a policy, Terraform plan, CloudFormation template or IAM authorization details export"
 STDIN_NAME = "<stdin>"
@@ -165,6 +166,12 @@ class _Collector:
             self.errors.append((source, "the document is nested too deeply to read"))
 
     def _read(self, source: str, text: str, *, explicit: bool) -> None:
+        if source.lower().endswith(".tf"):
+            context = FileContext(source, text, "hcl", self.policy_type, self.bindings)
+            self.targets += hcl.extract(context, text)
+            self.errors += [(source, message) for message in context.errors]
+            self.found.not_read += context.not_read
+            return
         syntax = syntax_of(source, text)
         root: JNode | None
         if syntax == "json":

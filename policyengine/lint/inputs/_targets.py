@@ -27,7 +27,7 @@ from typing import Literal
 
 from lark.exceptions import UnexpectedInput
 
-from policyengine.errors import Issue, PolicyInputError, PolicyValidationError
+from policyengine.errors import Issue, PolicyInputError
 from policyengine.lint.finding import LintTarget, NotRead, PolicyType
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.model import unknown
@@ -35,9 +35,9 @@ from policyengine.model.span import Span
 from policyengine.parsing.diagnostics import describe_parse_error
 from policyengine.parsing.document import _OffsetMapper, _parse_nodes, _remap_issue, _remap_node
 from policyengine.parsing.json_tree import JNode
-from policyengine.parsing.reader import read_document
+from policyengine.parsing.reader import read_document_best_effort
 
-Syntax = Literal["json", "yaml"]
+Syntax = Literal["json", "yaml", "hcl"]
 
 
 @dataclass
@@ -59,9 +59,10 @@ class FileContext:
             message = f"{node.span.line}:{node.span.column}: {message}"
         self.errors.append(message)
 
-    def skip(self, where: str, reason: str, node: JNode | None = None) -> None:
-        """Record a policy found here that is not linted (listed in the report as not read)."""
-        self.not_read.append(NotRead(self.source, where, reason, node.span if node is not None else None))
+    def skip(self, where: str, reason: str, at: JNode | Span | None = None) -> None:
+        """Record a policy found here (``at`` a node or span) that is not linted: the report lists it as not read."""
+        span = at.span if isinstance(at, JNode) else at
+        self.not_read.append(NotRead(self.source, where, reason, span))
 
     @property
     def line_starts(self) -> list[int]:
@@ -84,11 +85,8 @@ class FileContext:
             return LintTarget(self.source, policy_type, None, self.text, owner, issues)
         if size is None:
             size = compact_size(document_root)
-        try:
-            document = read_document(document_root, self.source, size)
-        except PolicyValidationError as exc:
-            return LintTarget(self.source, policy_type, None, self.text, owner, exc.issues)
-        return LintTarget(self.source, policy_type, document, self.text, owner)
+        document, problems = read_document_best_effort(document_root, self.source, size)
+        return LintTarget(self.source, policy_type, document, self.text, owner, problems)
 
 
 # --- small JNode helpers -------------------------------------------------------------------

@@ -33,8 +33,8 @@ from policyengine.lint.finding import LintTarget, PolicyType
 from policyengine.lint.inputs._targets import FileContext, items, members, string_target, text_of
 from policyengine.parsing.json_tree import JNode
 
-# resource type -> (attribute, policy type) pairs holding one policy string each
-_ATTRIBUTES: dict[str, tuple[tuple[str, PolicyType], ...]] = {
+# resource type -> (attribute, policy type) pairs holding one policy string each (plans and .tf sources)
+POLICY_ATTRIBUTES: dict[str, tuple[tuple[str, PolicyType], ...]] = {
     "aws_kms_key": (("policy", "key"),),
     "aws_kms_replica_key": (("policy", "key"),),
     "aws_kms_key_policy": (("policy", "key"),),
@@ -46,8 +46,40 @@ _ATTRIBUTES: dict[str, tuple[tuple[str, PolicyType], ...]] = {
     "aws_s3_bucket_policy": (("policy", "resource"),),
     "aws_sqs_queue_policy": (("policy", "resource"),),
     "aws_sns_topic_policy": (("policy", "resource"),),
+    "aws_sqs_queue": (("policy", "resource"),),
+    "aws_sns_topic": (("policy", "resource"),),
+    "aws_kms_external_key": (("policy", "key"),),
+    "aws_kms_replica_external_key": (("policy", "key"),),
+    "aws_api_gateway_rest_api": (("policy", "resource"),),
+    "aws_api_gateway_rest_api_policy": (("policy", "resource"),),
+    "aws_kinesis_resource_policy": (("policy", "resource"),),
+    "aws_opensearch_domain": (("access_policies", "resource"),),
+    "aws_opensearch_domain_policy": (("access_policies", "resource"),),
+    "aws_elasticsearch_domain": (("access_policies", "resource"),),
+    "aws_elasticsearch_domain_policy": (("access_policies", "resource"),),
+    "aws_ecr_repository_policy": (("policy", "resource"),),
+    "aws_secretsmanager_secret": (("policy", "resource"),),
+    "aws_secretsmanager_secret_policy": (("policy", "resource"),),
+    "aws_backup_vault_policy": (("policy", "resource"),),
+    "aws_cloudwatch_log_resource_policy": (("policy_document", "resource"),),
+    "aws_efs_file_system_policy": (("policy", "resource"),),
+    "aws_s3_access_point": (("policy", "resource"),),
+    "aws_s3control_access_point_policy": (("policy", "resource"),),
+    "aws_s3tables_table_bucket_policy": (("resource_policy", "resource"),),
+    "aws_s3tables_table_policy": (("resource_policy", "resource"),),
+    "aws_glacier_vault": (("access_policy", "resource"),),
+    "aws_cloudwatch_event_bus_policy": (("policy", "resource"),),
+    "aws_codeartifact_domain_permissions_policy": (("policy_document", "resource"),),
+    "aws_codeartifact_repository_permissions_policy": (("policy_document", "resource"),),
+    "aws_dynamodb_resource_policy": (("policy", "resource"),),
 }
-_ORGANIZATIONS_TYPES: dict[str, PolicyType] = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
+#: Resources holding policies that are not linted, and why (listed as not read).
+NOT_READ: dict[str, tuple[str, str]] = {
+    "aws_vpc_endpoint": ("policy", "VPC endpoint policies are not linted yet"),
+    "aws_vpc_endpoint_policy": ("policy", "VPC endpoint policies are not linted yet"),
+    "aws_iot_policy": ("policy", "IoT policies are a different language from IAM policies"),
+}
+ORGANIZATIONS_TYPES: dict[str, PolicyType] = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
 
 
 def detect(root: JNode) -> bool:
@@ -61,6 +93,7 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     found = members(root)
     targets: list[LintTarget] = []
     seen: set[str] = set()
+    pending = _after_unknown(found.get("resource_changes"))
     for section in ("planned_values", "values"):
         values = found.get(section)
         if values is None or values.kind == "null":
@@ -76,7 +109,7 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
             if address is None or address in seen:
                 continue
             seen.add(address)
-            targets += _resource_targets(ctx, address, resource, members(resource).get("values"))
+            targets += _resource_targets(ctx, address, resource, members(resource).get("values"), pending.get(address))
     changes = found.get("resource_changes")
     if changes is not None and changes.kind != "array":
         ctx.error("`resource_changes` must be a list", changes)
@@ -87,8 +120,19 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
                 continue
             seen.add(address)
             after = members(members(change).get("change") or JNode("null", None, None)).get("after")
-            targets += _resource_targets(ctx, address, change, after)
+            targets += _resource_targets(ctx, address, change, after, pending.get(address))
     return targets
+
+
+def _after_unknown(changes: JNode | None) -> dict[str, dict[str, JNode]]:
+    """Per resource address, the ``change.after_unknown`` flags: attributes known only after apply."""
+    pending: dict[str, dict[str, JNode]] = {}
+    for change in items(changes) if changes is not None else []:
+        address = text_of(members(change).get("address"))
+        flags = members(members(change).get("change") or JNode("null", None, None)).get("after_unknown")
+        if address is not None and flags is not None:
+            pending[address] = members(flags)
+    return pending
 
 
 def _module_resources(ctx: FileContext, module: JNode, where: str) -> Iterator[JNode]:
@@ -118,15 +162,17 @@ def _address(resource: JNode) -> str | None:
     if text_of(found.get("mode")) == "data":
         return None
     kind = text_of(found.get("type"))
-    if kind not in _ATTRIBUTES and kind != "aws_organizations_policy":
+    if kind not in POLICY_ATTRIBUTES and kind not in NOT_READ and kind != "aws_organizations_policy":
         return None
     name = text_of(found.get("name"))
     return text_of(found.get("address")) or (f"{kind}.{name}" if name else None)
 
 
-def _resource_targets(ctx: FileContext, address: str, resource: JNode, values: JNode | None) -> list[LintTarget]:
+def _resource_targets(
+    ctx: FileContext, address: str, resource: JNode, values: JNode | None, pending: dict[str, JNode] | None = None
+) -> list[LintTarget]:
     if values is None or values.kind == "null":
-        return []  # a resource being destroyed, or values unknown until apply
+        return []  # a resource being destroyed
     if values.kind != "object":
         ctx.error(f"the values of `{address}` must be an object", values)
         return []
@@ -134,12 +180,19 @@ def _resource_targets(ctx: FileContext, address: str, resource: JNode, values: J
     attributes = members(values)
     targets: list[LintTarget] = []
     if kind == "aws_organizations_policy":
-        policy_type = _ORGANIZATIONS_TYPES.get(text_of(attributes.get("type")) or "SERVICE_CONTROL_POLICY")
+        policy_type = ORGANIZATIONS_TYPES.get(text_of(attributes.get("type")) or "SERVICE_CONTROL_POLICY")
         pairs: tuple[tuple[str, PolicyType], ...] = (("content", policy_type),) if policy_type else ()
     else:
-        pairs = _ATTRIBUTES.get(kind or "", ())
+        pairs = POLICY_ATTRIBUTES.get(kind or "", ())
+        if kind in NOT_READ and _holds_policy(attributes.get(NOT_READ[kind][0])):
+            ctx.skip(f"{address}.{NOT_READ[kind][0]}", NOT_READ[kind][1], attributes.get(NOT_READ[kind][0]))
     for attribute, policy_type in pairs:
         owner = f"{address} trust policy" if attribute == "assume_role_policy" else address
+        flag = (pending or {}).get(attribute)
+        if flag is not None and flag.kind == "boolean" and flag.value and attributes.get(attribute) is None:
+            reason = "the policy is known only after apply; lint the .tf source to check it before"
+            ctx.skip(f"{address}.{attribute}", reason, flag)
+            continue
         target = _policy_target(ctx, attributes.get(attribute), policy_type, owner, f"{address}.{attribute}")
         if target is not None:
             targets.append(target)
@@ -163,3 +216,7 @@ def _policy_target(ctx: FileContext, node: JNode | None, policy_type: PolicyType
         ctx.error(f"`{where}` must be a JSON string", node)
         return None
     return string_target(ctx, node, policy_type, owner)
+
+
+def _holds_policy(node: JNode | None) -> bool:
+    return node is not None and node.kind == "string" and '"Statement"' in node.value
