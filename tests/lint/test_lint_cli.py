@@ -193,3 +193,18 @@ def test_account_region_parameter_options(
     assert code == 1 and "--account" in err  # usage errors exit 1, as the command's help says
     code, _, _ = run(["lint", "stack.yaml", "--account", "111122223333", "--region", "eu-west-1", "--parameter", "A=b"], capsys)
     assert code == 0
+
+
+def test_nested_policies_of_unread_types_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DynamoDB table's ``ResourcePolicy.PolicyDocument`` sits one level down: still listed as not read."""
+    monkeypatch.chdir(tmp_path)
+    Path("table.yaml").write_text(
+        "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      ResourcePolicy:\n"
+        "        PolicyDocument:\n          Statement:\n            - Effect: Allow\n              Principal: '*'\n"
+        "              Action: dynamodb:GetItem\n              Resource: '*'\n"
+    )
+    code, out, _ = run(["lint", "table.yaml", "--format", "json"], capsys)
+    assert code == 0
+    assert [n["where"] for n in json.loads(out)["not_read"]] == ["Table ResourcePolicy (AWS::DynamoDB::Table)"]

@@ -79,3 +79,49 @@ def test_parameters_make_unknown_accounts_concrete() -> None:
     assert cross and cross[0].line == line_of(text, "arn:aws:iam::${AccountIdSource}:root")
     assert "444455556666" in cross[0].message and "111122223333" in cross[0].message
     assert not [f for f in bound.findings if f.rule_id in INTRINSIC_FALSE_POSITIVES]
+
+
+UNKNOWN_PRINCIPALS = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Env: {Type: String}
+Mappings:
+  Admins:
+    prod: {Arn: arn:aws:iam::111122223333:role/KeyAdmin}
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: Admins
+            Effect: Allow
+            Principal:
+              AWS:
+                - !ImportValue shared-key-admin-role-arn
+                - !FindInMap [Admins, !Ref Env, Arn]
+            Action: kms:*
+            Resource: "*"
+          - Sid: Logs
+            Effect: Allow
+            Principal:
+              Service: !Sub logs.${AWS::Region}.${AWS::URLSuffix}
+            Action: [kms:Encrypt, kms:Decrypt]
+            Resource: "*"
+            Condition:
+              ArnLike:
+                kms:EncryptionContext:aws:logs:arn: !Sub arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*
+"""
+
+
+def test_imported_and_mapped_principals_are_unknown_not_public(tmp_path: Path) -> None:
+    """``!ImportValue`` / ``!FindInMap`` principals are unknown principals: not public, and not a lockout."""
+    path = tmp_path / "key.yaml"
+    path.write_text(UNKNOWN_PRINCIPALS)
+    run = run_lint([str(path)], LintConfig())
+    assert run.input_errors == []
+    assert {f.rule_id for f in run.findings} & (INTRINSIC_FALSE_POSITIVES | {"PE401", "PE016", "PE007"}) == set()
+    # with the parameter given, the mapped admin is a concrete role of another account than the deploying one
+    bound = run_lint([str(path)], LintConfig(), bindings=make_bindings(None, None, ["Env=prod"]))
+    assert "PE401" not in {f.rule_id for f in bound.findings}

@@ -158,14 +158,16 @@ def _list_unread(ctx: FileContext, logical_id: str, kind: str, properties: JNode
             ctx.skip(f"{logical_id} {key.value} ({kind})", reason, value)
 
 
-def _holds_policy(node: JNode) -> bool:
-    """A policy document: an object with ``Statement``, or JSON text with it (also one level down, in a list)."""
+def _holds_policy(node: JNode, depth: int = 3) -> bool:
+    """A policy document: an object with ``Statement`` or JSON text with it, here or a few levels down."""
     if node.kind == "string":
         return '"Statement"' in node.value
+    if depth == 0:
+        return False
     if node.kind == "object":
         found = members(node)
-        return "Statement" in found or any(_holds_policy(v) for v in found.values() if v.kind != "object")
-    return any(v.kind == "object" and "Statement" in members(v) for v in items(node))
+        return "Statement" in found or any(_holds_policy(v, depth - 1) for v in found.values())
+    return any(_holds_policy(v, depth - 1) for v in items(node))
 
 
 def _inline_policies(ctx: FileContext, resolver: TemplateResolver, logical_id: str, node: JNode) -> list[LintTarget]:
