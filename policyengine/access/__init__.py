@@ -12,7 +12,14 @@ from policyengine.access.answers import Answer, Route, Verdict, explain_lines, p
 from policyengine.access.errors import LookupFailure, SnapshotError
 from policyengine.access.formula import to_json as formula_json
 from policyengine.access.formula import to_text as formula_text
-from policyengine.access.importers import Imported, build_snapshot, import_authdetails, import_kms_dir, import_terraform_plan
+from policyengine.access.importers import (
+    Imported,
+    build_snapshot,
+    import_authdetails,
+    import_kms_dir,
+    import_organization,
+    import_terraform_plan,
+)
 from policyengine.access.loader import dump_snapshot, load_snapshot, snapshot_from_data
 from policyengine.access.matrix import Cell, Matrix, access_matrix
 from policyengine.access.partial import Partial, partial_authorize
@@ -46,6 +53,7 @@ __all__ = [
     "group_of",
     "import_authdetails",
     "import_kms_dir",
+    "import_organization",
     "import_terraform_plan",
     "load_snapshot",
     "partial_authorize",

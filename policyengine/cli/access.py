@@ -32,6 +32,7 @@ from policyengine.access import (
     formula_text,
     import_authdetails,
     import_kms_dir,
+    import_organization,
     import_terraform_plan,
     load_snapshot,
     render_html,
@@ -59,7 +60,8 @@ context_option = click.option(
     "context",
     multiple=True,
     metavar="KEY=VALUE",
-    help="fix a request-context key (repeat a key for a list); kms:EncryptionContext:k=v pairs form the encryption context",
+    help="fix a request-context key (repeatable; repeat a key for a list); "
+    "kms:EncryptionContext:k=v pairs form the encryption context",
 )
 closed_option = click.option(
     "--closed", is_flag=True, help="treat every context key not given as absent: a concrete answer, as `simulate` gives"
@@ -317,10 +319,26 @@ def snapshot() -> None:
     "--authdetails",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="aws iam get-account-authorization-details output",
+    help="aws iam get-account-authorization-details output, one file per account (repeatable)",
 )
-@click.option("--kms-dir", multiple=True, type=click.Path(exists=True, file_okay=False), help="folder of saved aws kms outputs")
-@click.option("--terraform", multiple=True, type=click.Path(exists=True, dir_okay=False), help="terraform show -json of a plan")
+@click.option(
+    "--kms-dir",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="folder of saved aws kms outputs, one per account and region (repeatable; layouts below)",
+)
+@click.option(
+    "--organization",
+    "organization_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="folder of saved aws organizations outputs: OU paths, SCPs and RCPs (layout below)",
+)
+@click.option(
+    "--terraform",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="terraform show -json of a plan (repeatable)",
+)
 @click.option("--account", help="account id of the Terraform plans (when the plan does not show it)")
 @click.option("--region", help="region of the Terraform plans (default: the provider's, else us-east-1)")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False), help="a snapshot to start from (organization, SCPs, RCPs)")
@@ -331,6 +349,7 @@ def snapshot() -> None:
 def snapshot_import(
     authdetails: tuple[str, ...],
     kms_dir: tuple[str, ...],
+    organization_dir: str | None,
     terraform: tuple[str, ...],
     account: str | None,
     region: str | None,
@@ -338,10 +357,32 @@ def snapshot_import(
     out_path: str,
     fmt: str,
 ) -> None:
-    """Build a snapshot from saved exports; everything that could not be used is listed."""
-    if not (authdetails or kms_dir or terraform):
-        raise click.UsageError("give at least one of --authdetails, --kms-dir, --terraform")
+    """Build a snapshot from saved exports; everything that could not be used is listed.
+
+    \b
+    --kms-dir DIR: one folder per key, or one file per command and key (mixing is fine):
+      DIR/list-keys.json, DIR/list-aliases.json             (optional)
+      DIR/<key-id>/describe-key.json, get-key-policy.json   (required per key)
+      DIR/<key-id>/list-grants.json, list-resource-tags.json, list-aliases.json
+      or DIR/describe-key-<key-id>.json, DIR/get-key-policy-<key-id>.json,
+         DIR/list-grants-<key-id>.json, DIR/list-resource-tags-<key-id>.json, ...
+    An account with no keys (list-keys shows none) adds no keys.
+
+    \b
+    --organization DIR: aws organizations outputs, per id in the name or in a folder <ID>/:
+      DIR/describe-organization.json, DIR/list-roots.json, DIR/list-accounts.json
+      DIR/list-organizational-units-for-parent-<ROOT-OR-OU-ID>.json
+      DIR/list-parents-<ACCOUNT-OR-OU-ID>.json
+      DIR/list-policies-for-target-<ID>-scp.json   (--filter SERVICE_CONTROL_POLICY)
+      DIR/list-policies-for-target-<ID>-rcp.json   (--filter RESOURCE_CONTROL_POLICY)
+      DIR/describe-policy-<POLICY-ID>.json
+    RCPFullAWSAccess is implied at every level, as AWS attaches it.
+    """
+    if not (authdetails or kms_dir or terraform or organization_dir):
+        raise click.UsageError("give at least one of --authdetails, --kms-dir, --organization, --terraform")
     imported = Imported()
+    if organization_dir is not None:
+        imported.merge(import_organization(organization_dir))
     for path in authdetails:
         imported.merge(import_authdetails(path))
     for path in kms_dir:

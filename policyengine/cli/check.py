@@ -182,10 +182,15 @@ def no_new_access(
 @check.command("access-not-granted")
 @click.argument("policy")
 @click.option(
-    "--actions", multiple=True, required=True, help="actions that must never be allowed (comma-separated; wildcards allowed)"
+    "--actions",
+    multiple=True,
+    required=True,
+    help="actions that must never be allowed (comma-separated, repeatable; wildcards allowed)",
 )
 @click.option(
-    "--resources", multiple=True, help="resources to ask about (comma-separated ARNs or patterns; default: any KMS key)"
+    "--resources",
+    multiple=True,
+    help="resources to ask about (comma-separated ARNs or patterns, repeatable; default: any KMS key)",
 )
 @click.option("--policy-type", type=click.Choice(["key", "identity"]), default="key", show_default=True)
 @_KEY_ACCOUNT

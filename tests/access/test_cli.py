@@ -110,6 +110,45 @@ def test_snapshot_import_and_check(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 0 and "incomplete" in err
 
 
+def test_snapshot_import_organization(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--organization reads saved Organizations outputs: the SCP of the account's OU denies bob's Encrypt."""
+    exports = FIXTURES / "exports"
+    target = tmp_path / "snap.json"
+    argv = ["snapshot", "import", "--authdetails", str(exports / "authdetails.json"), "--kms-dir", str(exports / "kms-flat")]
+    code, out, _ = run(
+        capsys,
+        *argv,
+        "--kms-dir",
+        str(exports / "kms-empty"),
+        "--organization",
+        str(exports / "org"),
+        "--out",
+        str(target),
+        "--format",
+        "json",
+    )
+    assert code == 0 and json.loads(out)["keys"] == 1
+    saved = json.loads(target.read_text())
+    assert saved["organization"] == {"id": "o-fixture1234", "management_account": "444444444444"}
+    assert run(capsys, "can", "user/bob", "kms:Encrypt", "alias/orders", "-s", str(target))[0] == 2
+
+
+def test_snapshot_import_help_documents_layouts_and_repeats(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help shows both KMS layouts, the Organizations layout, and which options repeat."""
+    code, out, _ = run(capsys, "snapshot", "import", "--help")
+    flat = " ".join(out.split())
+    assert code == 0
+    for text in (
+        "describe-key-<key-id>.json",
+        "<key-id>/describe-key.json",
+        "list-policies-for-target-<ID>-rcp.json",
+        "RCPFullAWSAccess is implied",
+        "one file per account (repeatable)",
+        "terraform show -json of a plan (repeatable)",
+    ):
+        assert text in flat, text
+
+
 def test_snapshot_schema(capsys: pytest.CaptureFixture[str]) -> None:
     """snapshot schema prints the JSON schema."""
     code, out, _ = run(capsys, "snapshot", "schema")

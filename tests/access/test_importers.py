@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from policyengine.access import Access, SnapshotError, World
-from policyengine.access.importers import Imported, build_snapshot, import_authdetails, import_kms_dir, import_terraform_plan
+from policyengine.access.importers import (
+    Imported,
+    build_snapshot,
+    import_authdetails,
+    import_kms_dir,
+    import_organization,
+    import_terraform_plan,
+)
 
 from .conftest import FIXTURES
 
@@ -57,7 +64,7 @@ def test_kms_dir_reads_keys_grants_tags_and_aliases() -> None:
 def test_kms_dir_lists_missing_and_bad_parts() -> None:
     """A listed key without a folder, a grant with an unknown operation and a missing grant list are all reported."""
     reasons = _reasons(import_kms_dir(EXPORTS / "kms"))
-    assert "no folder" in reasons["key 55550000-0000-0000-0000-000000000000"]
+    assert "the key is not in the snapshot" in reasons["key 55550000-0000-0000-0000-000000000000"]
     assert "not a grant operation" in reasons["grant bad-grant"]
     assert "not counted" in reasons["grants of key 5555ffff-ffff-ffff-ffff-ffffffffffff"]
 
@@ -116,3 +123,99 @@ def test_not_an_export(tmp_path: Path) -> None:
     broken.write_text("{nope")
     with pytest.raises(SnapshotError, match="not JSON"):
         import_authdetails(broken)
+
+
+# --- Organizations exports --------------------------------------------------------------------------------------
+# Output shapes: AWS Organizations API Reference (DescribeOrganization, ListRoots, ListAccounts, ListParents,
+# ListOrganizationalUnitsForParent, ListPoliciesForTarget, DescribePolicy). RCPFullAWSAccess: Organizations UG,
+# "Resource control policies (RCPs)": "attached to every root, OU and account ... cannot be detached".
+
+ORG_DIR = EXPORTS / "org"
+
+
+def _levels(account: dict[str, object], which: str) -> list[tuple[str, list[str]]]:
+    levels = account[which]
+    assert isinstance(levels, list)
+    return [(level["target"], [p["name"] for p in level["policies"]]) for level in levels]
+
+
+def test_organization_places_accounts_and_reads_scp_and_rcp_levels() -> None:
+    """OU paths come from list-parents and list-organizational-units-for-parent (flat files and <id>/ folders)."""
+    imported = import_organization(ORG_DIR)
+    assert imported.organization == {"id": "o-fixture1234", "management_account": "444444444444"}
+    payments = imported.accounts["555555555555"]
+    assert payments["name"] == "payments" and payments["org_id"] == "o-fixture1234"
+    assert payments["ou_path"] == ["r-ab12", "ou-ab12-11111111", "ou-ab12-22222222"]
+    assert _levels(payments, "scps") == [
+        ("r-ab12", ["FullAWSAccess"]),
+        ("ou-ab12-11111111", ["FullAWSAccess"]),
+        ("ou-ab12-22222222", ["FullAWSAccess", "DenyEncrypt"]),
+        ("555555555555", ["FullAWSAccess"]),
+    ]
+
+
+def test_organization_implies_rcp_full_access_at_every_level() -> None:
+    """RCPFullAWSAccess is at every RCP level whether the export lists it or not; a level not exported is noted."""
+    imported = import_organization(ORG_DIR)
+    assert _levels(imported.accounts["555555555555"], "rcps") == [
+        ("r-ab12", ["RCPFullAWSAccess", "KmsPerimeter"]),
+        ("ou-ab12-11111111", ["RCPFullAWSAccess"]),
+        ("ou-ab12-22222222", ["RCPFullAWSAccess"]),
+        ("555555555555", ["RCPFullAWSAccess"]),
+    ]
+    reasons = _reasons(imported)
+    assert "taken as allowing everything" in reasons["RCPs of ou-ab12-22222222"]
+    assert "OU path is unknown" in reasons["account 666666666666"]
+    assert "scps" not in imported.accounts["666666666666"]
+
+
+def test_organization_exports_change_answers() -> None:
+    """With the organization imported, the prod OU's SCP denies bob's Encrypt; the management account is exempt."""
+    imported = import_authdetails(EXPORTS / "authdetails.json")
+    imported.merge(import_kms_dir(EXPORTS / "kms"))
+    before = Access.of(World.build(build_snapshot(imported)))
+    assert before.can("user/bob", "kms:Encrypt", "alias/orders").status == "allow"
+    imported.merge(import_organization(ORG_DIR))
+    snapshot = build_snapshot(imported)
+    assert snapshot.organization is not None and snapshot.organization.management_account == "444444444444"
+    after = Access.of(World.build(snapshot))
+    assert after.can("user/bob", "kms:Encrypt", "alias/orders").status == "deny"
+    assert after.can("user/alice", "kms:Decrypt", "alias/orders").status == "allow"
+
+
+def test_organization_base_snapshot_place_is_kept_whole(tmp_path: Path) -> None:
+    """A base snapshot's SCP levels are not joined with the import's (no doubled levels)."""
+    imported = import_organization(ORG_DIR)
+    base = build_snapshot(imported)
+    again = build_snapshot(import_organization(ORG_DIR), base)
+    (account,) = [a for a in again.accounts if a.id == "555555555555"]
+    assert account.scps is not None and len(account.scps) == 4
+
+
+def test_organization_errors_name_the_file(tmp_path: Path) -> None:
+    """A folder without list-accounts, or an output of the wrong kind, is an error naming the file."""
+    with pytest.raises(SnapshotError, match="list-accounts"):
+        import_organization(tmp_path)
+    (tmp_path / "list-accounts.json").write_text(json.dumps({"Accounts": []}))
+    (tmp_path / "list-parents-555555555555.json").write_text(json.dumps({"Policies": []}))
+    with pytest.raises(SnapshotError, match=r"list-parents-555555555555\.json.*Parents"):
+        import_organization(tmp_path)
+
+
+def test_kms_flat_layout_reads_the_same_key() -> None:
+    """One file per command and key (describe-key-<id>.json, ...; a bare policy) gives the same key as a key folder."""
+    folder = {k["id"]: k for k in import_kms_dir(EXPORTS / "kms").accounts["555555555555"]["keys"]}
+    (flat,) = import_kms_dir(EXPORTS / "kms-flat").accounts["555555555555"]["keys"]
+    same = folder[flat["id"]]
+    assert flat == same
+
+
+def test_kms_account_without_keys_adds_none() -> None:
+    """list-keys showing no key is an account without keys, not an error; an empty folder still is one."""
+    imported = import_kms_dir(EXPORTS / "kms-empty")
+    assert imported.accounts == {} and imported.unused == []
+
+
+def test_kms_empty_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="no saved `aws kms` outputs"):
+        import_kms_dir(tmp_path)

@@ -18,6 +18,9 @@ from urllib.parse import unquote
 
 from policyengine.access.errors import SnapshotError
 
+#: An account's place in the organization: one source says it whole, so lists of it are never joined.
+PLACE_FIELDS = frozenset({"ou_path", "scps", "rcps"})
+
 
 @dataclass
 class Imported:
@@ -26,6 +29,7 @@ class Imported:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     aws_managed: dict[str, dict[str, Any]] = field(default_factory=dict)
     unused: list[dict[str, str]] = field(default_factory=list)
+    organization: dict[str, Any] | None = None
 
     def account(self, account_id: str) -> dict[str, Any]:
         return self.accounts.setdefault(account_id, {"id": account_id})
@@ -37,11 +41,12 @@ class Imported:
         for account_id, data in other.accounts.items():
             mine = self.account(account_id)
             for name, value in data.items():
-                if isinstance(value, list):
+                if isinstance(value, list) and name not in PLACE_FIELDS:
                     mine.setdefault(name, []).extend(value)
                 elif name not in mine or mine[name] is None:
                     mine[name] = value
         self.aws_managed.update(other.aws_managed)
+        self.organization = self.organization or other.organization
         self.unused.extend(other.unused)
 
 
@@ -55,6 +60,11 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SnapshotError(str(path), "", f"the {what} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def read_optional(path: Path, what: str) -> Any:
+    """A saved CLI output that may be absent: ``None`` then, else as ``read_json``."""
+    return read_json(path, what) if path.exists() else None
 
 
 def document(value: Any) -> dict[str, Any] | None:
