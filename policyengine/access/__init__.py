@@ -4,7 +4,8 @@ The pieces, one job each: ``snapshot`` (the data model) and ``loader`` (files), 
 (AWS CLI exports and Terraform plans to a snapshot), ``world`` (the snapshot compiled),
 ``subjects`` (who can ask), ``facts`` (which context keys a question fixes), ``formula`` and
 ``atoms`` (residual conditions), ``partial`` (partial evaluation with the evaluator's rules),
-``reach`` (role assumption), ``queries`` and ``matrix`` (the questions), ``report`` (HTML).
+``reach`` (role assumption), ``queries`` and ``matrix`` (the questions), ``report`` (HTML),
+``pull`` (reading live accounts with the user's credentials).
 """
 
 from policyengine.access.actions import GROUPS, actions_for, group_of
@@ -23,6 +24,7 @@ from policyengine.access.importers import (
 from policyengine.access.loader import dump_snapshot, load_snapshot, snapshot_from_data
 from policyengine.access.matrix import Cell, Matrix, access_matrix
 from policyengine.access.partial import Partial, partial_authorize
+from policyengine.access.pull import READ_ONLY_OPERATIONS, PullResult, pull, snapshot_from_exports
 from policyengine.access.queries import Access
 from policyengine.access.report import render_html
 from policyengine.access.snapshot import Snapshot, Unused, snapshot_schema
@@ -30,6 +32,7 @@ from policyengine.access.world import World
 
 __all__ = [
     "GROUPS",
+    "READ_ONLY_OPERATIONS",
     "Access",
     "Answer",
     "Cell",
@@ -37,6 +40,7 @@ __all__ = [
     "LookupFailure",
     "Matrix",
     "Partial",
+    "PullResult",
     "Route",
     "Snapshot",
     "SnapshotError",
@@ -58,7 +62,9 @@ __all__ = [
     "load_snapshot",
     "partial_authorize",
     "partial_json",
+    "pull",
     "render_html",
     "snapshot_from_data",
+    "snapshot_from_exports",
     "snapshot_schema",
 ]

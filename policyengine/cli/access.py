@@ -7,6 +7,7 @@ read "only if..." as yes, nor as no).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from policyengine.access import (
@@ -35,7 +36,9 @@ from policyengine.access import (
     import_organization,
     import_terraform_plan,
     load_snapshot,
+    pull,
     render_html,
+    snapshot_from_exports,
     snapshot_schema,
 )
 from policyengine.cli.output import err, out, print_json
@@ -339,6 +342,12 @@ def snapshot() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="terraform show -json of a plan (repeatable)",
 )
+@click.option(
+    "--exports",
+    "exports_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="a folder of raw exports `snapshot pull --exports` saved",
+)
 @click.option("--account", help="account id of the Terraform plans (when the plan does not show it)")
 @click.option("--region", help="region of the Terraform plans (default: the provider's, else us-east-1)")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False), help="a snapshot to start from (organization, SCPs, RCPs)")
@@ -351,6 +360,7 @@ def snapshot_import(
     kms_dir: tuple[str, ...],
     organization_dir: str | None,
     terraform: tuple[str, ...],
+    exports_dir: str | None,
     account: str | None,
     region: str | None,
     base: str | None,
@@ -378,8 +388,16 @@ def snapshot_import(
       DIR/describe-policy-<POLICY-ID>.json
     RCPFullAWSAccess is implied at every level, as AWS attaches it.
     """
-    if not (authdetails or kms_dir or terraform or organization_dir):
-        raise click.UsageError("give at least one of --authdetails, --kms-dir, --organization, --terraform")
+    if not (authdetails or kms_dir or terraform or organization_dir or exports_dir):
+        raise click.UsageError("give at least one of --authdetails, --kms-dir, --organization, --terraform, --exports")
+    if exports_dir is not None:
+        if authdetails or kms_dir or terraform or organization_dir:
+            raise click.UsageError("--exports reads a whole pulled folder: give it alone (with --base if needed)")
+        result = snapshot_from_exports(exports_dir, base=load_snapshot(base) if base else None)
+        World.build(result, out_path)
+        dump_snapshot(result, out_path)
+        _report_snapshot(result, out_path, fmt)
+        return
     imported = Imported()
     if organization_dir is not None:
         imported.merge(import_organization(organization_dir))
@@ -395,8 +413,8 @@ def snapshot_import(
     _report_snapshot(result, out_path, fmt)
 
 
-def _report_snapshot(result: Any, path: str, fmt: str) -> None:
-    summary = {
+def _report_snapshot(result: Any, path: str, fmt: str, *, calls: int | None = None, read: list[str] | None = None) -> None:
+    summary: dict[str, Any] = {
         "snapshot": path,
         "accounts": len(result.accounts),
         "users": sum(len(a.users) for a in result.accounts),
@@ -404,6 +422,9 @@ def _report_snapshot(result: Any, path: str, fmt: str) -> None:
         "keys": sum(len(a.keys) for a in result.accounts),
         "unused": [u.model_dump() for u in result.unused],
     }
+    if calls is not None:
+        summary["api_calls"] = calls
+        summary["accounts_read"] = read or []
     if fmt == "json":
         print_json(summary)
         return
@@ -411,10 +432,103 @@ def _report_snapshot(result: Any, path: str, fmt: str) -> None:
         f"{escape(path)}: {summary['accounts']} accounts, {summary['users']} users, "
         f"{summary['roles']} roles, {summary['keys']} keys"
     )
+    if calls is not None:
+        out.print(f"read {len(read or [])} accounts ({escape(', '.join(read or []))}) in {calls} API calls")
     if result.unused:
         out.print(f"[yellow]{len(result.unused)} items could not be used[/]:")
         for item in result.unused:
             out.print(f"  {escape(item.source)}: {escape(item.item)}: {escape(item.reason)}")
+
+
+@snapshot.command("pull")
+@click.option("--profile", help="the AWS CLI profile to use (default: boto3's chain: environment, ~/.aws, instance role)")
+@click.option(
+    "--region", "regions", multiple=True, help="a region to read KMS keys in (repeatable; default: every enabled region)"
+)
+@click.option(
+    "--accounts",
+    multiple=True,
+    help="account ids to read (comma-separated, repeatable; default: the caller's own); others need --assume-role",
+)
+@click.option("--all-accounts", is_flag=True, help="read every active account of the caller's organization")
+@click.option(
+    "--assume-role", "role", metavar="ROLE_NAME", help="role to assume in each other account, e.g. OrganizationAccountAccessRole"
+)
+@click.option(
+    "--exports",
+    "exports_dir",
+    type=click.Path(file_okay=False),
+    help="keep the raw outputs here (the layout `snapshot import` reads); a re-run with it skips what is saved",
+)
+@click.option("--base", type=click.Path(exists=True, dir_okay=False), help="a snapshot to start from")
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(dir_okay=False), help="where to write the snapshot (.yaml or .json)"
+)
+@format_option
+def snapshot_pull(
+    profile: str | None,
+    regions: tuple[str, ...],
+    accounts: tuple[str, ...],
+    all_accounts: bool,
+    role: str | None,
+    exports_dir: str | None,
+    base: str | None,
+    out_path: str,
+    fmt: str,
+) -> None:
+    """Read IAM, KMS and AWS Organizations from live accounts (read-only) into a snapshot.
+
+    \b
+    Calls only: sts GetCallerIdentity, AssumeRole (with --assume-role); iam GetAccountAuthorizationDetails;
+    ec2 DescribeRegions (without --region); kms ListKeys, ListAliases, DescribeKey, GetKeyPolicy, ListGrants,
+    ListResourceTags; organizations DescribeOrganization, ListRoots, ListAccounts,
+    ListOrganizationalUnitsForParent, ListParents, ListPoliciesForTarget, DescribePolicy.
+    Every page is read; throttling is retried with backoff. An API the credentials may not use is a
+    note in the summary (and in the snapshot's `unused`), not a failure.
+    """
+    import tempfile
+
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    if all_accounts and accounts:
+        raise click.UsageError("give --accounts or --all-accounts, not both")
+    wanted = [a.strip() for item in accounts for a in item.split(",") if a.strip()]
+    try:
+        session = boto3.session.Session(profile_name=profile)
+    except BotoCoreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    with contextlib.ExitStack() as stack:
+        folder = exports_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="policyengine-pull-"))
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        )
+        with progress:
+            task = progress.add_task("pull", total=None)
+            count = [0]
+
+            def tick(what: str) -> None:
+                count[0] += 1
+                progress.update(task, description=f"{count[0]} calls: {escape(what)}")
+
+            result = pull(
+                session,
+                folder,
+                regions=regions,
+                accounts=wanted,
+                all_accounts=all_accounts,
+                assume_role=role,
+                base=load_snapshot(base) if base else None,
+                on_call=tick,
+            )
+        World.build(result.snapshot, out_path)
+        dump_snapshot(result.snapshot, out_path)
+    _report_snapshot(result.snapshot, out_path, fmt, calls=len(result.calls.made), read=result.accounts)
 
 
 @snapshot.command("check")
