@@ -228,8 +228,8 @@ class Access:
                 best = route
         return best
 
-    def can(self, principal: str, action: str, key: str, *, explain: bool = False) -> Verdict:
-        """Can ``principal`` do ``action`` on ``key``, directly or through roles it can assume?
+    def can(self, principal: str, action: str, key: str, *, explain: bool = False, direct_only: bool = False) -> Verdict:
+        """Can ``principal`` do ``action`` on ``key``, directly or (unless ``direct_only``) through roles it can assume?
 
         With ``explain`` the direct answer is always fully evaluated, so a denial names the
         statements and reason ``authorize`` gives rather than the pre-check's reason.
@@ -238,7 +238,7 @@ class Access:
         target = self.world.key(key)
         action = normalise_action(action)
         direct = self.ask(subject, action, target, full=explain)
-        if direct.status == "allow":
+        if direct.status == "allow" or direct_only:
             return Verdict(direct)
         answers = {role.arn: self.ask(principal_subject(role), action, target) for role in self._reachable_roles(subject)}
         return Verdict(direct, self.route(subject, answers))

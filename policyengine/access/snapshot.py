@@ -7,7 +7,8 @@ their IAM users, groups and roles (policies, boundaries, tags, trust policies), 
 (key policy, aliases, grants, state, spec, usage, tags), and ``unused``: what an importer met
 but could not use, so every answer can say the snapshot is incomplete instead of guessing.
 
-Policy documents are kept as JSON (an object, or its text as AWS exports print it); they are
+Policy documents are kept as JSON (an object, or its text as AWS exports print it) or named by
+the path of a policy file, so a repository's own policy files stay the single source; they are
 parsed and compiled by ``world.py``, where a bad one is reported with the field it sits in.
 """
 
@@ -19,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
-#: A policy document: the JSON object, or its text (as ``get-key-policy`` and the IAM APIs print it).
+#: A policy document: the JSON object, its text (as ``get-key-policy`` and the IAM APIs print it), or the path of
+#: a policy file relative to the snapshot file (a plain policy or a saved ``get-key-policy`` output).
 PolicyJson = dict[str, Any] | str
 
 KeyState = Literal[

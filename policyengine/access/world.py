@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from policyengine.access.errors import LookupFailure, SnapshotError
@@ -203,11 +204,13 @@ class _Builder:
         self.aws_managed = {p.arn: (p, f"aws_managed_policies[{p.arn}]") for p in snapshot.aws_managed_policies}
 
     def compile(self, document: PolicyJson, kind: PolicyKind, name: str, where: str) -> CompiledPolicy:
-        text = document if isinstance(document, str) else json.dumps(document)
         cache_key = (kind, where)
         found = self.compiled.get(cache_key)
         if found is not None:
             return found
+        text = document if isinstance(document, str) else json.dumps(document)
+        if isinstance(document, str) and not document.lstrip().startswith("{"):
+            text = self.policy_file(document, where)
         try:
             parsed = parse_policy_fast(text, name)
         except PolicyInputError as exc:
@@ -217,6 +220,29 @@ class _Builder:
         compiled = compile_policy(parsed, kind, name)
         self.compiled[cache_key] = compiled
         return compiled
+
+    def policy_file(self, reference: str, where: str) -> str:
+        """The text of a policy given by path (relative to the snapshot file), as scenario files allow.
+
+        A saved ``aws kms get-key-policy`` output (``{"Policy": "..."}``) is read as the policy it holds.
+        """
+        path = Path(reference.strip())
+        if not path.is_absolute():
+            source = Path(self.source)
+            path = (source.parent if source.suffix else Path.cwd()) / path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SnapshotError(
+                self.source, where, f"not a JSON policy, nor a readable policy file `{reference}` ({exc.strerror})"
+            ) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return text  # the parser reports the problem with its line and column
+        if isinstance(data, dict) and isinstance(data.get("Policy"), str) and "Statement" not in data:
+            return str(data["Policy"])
+        return text
 
     def levels(self, account: Account, which: Literal["scps", "rcps"]) -> tuple[tuple[CompiledPolicy, ...], ...] | None:
         levels = account.scps if which == "scps" else account.rcps

@@ -2,7 +2,7 @@
 
 Exit codes: 0 allowed (or the command succeeded), 1 bad input, 2 denied, 4 allowed only under
 conditions the request context decides (``can`` only: a script asking "may X do Y?" must not
-read "only if..." as yes, nor as no).
+read "only if..." as yes, nor as no); with ``can --expect``, 0 as expected and 3 otherwise.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from policyengine.cli.output import err, out, print_json
 
 EXIT_DENIED = 2
 EXIT_CONDITIONAL = 4
+EXIT_UNEXPECTED = 3
 _WORDS = {"allow": "[green]ALLOW[/]", "deny": "[red]DENY[/]", "conditional": "[yellow]ALLOW ONLY IF[/]"}
 _SHORT = {"allow": "[green]allow[/]", "deny": "[dim]deny[/]", "conditional": "[yellow]only if[/]"}
 
@@ -148,18 +149,34 @@ def _verdict_lines(verdict: Verdict, explain: bool) -> list[str]:
 @context_option
 @closed_option
 @click.option("--explain", is_flag=True, help="show the deciding statements and every residual condition")
+@click.option("--direct-only", is_flag=True, help="leave role assumption out: only what PRINCIPAL itself may do")
+@click.option(
+    "--expect",
+    type=click.Choice(["allow", "deny", "conditional"]),
+    help="for CI: exit 3 when the answer is not this one (conditional = allowed only if)",
+)
 @format_option
 def can(
-    principal: str, action: str, key: str, snapshot_path: str, context: tuple[str, ...], closed: bool, explain: bool, fmt: str
+    principal: str,
+    action: str,
+    key: str,
+    snapshot_path: str,
+    context: tuple[str, ...],
+    closed: bool,
+    explain: bool,
+    direct_only: bool,
+    expect: str | None,
+    fmt: str,
 ) -> None:
     """Can PRINCIPAL do ACTION on KEY, directly or through roles it can assume?
 
     PRINCIPAL: user/NAME, role/NAME (a session of it), ACCOUNT:user/NAME, an ARN, root/ACCOUNT,
     service/NAME. KEY: key id, key/ID, key ARN, alias/NAME or alias ARN. Exit code 0 allowed,
-    2 denied, 4 allowed only if the request context meets the printed condition.
+    2 denied, 4 allowed only if the request context meets the printed condition; with --expect,
+    0 when the answer is the expected one and 3 when it is not.
     """
     access = _open(snapshot_path, context, closed)
-    verdict = access.can(principal, action, key, explain=explain)
+    verdict = access.can(principal, action, key, explain=explain, direct_only=direct_only)
     if fmt == "json":
         print_json({**verdict.to_json(), "snapshot_warnings": _warnings(access)})
     else:
@@ -171,6 +188,11 @@ def can(
         )
         for line in _verdict_lines(verdict, explain):
             out.print(line)
+    if expect is not None:
+        if verdict.status != expect:
+            err.print(f"[red]expected {expect}[/], the answer is {verdict.status}")
+            raise SystemExit(EXIT_UNEXPECTED)
+        return
     if verdict.status == "deny":
         raise SystemExit(EXIT_DENIED)
     if verdict.status == "conditional":

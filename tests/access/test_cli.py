@@ -33,6 +33,21 @@ def test_can_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert "user/alice -> role/deployer -> role/app -> kms:Decrypt" in out
 
 
+def test_can_expect_and_direct_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """--expect turns the answer into pass (0) or fail (3) for CI; --direct-only leaves the role path out."""
+    base = ["can", "user/ops", "kms:DisableKey", "alias/workload", "-s", str(ORG)]
+    assert run(capsys, *base, "--expect", "allow")[0] == 0
+    code, _, err = run(capsys, *base, "--expect", "deny")
+    assert code == 3 and "expected deny" in err and "allow" in err
+    denied = ["can", "user/ops", "kms:ScheduleKeyDeletion", "alias/workload", "-s", str(ORG)]
+    assert run(capsys, *denied, "--expect", "deny")[0] == 0
+    assert run(capsys, *denied, "--expect", "allow")[0] == 3
+    via = ["can", "user/alice", "kms:Decrypt", "alias/payments", "-s", str(ORG)]
+    code, out, _ = run(capsys, *via, "--direct-only")
+    assert code == 2 and "role/deployer" not in out
+    assert run(capsys, *via, "--expect", "conditional")[0] == 0
+
+
 def test_can_json_with_context(capsys: pytest.CaptureFixture[str]) -> None:
     """--context fixes keys, and --format json carries the status, residual and route."""
     code, out, _ = run(

@@ -85,3 +85,39 @@ def test_unreadable_files(tmp_path: Path) -> None:
 def test_schema_document_is_generated_from_the_model() -> None:
     """docs/snapshot.schema.json is exactly what the models generate (regenerate it with `policyengine snapshot schema`)."""
     assert json.loads((ROOT / "docs" / "snapshot.schema.json").read_text()) == snapshot_schema()
+
+
+def test_policies_by_path_relative_to_the_snapshot(tmp_path: Path) -> None:
+    """A policy may be the path of a file next to the snapshot: a plain policy, or a saved get-key-policy output."""
+    from policyengine.access import Access
+
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}
+        ],
+    }
+    (policies / "key.json").write_text(json.dumps({"Policy": json.dumps(key_policy), "PolicyName": "default"}))
+    (policies / "app.json").write_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]})
+    )
+    snapshot = {
+        "accounts": [
+            {
+                "id": "111122223333",
+                "users": [{"name": "app", "inline_policies": [{"name": "use", "document": "policies/app.json"}]}],
+                "keys": [{"id": "1234abcd-12ab-34cd-56ef-1234567890ab", "region": "us-east-1", "policy": "policies/key.json"}],
+            }
+        ]
+    }
+    path = tmp_path / "snap.yaml"
+    path.write_text(yaml.safe_dump(snapshot))
+    access = Access.of(World.build(load_snapshot(path), str(path)))
+    assert access.can("user/app", "kms:Decrypt", "1234abcd-12ab-34cd-56ef-1234567890ab").status == "allow"
+    assert access.can("user/app", "kms:Encrypt", "1234abcd-12ab-34cd-56ef-1234567890ab").status == "deny"
+    snapshot["accounts"][0]["keys"][0]["policy"] = "policies/missing.json"  # type: ignore[index]
+    path.write_text(yaml.safe_dump(snapshot))
+    with pytest.raises(SnapshotError, match=r"keys\[1234abcd-12ab-34cd-56ef-1234567890ab\]\.policy.*policies/missing\.json"):
+        World.build(load_snapshot(path), str(path))
