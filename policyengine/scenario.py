@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from policyengine._catalog import unknown_action
 from policyengine.errors import PolicyInputError, RequestError, ScenarioError
 from policyengine.evaluator.authorizer import PolicySet, authorize
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
@@ -192,6 +193,9 @@ class _ScenarioReader:
         for name in ("principal", "action", "resource"):
             if not isinstance(values[name], str):
                 raise self.fail(f"request.{name}", "must be a string", request_fields[name])
+        unknown = unknown_action(values["action"])
+        if unknown is not None:
+            raise self.fail("request.action", unknown, request_fields["action"])
         try:
             request = make_request(
                 values.pop("principal"),

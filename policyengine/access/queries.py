@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from policyengine._catalog import unknown_action
 from policyengine.access.actions import GROUPS, Group, actions_for, key_actions
 from policyengine.access.answers import RANK, Answer, Route, Verdict
 from policyengine.access.errors import LookupFailure
@@ -49,10 +50,20 @@ def split_context(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
 
 @lru_cache(maxsize=1024)
 def normalise_action(action: str) -> str:
-    """``Decrypt`` and ``kms:decrypt`` both mean ``kms:Decrypt`` (the catalog's spelling when known)."""
+    """``Decrypt`` and ``kms:decrypt`` both mean ``kms:Decrypt`` (the catalog's spelling when known).
+
+    An action AWS does not have (``kms:Decypt``) is a ``LookupFailure`` naming the closest real
+    ones: answering "deny" for it would let a "must be denied" check pass on a typo.
+    """
     name = action if ":" in action else f"kms:{action}"
     spelled = {known.lower(): known for known in key_actions()}
-    return spelled.get(name.lower(), name)
+    found = spelled.get(name.lower())
+    if found is not None:
+        return found
+    problem = unknown_action(name)
+    if problem is not None:
+        raise LookupFailure("action", problem)
+    return name
 
 
 @dataclass

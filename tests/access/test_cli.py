@@ -168,3 +168,30 @@ def test_snapshot_schema(capsys: pytest.CaptureFixture[str]) -> None:
     """snapshot schema prints the JSON schema."""
     code, out, _ = run(capsys, "snapshot", "schema")
     assert code == 0 and json.loads(out)["title"] == "policyengine account snapshot"
+
+
+def test_unknown_action_is_an_error_with_a_suggestion(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`kms:Decypt` is not a silent deny: can, who-can, simulate and policyengine.simulate name the closest action."""
+    code, _, err = run(capsys, "can", "user/ops", "kms:Decypt", "alias/workload", "-s", str(ORG), "--expect", "deny")
+    assert code == 1 and "did you mean `kms:Decrypt`" in err
+    code, _, err = run(capsys, "who-can", "Decypt", "alias/workload", "-s", str(ORG))
+    assert code == 1 and "did you mean `kms:Decrypt`" in err
+    scenario = {
+        "policies": {"key_policy": {"Version": "2012-10-17", "Statement": []}},
+        "request": {
+            "principal": "arn:aws:iam::111122223333:user/ops",
+            "action": "kms:GenerateDataKeyWithoutPlaintxt",
+            "resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        },
+    }
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(scenario, indent=2))
+    code, _, err = run(capsys, "simulate", str(path))
+    assert code == 1 and "kms:GenerateDataKeyWithoutPlaintext" in err and "request.action" in err
+
+    import policyengine as pe
+
+    with pytest.raises(pe.PolicyEngineError, match="did you mean `kms:GenerateDataKeyWithoutPlaintext`"):
+        pe.simulate(scenario)
+    scenario["request"]["action"] = "kms:Generate*"  # type: ignore[index]
+    assert pe.simulate(scenario).decision == "implicit_deny"  # wildcards are patterns, not names to check

