@@ -18,7 +18,8 @@ from typing import Any
 from policyengine._catalog import action_details as action_details
 from policyengine._catalog import actions as actions
 from policyengine._catalog import catalog_version as catalog_version
-from policyengine._catalog import data, services
+from policyengine._catalog import data
+from policyengine._catalog import services as services
 
 
 @cache
