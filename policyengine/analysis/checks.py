@@ -49,6 +49,8 @@ class _Setup:
     sym: SymbolicRequest
     encoder: PolicyEncoder
     group: tuple[str | None, ...] | None
+    #: the principal's classes (``--principal``), whether or not its identity policies are known
+    principal_group: tuple[str | None, ...] | None = None
 
 
 def _action_chars(policies: Sequence[CompiledPolicy]) -> set[str]:
@@ -61,7 +63,9 @@ def _action_chars(policies: Sequence[CompiledPolicy]) -> set[str]:
     return chars
 
 
-def _setup(policies: Sequence[CompiledPolicy], scope: Scope, principal: str | None, backend: str) -> _Setup:
+def _setup(
+    policies: Sequence[CompiledPolicy], scope: Scope, principal: str | None, backend: str, *, identity_known: bool = True
+) -> _Setup:
     solver = load_backend(backend)
     chars = _action_chars(policies)
     for action in scope.actions:
@@ -82,7 +86,8 @@ def _setup(policies: Sequence[CompiledPolicy], scope: Scope, principal: str | No
     derived = frozenset(k for k, use in keys.items() if use.derived)
     classes = merge_classes(build_classes(named, policy_accounts(policies), observed.names), key_statements, derived, group)
     sym = SymbolicRequest(solver, classes, named, keys, chars, scope, observed)
-    return _Setup(solver, sym, PolicyEncoder(sym, group), group)
+    known = group if identity_known else None
+    return _Setup(solver, sym, PolicyEncoder(sym, known), known, group)
 
 
 def _scope_terms(setup: _Setup, scope: Scope) -> list[Term]:
@@ -269,6 +274,8 @@ def access_not_granted(
     Actions and resources may hold ``*``/``?`` wildcards. A key policy is decided with the KMS
     rules (callers' IAM policies unknown unless ``identity`` is given for ``principal``); an
     identity policy on its own (``policy_type="identity"``): some statement allows, none denies.
+    With ``principal`` the question is about that principal only (a role: any session of it),
+    whose IAM policies are ``identity`` when given, else unknown (any).
     """
     started = time.perf_counter()
     if not actions:
@@ -284,7 +291,7 @@ def access_not_granted(
         resources=tuple(resources),
         key_account=_account(key_account),
     )
-    setup = _setup([compiled, *identity_compiled], scope, principal, backend)
+    setup = _setup([compiled, *identity_compiled], scope, principal, backend, identity_known=bool(identity))
     side = Side(compiled, identity_compiled)
     allowed = setup.encoder.allowed(side) if policy_type == "key" else setup.encoder.identity_allowed((compiled,))
 
@@ -304,11 +311,15 @@ def access_not_granted(
         return None, shown
 
     where = ", ".join(resources) if resources else "any KMS key"
-    scope_text = f"actions {', '.join(actions)} on {where}, by any principal, in any request context"
+    terms = [*_scope_terms(setup, scope), allowed]
+    if principal is not None:
+        terms.append(setup.sym.caller_in([c.index for c in setup.sym.classes if c.group == setup.principal_group]))
+    who = principal if principal is not None else "any principal"
+    scope_text = f"actions {', '.join(actions)} on {where}, by {who}, in any request context"
     return _run(
         "access-not-granted",
         setup,
-        [*_scope_terms(setup, scope), allowed],
+        terms,
         confirm,
         scope_text,
         timeout_ms,

@@ -5,7 +5,8 @@ counterexample request the real evaluator confirmed), ``fail (unconfirmed)`` (th
 out, or an approximation got in the way) or ``bug`` (a counterexample that did not replay).
 Exit codes are the linter's: 0 pass, 3 anything else, 1 bad input or no solver installed. A
 policy argument may be ``git:REV:PATH`` (read with ``git show``), so CI can compare a change
-against the previous commit.
+against the previous commit, or ``:PATH`` / ``staged:PATH`` (the staged version), so a pre-commit
+hook can compare what is about to be committed with ``git:HEAD:PATH``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ _TIMEOUT = click.option(
 
 
 class PolicySource:
-    """A policy read from a file, standard input (``-``) or git (``git:REV:PATH``), with its text."""
+    """A policy read from a file, standard input (``-``), git (``git:REV:PATH``) or the git index
+    (``:PATH`` or ``staged:PATH``, the version a pre-commit hook is about to commit), with its text."""
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
@@ -50,6 +52,10 @@ class PolicySource:
             if not sep or not rev or not path:
                 raise click.BadParameter(f"`{spec}`: write git sources as git:REV:PATH (e.g. git:HEAD~1:key-policy.json)")
             self.text = _git_show(rev, path, spec)
+            self.source = spec
+        elif spec.startswith(("staged:", ":")) and len(spec.partition(":")[2]) > 0:
+            path = spec.partition(":")[2]
+            self.text = _git_show("", path if path.startswith("/") else f"./{path}", spec)
             self.source = spec
         else:
             self.source, self.text = pe.read_text(spec)
@@ -63,8 +69,28 @@ def _git_show(rev: str, path: str, spec: str) -> str:
         raise click.ClickException(f"`{spec}`: git is not installed") from None
     if done.returncode != 0:
         reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git show failed"
+        if rev and _missing_revision(done.stderr, rev):
+            reason += _shallow_hint(rev)
         raise click.ClickException(f"`{spec}`: {reason}")
     return done.stdout
+
+
+def _missing_revision(stderr: str, rev: str) -> bool:
+    """Whether git could not find the revision itself (as opposed to the path in it)."""
+    text = stderr.lower()
+    return any(s in text for s in ("invalid object name", "unknown revision", "bad revision", "ambiguous argument")) and (
+        "does not exist in" not in text and "exists on disk, but not in" not in text
+    )
+
+
+def _shallow_hint(rev: str) -> str:
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], capture_output=True, text=True, check=False)
+    if shallow.stdout.strip() == "true":
+        return (
+            f" (this is a shallow clone, as CI checkouts usually are, so `{rev}` was not fetched: fetch more history, "
+            "e.g. `git fetch --deepen=1`, or check out with `fetch-depth: 0` / `fetch-depth: 2`)"
+        )
+    return f" (no revision `{rev}` in this repository: is it fetched? `git fetch origin {rev}` may help)"
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -141,8 +167,8 @@ def check() -> None:
 
 
 @check.command("no-new-access")
-@click.option("--old", "old", required=True, help="the old policy: a file, `-`, or git:REV:PATH")
-@click.option("--new", "new", required=True, help="the new policy: a file, `-`, or git:REV:PATH")
+@click.option("--old", "old", required=True, help="the old policy: a file, `-`, git:REV:PATH, or :PATH / staged:PATH (staged)")
+@click.option("--new", "new", required=True, help="the new policy: a file, `-`, git:REV:PATH, or :PATH / staged:PATH (staged)")
 @click.option("--identity-old", multiple=True, help="identity policy of --principal before the change (repeatable)")
 @click.option("--identity-new", multiple=True, help="identity policy of --principal after the change (repeatable)")
 @click.option("--principal", help="the principal (ARN) the identity policies belong to")
@@ -193,6 +219,8 @@ def no_new_access(
     help="resources to ask about (comma-separated ARNs or patterns, repeatable; default: any KMS key)",
 )
 @click.option("--policy-type", type=click.Choice(["key", "identity"]), default="key", show_default=True)
+@click.option("--principal", help="ask about this principal only (ARN; a role means any session of it)")
+@click.option("--identity", multiple=True, help="identity policy of --principal (repeatable; default: unknown, any)")
 @_KEY_ACCOUNT
 @_FORMAT
 @_SOLVER
@@ -202,23 +230,28 @@ def access_not_granted(
     actions: tuple[str, ...],
     resources: tuple[str, ...],
     policy_type: str,
+    principal: str | None,
+    identity: tuple[str, ...],
     key_account: str | None,
     fmt: str,
     solver: str,
     timeout_ms: int,
 ) -> None:
-    """Can POLICY ever allow one of the ACTIONS? A counterexample when it can."""
+    """Can POLICY ever allow one of the ACTIONS (to --principal, or to anyone)? A counterexample when it can."""
     subject = PolicySource(policy)
+    ids = [PolicySource(p) for p in identity]
     result = run_access_not_granted(
         subject.document,
         _split(actions),
         _split(resources),
         policy_type=policy_type,
+        principal=principal,
+        identity=[p.document for p in ids],
         key_account=key_account,
         backend=solver,
         timeout_ms=timeout_ms,
     )
-    _emit(result, subject, fmt, {subject.source: subject.text})
+    _emit(result, subject, fmt, {p.source: p.text for p in (subject, *ids)})
 
 
 @check.command("no-public-access")

@@ -94,6 +94,60 @@ def test_old_version_from_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1 and "git:NOPE:key.json" in err
 
 
+def _repo(tmp_path: Path, *statements: dict[str, Any]) -> list[str]:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    _write(tmp_path / "key.json", *statements)
+    subprocess.run([*git, "-C", str(tmp_path), "add", "key.json"], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "commit", "-q", "-m", "key"], check=True)
+    return git
+
+
+@requires_cvc5
+def test_staged_version_for_pre_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`:PATH` and `staged:PATH` read the git index: what a pre-commit hook is about to commit."""
+    git = _repo(tmp_path, ROOT)
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / "key.json", ROOT, ANYONE)
+    subprocess.run([*git, "add", "key.json"], check=True)
+    _write(tmp_path / "key.json", ROOT)  # the working copy goes back; the index keeps the public statement
+    code, out, _ = run(capsys, "no-new-access", "--old", "git:HEAD:key.json", "--new", ":key.json")
+    assert code == 3 and "Anyone" in out
+    assert run(capsys, "no-new-access", "--old", "staged:key.json", "--new", "key.json")[0] == 0
+    code, _, err = run(capsys, "no-new-access", "--old", ":missing.json", "--new", "key.json")
+    assert code == 1 and ":missing.json" in err
+
+
+def test_missing_revision_in_a_shallow_clone_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git:HEAD~1 in a depth-1 clone (as CI checks out) explains that history was not fetched."""
+    origin = tmp_path / "origin"
+    git = _repo(origin, ROOT)
+    _write(origin / "key.json", ROOT, PARTNER)
+    subprocess.run([*git, "-C", str(origin), "commit", "-q", "-am", "partner"], check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(clone)], check=True)
+    monkeypatch.chdir(clone)
+    code, _, err = run(capsys, "no-new-access", "--old", "git:HEAD~1:key.json", "--new", "key.json")
+    assert code == 1 and "shallow clone" in " ".join(err.split()) and "fetch-depth" in err
+
+
+@requires_cvc5
+def test_access_not_granted_for_one_principal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--principal asks about that principal only: the partner may decrypt, a role of the key's account may not."""
+    policy = _write(tmp_path / "key.json", PARTNER)
+    partner = f"arn:aws:iam::{P}:role/reader"
+    code, out, _ = run(capsys, "access-not-granted", policy, "--actions", "kms:Decrypt", "--principal", partner)
+    assert code == 3 and "FAIL" in out and P in out
+    mine = f"arn:aws:iam::{K}:role/app"
+    code, out, _ = run(capsys, "access-not-granted", policy, "--actions", "kms:Decrypt", "--principal", mine)
+    assert code == 0 and "PASS" in out and mine in out
+    assert run(capsys, "access-not-granted", policy, "--actions", "kms:Decrypt")[0] == 3
+
+
 @requires_cvc5
 def test_access_not_granted_and_no_public_access(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Both commands exit 3 on a violation and 0 otherwise."""
