@@ -108,6 +108,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {
             "principal": self.subject.label,
+            "principal_arn": self.subject.arn,
             "principal_kind": self.subject.kind,
             "caller": self.subject.caller,
             "action": self.action,
@@ -176,6 +177,7 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         return {
             "principal": self.direct.subject.label,
+            "principal_arn": self.direct.subject.arn,
             "principal_kind": self.direct.subject.kind,
             "status": self.status,
             "how": self.how,

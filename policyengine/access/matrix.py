@@ -19,6 +19,7 @@ from typing import Any
 from policyengine.access.actions import GROUPS, Group, actions_for
 from policyengine.access.answers import RANK, Answer, Route, best, partial_json
 from policyengine.access.formula import FALSE, to_text
+from policyengine.access.formula import to_json as formula_json
 from policyengine.access.partial import Partial, Prepared, Status
 from policyengine.access.queries import Access
 from policyengine.access.subjects import Subject
@@ -47,7 +48,15 @@ class Cell:
             "status": self.status,
             "how": self.how,
             "allowed": list(self.allowed),
-            "conditional": [{"action": a.action, "residual": to_text(a.result.residual)} for a in self.conditional],
+            "conditional": [
+                {
+                    "action": a.action,
+                    "residual": to_text(a.result.residual),
+                    "residual_tree": formula_json(a.result.residual),
+                    "parts": partial_json(a.result).get("parts", []),
+                }
+                for a in self.conditional
+            ],
             "explanation": partial_json(self.example.result),
             "notes": list(self.example.notes),
         }
@@ -84,9 +93,11 @@ class Matrix:
                 for g in self.groups:
                     cell = self.cells[(s.id, k.arn, g)]
                     if cell.status != "deny":
-                        listed.append({"principal": s.label, "key": k.arn, "group": g, **cell.to_json()})
+                        listed.append({"principal": s.label, "principal_arn": s.arn, "key": k.arn, "group": g, **cell.to_json()})
         return {
-            "principals": [{"label": s.label, "kind": s.kind, "account": s.account, "caller": s.caller} for s in self.subjects],
+            "principals": [
+                {"label": s.label, "arn": s.arn, "kind": s.kind, "account": s.account, "caller": s.caller} for s in self.subjects
+            ],
             "keys": [{"arn": k.arn, "label": k.label, "account": k.account, "aliases": list(k.aliases)} for k in self.keys],
             "groups": list(self.groups),
             "counts": self.counts(),

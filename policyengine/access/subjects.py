@@ -47,6 +47,13 @@ class Subject:
         """True when the caller's own IAM policies are not in the snapshot."""
         return self.kind in ("external_account", "external_principal", "anyone")
 
+    @property
+    def arn(self) -> str:
+        """The full ARN (with the IAM path) of a user or role; the caller's ARN for anyone else."""
+        if self.principal is not None:
+            return self.principal.arn
+        return self.identity_arn or self.caller
+
     def outside_atom(self) -> OutsideAtom | None:
         """The unknown "its own IAM policies allow it" for callers outside the snapshot."""
         if not self.outside:

@@ -266,7 +266,15 @@ def what_can(principal: str, snapshot_path: str, context: tuple[str, ...], close
     matrix = access_matrix(access, subjects=[subject])
     if fmt == "json":
         data = matrix.to_json()
-        print_json({"principal": subject.label, "keys": data["cells"], "snapshot_warnings": _warnings(access)})
+        print_json(
+            {
+                "principal": subject.label,
+                "principal_arn": subject.arn,
+                "principal_kind": subject.kind,
+                "keys": data["cells"],
+                "snapshot_warnings": _warnings(access),
+            }
+        )
         return
     table = Table(title=f"what {subject.label} can do")
     table.add_column("key")

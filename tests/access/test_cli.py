@@ -195,3 +195,17 @@ def test_unknown_action_is_an_error_with_a_suggestion(capsys: pytest.CaptureFixt
         pe.simulate(scenario)
     scenario["request"]["action"] = "kms:Generate*"  # type: ignore[index]
     assert pe.simulate(scenario).decision == "implicit_deny"  # wildcards are patterns, not names to check
+
+
+def test_what_can_json_has_structured_conditions_and_full_arns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """what-can JSON carries each condition as a tree (like can) and principals by full ARN, path included."""
+    code, out, _ = run(capsys, "what-can", "role/deployer", "-s", str(ORG), "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["principal_arn"] == "arn:aws:iam::222222222222:role/deployer"
+    conditional = [c for cell in data["keys"] for c in cell["conditional"]]
+    assert conditional and all(c["residual_tree"] and c["parts"] for c in conditional)
+    exports = FIXTURES / "exports"
+    target = tmp_path / "snap.json"
+    run(capsys, "snapshot", "import", "--authdetails", str(exports / "authdetails.json"), "--out", str(target))
+    code, out, _ = run(capsys, "what-can", "user/bob", "-s", str(target), "--format", "json")
+    assert json.loads(out)["principal_arn"] == "arn:aws:iam::555555555555:user/ops/bob"
