@@ -11,6 +11,7 @@ The pieces, one job each: ``snapshot`` (the data model) and ``loader`` (files), 
 from policyengine.access.actions import GROUPS, actions_for, group_of
 from policyengine.access.answers import Answer, Route, Verdict, explain_lines, partial_json
 from policyengine.access.errors import LookupFailure, SnapshotError
+from policyengine.access.findings import Findings, external_access, findings_sarif, load_archive_rules
 from policyengine.access.formula import to_json as formula_json
 from policyengine.access.formula import to_text as formula_text
 from policyengine.access.importers import (
@@ -36,6 +37,7 @@ __all__ = [
     "Access",
     "Answer",
     "Cell",
+    "Findings",
     "Imported",
     "LookupFailure",
     "Matrix",
@@ -52,6 +54,8 @@ __all__ = [
     "build_snapshot",
     "dump_snapshot",
     "explain_lines",
+    "external_access",
+    "findings_sarif",
     "formula_json",
     "formula_text",
     "group_of",
@@ -59,6 +63,7 @@ __all__ = [
     "import_kms_dir",
     "import_organization",
     "import_terraform_plan",
+    "load_archive_rules",
     "load_snapshot",
     "partial_authorize",
     "partial_json",

@@ -52,6 +52,8 @@ class Subject:
         """The full ARN (with the IAM path) of a user or role; the caller's ARN for anyone else."""
         if self.principal is not None:
             return self.principal.arn
+        if self.kind == "external_account" and self.account is not None:
+            return f"arn:aws:iam::{self.account}:root"
         return self.identity_arn or self.caller
 
     def outside_atom(self) -> OutsideAtom | None:

@@ -41,6 +41,7 @@ from policyengine.access import (
     snapshot_from_exports,
     snapshot_schema,
 )
+from policyengine.cli.findings import findings
 from policyengine.cli.output import err, out, print_json
 
 EXIT_DENIED = 2
@@ -577,6 +578,6 @@ def snapshot_schema_command() -> None:
     print_json(snapshot_schema())
 
 
-COMMANDS = [can, who_can, what_can, access_matrix_command, snapshot]
+COMMANDS = [can, who_can, what_can, access_matrix_command, snapshot, findings]
 
 __all__ = ["COMMANDS", "SnapshotError", "access_matrix_command", "can", "snapshot", "what_can", "who_can"]
