@@ -31,7 +31,7 @@ def simulate(scenarios: tuple[str, ...], view: str, fmt: str) -> None:
     denied = False
     for path in scenarios:
         scenario = pe.load_scenario(path)
-        decision = pe.simulate(scenario, trace=view == "full")
+        decision = pe.simulate(scenario, trace=view == "full" or fmt == "text")
         denied = denied or not decision.allowed
         if fmt == "json":
             results.append({"scenario": scenario.source, **pe.decision_to_json(decision)})

@@ -58,8 +58,32 @@ def _statement_lines(result: StatementResult) -> list[str]:
     return lines
 
 
+def absent_keys(decision: Decision) -> list[tuple[str, StatementRef]]:
+    """Context keys the answer hangs on because the request lacks them: (key, the Allow statement that needed it).
+
+    Only for a traced denial: an Allow statement whose principal, action and resource matched and
+    whose every failing condition failed because its key was absent from the request.
+    """
+    if decision.allowed or decision.statements is None:
+        return []
+    found: list[tuple[str, StatementRef]] = []
+    for result in decision.statements:
+        if result.ref.effect != "Allow" or result.matched:
+            continue
+        if not (result.principal.matched and result.action.matched and result.resource.matched):
+            continue
+        failing = [c for c in result.conditions if not c.matched]
+        if failing and all(c.outcome == "missing_key_false" for c in failing):
+            found.extend((c.key, result.ref) for c in failing)
+    return found
+
+
 def render_text(decision: Decision, *, view: str = "summary", title: str | None = None) -> str:
-    """The decision as plain text; ``view`` is ``summary`` or ``full``."""
+    """The decision as plain text; ``view`` is ``summary`` or ``full``.
+
+    A traced denial names, even in the summary, each context key it hangs on that the request
+    lacks ("`kms:EncryptionContext:app` is absent"), so a missing key is not found only in the trace.
+    """
     lines: list[str] = []
     head = HEADLINES[decision.decision]
     lines.append(f"{title}: {head}" if title else head)
@@ -71,6 +95,8 @@ def render_text(decision: Decision, *, view: str = "summary", title: str | None 
         lines.extend(f"    - {_where(ref)}" for ref in decision.deciding)
     for note in decision.notes:
         lines.append(f"  note: {note.message} [{note.code}]")
+    for key, ref in absent_keys(decision):
+        lines.append(f"  absent: `{key}` is absent from the request; {_where(ref)} allows only with it")
     if view == "full" and decision.statements is not None:
         lines.append("  trace:")
         for result in decision.statements:

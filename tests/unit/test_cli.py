@@ -112,6 +112,33 @@ def test_simulate_full_trace_shows_conditions(capsys: pytest.CaptureFixture[str]
     assert "trace:" in out and "Action via `kms:Decrypt`" in out
 
 
+def test_simulate_summary_names_the_absent_context_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A denial that hangs on a context key the request lacks names the key in the summary, not only in the trace."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:EncryptionContext:app": "orders"}},
+    }
+    scenario = {
+        "policies": {"key_policy": {"Version": "2012-10-17", "Statement": [statement]}},
+        "request": {
+            "principal": "arn:aws:sts::111122223333:assumed-role/App/s",
+            "action": "kms:Decrypt",
+            "resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        },
+    }
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps(scenario))
+    code, out, _ = run(["simulate", str(path)], capsys)
+    assert code == 2 and "`kms:EncryptionContext:app` is absent" in " ".join(out.split()) and "trace:" not in out
+    scenario["request"]["encryption_context"] = {"app": "billing"}  # type: ignore[index]
+    path.write_text(json.dumps(scenario))
+    code, out, _ = run(["simulate", str(path)], capsys)
+    assert code == 2 and "absent" not in out  # present but different: not a missing key
+
+
 def test_simulate_bad_scenario_field_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown field in a scenario is named with its position; exit 1."""
     path = tmp_path / "bad.json"
