@@ -10,6 +10,7 @@ The pieces, one job each: ``snapshot`` (the data model) and ``loader`` (files), 
 
 from policyengine.access.actions import GROUPS, actions_for, group_of
 from policyengine.access.answers import Answer, Route, Verdict, explain_lines, partial_json
+from policyengine.access.consolidate import Consolidated, principal_policy
 from policyengine.access.errors import LookupFailure, SnapshotError
 from policyengine.access.findings import Findings, external_access, findings_sarif, load_archive_rules
 from policyengine.access.formula import to_json as formula_json
@@ -37,6 +38,7 @@ __all__ = [
     "Access",
     "Answer",
     "Cell",
+    "Consolidated",
     "Findings",
     "Imported",
     "LookupFailure",
@@ -67,6 +69,7 @@ __all__ = [
     "load_snapshot",
     "partial_authorize",
     "partial_json",
+    "principal_policy",
     "pull",
     "render_html",
     "snapshot_from_data",

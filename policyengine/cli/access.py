@@ -297,6 +297,31 @@ def _cell_text(cell: Any) -> str:
     return text
 
 
+@click.command("principal-can")
+@click.argument("principal")
+@snapshot_option
+@context_option
+@closed_option
+@format_option
+def principal_can(principal: str, snapshot_path: str, context: tuple[str, ...], closed: bool, fmt: str) -> None:
+    """Everything PRINCIPAL can do to KMS keys, after every policy kind and role it can assume, as one
+    consolidated, minimal IAM policy (keys with equal actions share a statement; residual conditions
+    become Condition blocks; what IAM conditions cannot state is listed beside it)."""
+    from policyengine.access import principal_policy
+
+    access = _open(snapshot_path, context, closed)
+    result = principal_policy(access, principal)
+    if fmt == "json":
+        print_json({**result.to_json(), "snapshot_warnings": _warnings(access)})
+        return
+    print_json(result.policy())
+    for item in result.not_expressible:
+        err.print(
+            f"[yellow]not expressible as IAM conditions[/]: {escape(item['action'])} on {escape(item['key'])} "
+            f"only if {escape(item['condition'])}"
+        )
+
+
 @click.command("access-matrix")
 @snapshot_option
 @context_option
@@ -578,6 +603,6 @@ def snapshot_schema_command() -> None:
     print_json(snapshot_schema())
 
 
-COMMANDS = [can, who_can, what_can, access_matrix_command, snapshot, findings]
+COMMANDS = [can, who_can, what_can, principal_can, access_matrix_command, snapshot, findings]
 
 __all__ = ["COMMANDS", "SnapshotError", "access_matrix_command", "can", "snapshot", "what_can", "who_can"]
