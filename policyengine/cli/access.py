@@ -42,6 +42,7 @@ from policyengine.access import (
     snapshot_schema,
 )
 from policyengine.cli.findings import findings
+from policyengine.cli.options import snapshot_option
 from policyengine.cli.output import err, out, print_json
 
 EXIT_DENIED = 2
@@ -50,15 +51,6 @@ EXIT_UNEXPECTED = 3
 _WORDS = {"allow": "[green]ALLOW[/]", "deny": "[red]DENY[/]", "conditional": "[yellow]ALLOW ONLY IF[/]"}
 _SHORT = {"allow": "[green]allow[/]", "deny": "[dim]deny[/]", "conditional": "[yellow]only if[/]"}
 
-snapshot_option = click.option(
-    "-s",
-    "--snapshot",
-    "snapshot_path",
-    envvar="POLICYENGINE_SNAPSHOT",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="the snapshot file (YAML or JSON); or set POLICYENGINE_SNAPSHOT",
-)
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 context_option = click.option(
     "--context",

@@ -10,21 +10,14 @@ import json
 import click
 from rich.markup import escape
 
+from policyengine.cli.options import snapshot_option
 from policyengine.cli.output import err, out, print_json
 
 EXIT_FINDINGS = 3
 
 
 @click.command("findings")
-@click.option(
-    "-s",
-    "--snapshot",
-    "snapshot_path",
-    envvar="POLICYENGINE_SNAPSHOT",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="the snapshot file (YAML or JSON); or set POLICYENGINE_SNAPSHOT",
-)
+@snapshot_option
 @click.option(
     "--zone-of-trust",
     "zone",
