@@ -11,7 +11,10 @@ Per input, the median time of one call of:
              Python validators: the cheapest validation pydantic can do of the same shape);
   floor-json FloorPolicy.model_validate_json(text) (pydantic's Rust JSON parser; shown for reference only);
   fast       policyengine.parse_policy_fast(text)   (C json decoder -> reader -> frozen models, no spans);
-  positions  policyengine.parse_policy(text)        (Lark LALR with spans -> reader -> frozen models).
+  positions  policyengine.parse_policy(text)        (the position scanner -> reader -> frozen models).
+A second table times the JSON-with-positions step alone: json.loads, scan_json (the hot path's scanner)
+and the Lark LALR parser of grammars/policy_json.lark (now only consulted to explain a syntax error),
+after checking that the scanner and Lark build identical trees and spans on every input.
 The get-key-policy wrapper ({"Policy": "<json text>"}) is unwrapped by the floor too (a second json.loads).
 
 Method: time.perf_counter; per (input, method) a warm-up, then a loop count calibrated so that one sample
@@ -39,6 +42,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the checkout's package, even when not installed
 
 import policyengine as pe  # noqa: E402
+from policyengine.parsing.json_scan import scan_json  # noqa: E402
+from policyengine.parsing.loader import policy_json_parser  # noqa: E402
 
 KEY_POLICY_LIMIT = 32 * 1024  # bytes (AWS KMS: key policy documents up to 32 KB)
 
@@ -235,6 +240,28 @@ def generated_key_policy(limit: int = KEY_POLICY_LIMIT) -> str:
 
 
 # ---------------------------------------------------------------- timing
+def _lark_json(text: str) -> Any:
+    return policy_json_parser().parse(text)
+
+
+def _flat(node: Any) -> list[tuple[Any, ...]]:
+    """Every node of a ``JNode`` tree in document order: kind, value or size, span."""
+    out: list[tuple[Any, ...]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.kind == "object":
+            out.append(("object", len(current.value), current.span))
+            for key, value in reversed(current.value):
+                stack += [value, key]
+        elif current.kind == "array":
+            out.append(("array", len(current.value), current.span))
+            stack.extend(reversed(current.value))
+        else:
+            out.append((current.kind, current.value, current.span))
+    return out
+
+
 def per_call(fn, arg: str, repeats: int, min_sample: float, gc_on: bool = False) -> tuple[float, int]:
     """Median seconds per call over ``repeats`` samples of a calibrated loop; returns (median, loops).
 
@@ -298,6 +325,10 @@ def main() -> None:
         ], name
         floor_json_for(text)(text)
 
+    scans = [("json.loads", json.loads), ("scan", scan_json), ("lark", _lark_json)]
+    for name, text in inputs:  # the scanner and the grammar build the same tree, spans included
+        assert _flat(scan_json(text)) == _flat(_lark_json(text)), name
+
     min_sample = 0.005 if args.quick else 0.02
     results = []
     t_start = time.perf_counter()
@@ -317,6 +348,8 @@ def main() -> None:
             row[mname], _loops = per_call(fn, text, args.repeats, min_sample)
         for mname, fn in methods[::2]:  # floor and fast again, with the garbage collector running
             row[f"{mname}-gc"], _loops = per_call(fn, text, args.repeats, min_sample, gc_on=True)
+        for mname, fn in scans:  # the JSON-with-positions step alone, against the C decoder
+            row[mname], _loops = per_call(fn, text, args.repeats, min_sample)
         results.append(row)
 
     print(
@@ -336,6 +369,19 @@ def main() -> None:
             f"| {r['fast'] * 1e6:,.1f} | {r['positions'] * 1e6:,.1f} | {r['fast'] / r['floor']:.2f} "
             f"| {r['positions'] / r['floor']:.1f} | {r['bytes'] / r['fast'] / 1e6:.2f} "
             f"| {r['floor-gc'] * 1e6:,.1f} / {r['fast-gc'] * 1e6:,.1f} | {r['fast-gc'] / r['floor-gc']:.2f} |"
+        )
+    print()
+    print("JSON with positions (the `JNode` tree with a span on every value), against `json.loads` on the same text:")
+    print()
+    print(
+        "| input | bytes | json.loads (us) | scan_json (us) | Lark LALR (us) | **scan/json.loads** | Lark/json.loads "
+        "| Lark/scan |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['input']} | {r['bytes']:,} | {r['json.loads'] * 1e6:,.1f} | {r['scan'] * 1e6:,.1f} | {r['lark'] * 1e6:,.1f} "
+            f"| **{r['scan'] / r['json.loads']:.1f}** | {r['lark'] / r['json.loads']:.1f} | {r['lark'] / r['scan']:.1f} |"
         )
     worst = max(results, key=lambda r: r["fast"] / r["floor"])
     met = all(r["fast"] / r["floor"] <= 2.0 for r in results)

@@ -19,6 +19,7 @@ from policyengine.errors import Issue, PolicyInputError, PolicyParseError, Polic
 from policyengine.model.policy import PolicyDocument
 from policyengine.model.span import Span
 from policyengine.parsing.diagnostics import describe_parse_error
+from policyengine.parsing.json_scan import ScanDeferred, scan_json
 from policyengine.parsing.json_tree import JNode, UnpairedSurrogate, load_fast
 from policyengine.parsing.loader import policy_json_parser
 from policyengine.parsing.reader import read_document
@@ -43,8 +44,12 @@ def _surrogate_issue(exc: UnpairedSurrogate) -> Issue:
 
 
 def _parse_nodes(text: str) -> JNode:
-    """Run the Lark parser; its transformer builds ``JNode``s, which Lark's types cannot say."""
-    node: Any = policy_json_parser().parse(text)
+    """The ``JNode`` tree of ``text``: the scanner's, or, when it defers, the Lark parser's (which explains errors)."""
+    try:
+        return scan_json(text)
+    except ScanDeferred:
+        pass
+    node: Any = policy_json_parser().parse(text)  # the grammar's verdict: usually an error, with its message
     assert isinstance(node, JNode)
     return node
 

@@ -21,7 +21,7 @@ NodeKind = Literal["string", "number", "boolean", "null", "object", "array"]
 
 # json.loads joins a valid \uD8xx\uDCxx pair into one character, so a surrogate left in a decoded
 # string is half a pair: not Unicode text, and not encodable as UTF-8 anywhere downstream.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnpairedSurrogate(ValueError):
@@ -34,7 +34,7 @@ class UnpairedSurrogate(ValueError):
 
 def _text(value: str, span: Span | None) -> str:
     """A decoded JSON string, refused when it is not Unicode text."""
-    if _SURROGATE.search(value):
+    if SURROGATE.search(value):
         raise UnpairedSurrogate(span)
     return value
 
@@ -161,7 +161,7 @@ class RawNumber(str):
 def load_fast(text: str) -> JNode:
     """Parse with the C JSON decoder (no positions); raises ``ValueError`` on invalid JSON or text that is not Unicode."""
     value = json.loads(text, object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)
-    if "\\u" in text or (not text.isascii() and _SURROGATE.search(text)):  # only an escape, or a surrogate already there
+    if "\\u" in text or (not text.isascii() and SURROGATE.search(text)):  # only an escape, or a surrogate already there
         _check_strings(value)
     return from_python(value)
 
