@@ -136,6 +136,32 @@ def condition_key(key: str) -> ConditionKeyInfo | None:
     return None
 
 
+@cache
+def expand_action(service: str, name: str) -> tuple[str, ...]:
+    """The action names of ``service`` (as AWS spells them) that the pattern ``service:name`` matches, in catalog order."""
+    from policyengine.evaluator.patterns import action_matcher
+
+    matcher = action_matcher(f"{service}:{name}")
+    return tuple(n for n in actions(service) if matcher(f"{service}:{n}".lower()))
+
+
+@cache
+def pattern_condition_keys(service: str, name: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The condition keys the actions ``service:name`` matches support, for ``pattern_supports_key``.
+
+    (lowercased templates, templates with placeholders): the union over the matched actions, so a
+    statement's check is a set lookup instead of a walk over every action's key list.
+    """
+    templates = {k for action in expand_action(service, name) for k in action_condition_keys(service, action)}
+    return frozenset(t.lower() for t in templates), tuple(sorted(t for t in templates if _PLACEHOLDER.search(t)))
+
+
+def pattern_supports_key(key: str, service: str, name: str) -> bool:
+    """Whether some action ``service:name`` matches supports condition key ``key`` (``key_applies`` on any of them)."""
+    exact, placeholders = pattern_condition_keys(service, name)
+    return key.lower() in exact or any(_key_pattern(t).match(key) for t in placeholders)
+
+
 def action_condition_keys(service: str, action: str) -> tuple[str, ...]:
     """Condition keys an action supports: its own and those of its resource types."""
     details = action_details(service, action)

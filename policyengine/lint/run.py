@@ -14,7 +14,7 @@ from policyengine.lint.baseline import Baseline, load_baseline, write_baseline
 from policyengine.lint.config import LintConfig, split_sid_suppressed
 from policyengine.lint.engine import lint_target
 from policyengine.lint.finding import SEVERITY_ORDER, Finding, LintTarget, NotRead, PolicyType, Severity
-from policyengine.lint.inputs import DEFAULT_INCLUDE, read_inputs
+from policyengine.lint.inputs import DEFAULT_INCLUDE, TargetReader
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.lint.registry import Rule, all_rules
 
@@ -47,26 +47,29 @@ def run_lint(
     progress: Callable[[int, int], None] | None = None,
     bindings: Bindings | None = None,
 ) -> LintRun:
-    """Lint ``paths`` under ``config``; the CLI renders the result."""
+    """Lint ``paths`` under ``config``; the CLI renders the result. ``progress`` gets (inputs read, inputs)."""
     rules = all_rules()
     config.check_names(rules)
     include = config.include or DEFAULT_INCLUDE
-    inputs = read_inputs(
+    reader = TargetReader(
         paths, include=include, exclude=config.exclude, policy_type=policy_type, stdin_text=stdin_text, bindings=bindings
     )
-    targets = inputs.targets
-    run = LintRun(input_errors=list(inputs.errors), not_read=list(inputs.not_read), targets=len(targets))
-    for number, target in enumerate(targets, 1):
-        target = _retyped(target, config, policy_type)
-        if target.text is not None:
-            run.texts.setdefault(target.source, target.text)
-        chosen = [r for r in rules.values() if config.enabled(r.id, r.family, target.source)]
-        found = lint_target(target, chosen)
-        kept, suppressed = split_sid_suppressed(found)
-        run.findings.extend(kept)
-        run.suppressed.extend(suppressed)
+    run = LintRun()
+    for number, item in enumerate(reader.inputs, 1):
+        for target in reader.read(item):  # file by file: each file's documents are let go once linted
+            run.targets += 1
+            target = _retyped(target, config, policy_type)
+            if target.text is not None:
+                run.texts.setdefault(target.source, target.text)
+            chosen = [r for r in rules.values() if config.enabled(r.id, r.family, target.source)]
+            found = lint_target(target, chosen)
+            kept, suppressed = split_sid_suppressed(found)
+            run.findings.extend(kept)
+            run.suppressed.extend(suppressed)
         if progress is not None:
-            progress(number, len(targets))
+            progress(number, len(reader.inputs))
+    run.input_errors = list(reader.errors)
+    run.not_read = list(reader.not_read)
     run.findings.sort(key=Finding.sort_key)
     if write_baseline_to is not None:
         write_baseline(run.findings, write_baseline_to, run.texts)

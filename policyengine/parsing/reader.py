@@ -236,21 +236,23 @@ class _Reader:
         )
 
     def string_list(self, node: JNode, pointer: str, name: str) -> tuple[StringItem, ...] | None:
-        items = [(node, pointer)] if node.kind != "array" else [(v, f"{pointer}/{i}") for i, v in enumerate(node.value)]
+        if node.kind != "array":
+            items: list[JNode] = [node]
+        else:
+            items = node.value
+            if not items:
+                self.issue(f"`{name}` is an empty list", node, pointer, code="empty-list")
         result: list[StringItem] = []
-        for item, item_pointer in items:
-            if item.kind != "string":
-                self.issue(f"`{name}` values must be strings, not {_kind_name(item)}", item, item_pointer)
+        for i, item in enumerate(items):
+            if item.kind != "string":  # pointers are spelt out only for the rare issue: they cost on every item
+                self.issue(f"`{name}` values must be strings, not {_kind_name(item)}", item, _item_pointer(node, pointer, i))
                 continue
-            if "${" in item.value:
-                template = parse_template(item.value)
-                result.append(
-                    StringItem(value=item.value, span=item.span, template=template.parts, template_error=template.error)
-                )
+            value: str = item.value
+            if "${" in value:
+                template = parse_template(value)
+                result.append(StringItem(value=value, span=item.span, template=template.parts, template_error=template.error))
             else:
-                result.append(StringItem(value=item.value, span=item.span))
-        if node.kind == "array" and not node.value:
-            self.issue(f"`{name}` is an empty list", node, pointer, code="empty-list")
+                result.append(StringItem(value=value, span=item.span))
         return tuple(result)
 
     def principal(self, node: JNode, pointer: str) -> PrincipalBlock | None:
@@ -330,7 +332,6 @@ class _Reader:
         items = node.value if node.kind == "array" else [node]
         result: list[ConditionValue] = []
         for i, item in enumerate(items):
-            item_pointer = f"{pointer}/{i}" if node.kind == "array" else pointer
             if item.kind == "string":
                 if "${" in item.value:
                     template = parse_template(item.value)
@@ -350,7 +351,11 @@ class _Reader:
             elif item.kind == "boolean":
                 result.append(ConditionValue(value="true" if item.value else "false", json_type="boolean", span=item.span))
             else:
-                self.issue(f"condition values must be strings, numbers or booleans, not {_kind_name(item)}", item, item_pointer)
+                self.issue(
+                    f"condition values must be strings, numbers or booleans, not {_kind_name(item)}",
+                    item,
+                    _item_pointer(node, pointer, i),
+                )
         return tuple(result)
 
 
@@ -368,6 +373,11 @@ def _salvageable(
     if sum(name in members for name in ("Action", "NotAction")) != 1 or not (lists["Action"] or lists["NotAction"]):
         return False
     return all(not (a in members and b in members) for a, b in _EXCLUSIVE_PAIRS)
+
+
+def _item_pointer(node: JNode, pointer: str, index: int) -> str:
+    """The pointer of item ``index`` of ``node``, or of ``node`` itself when it is not a list."""
+    return f"{pointer}/{index}" if node.kind == "array" else pointer
 
 
 def _kind_name(node: JNode) -> str:

@@ -36,7 +36,15 @@ from policyengine.lint.inputs.bindings import Bindings
 from policyengine.parsing.document import parse_json_with_positions, read_text
 from policyengine.parsing.json_tree import JNode
 
-__all__ = ["DEFAULT_INCLUDE", "NOT_RECOGNISED", "SKIPPED_DIRECTORIES", "Inputs", "collect_targets", "read_inputs"]
+__all__ = [
+    "DEFAULT_INCLUDE",
+    "NOT_RECOGNISED",
+    "SKIPPED_DIRECTORIES",
+    "Inputs",
+    "TargetReader",
+    "collect_targets",
+    "read_inputs",
+]
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("*.json", "*.yaml", "*.yml", "*.template", "*.tf")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv"})
@@ -95,17 +103,64 @@ def read_inputs(
     plans and exports take theirs from where they sit. ``bindings`` fill in the deployment's
     account, region and parameters where templates leave them open.
     """
-    collector = _Collector(policy_type, bindings or Bindings())
-    for path in paths:
-        if path == "-":
-            text = stdin_text if stdin_text is not None else sys.stdin.read()
+    reader = TargetReader(
+        paths, include=include, exclude=exclude, policy_type=policy_type, stdin_text=stdin_text, bindings=bindings
+    )
+    found = Inputs()
+    for item in reader.inputs:
+        found.targets += reader.read(item)
+    found.errors, found.not_read = reader.errors, reader.not_read
+    return found
+
+
+class TargetReader:
+    """``read_inputs`` one input at a time, so a caller can lint each file's targets and let them go.
+
+    ``inputs`` lists what will be read, as (path, named explicitly), walked and filtered up front
+    (``-`` is standard input); ``read`` gives one input's targets; ``errors`` collects the input
+    errors and ``not_read`` the policies found but not read, in the order met. Holding every
+    parsed document of a large tree at once is what made a long run slow (the garbage collector
+    walks everything still alive), so ``run_lint`` reads and lints file by file.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        include: Sequence[str] = DEFAULT_INCLUDE,
+        exclude: Sequence[str] = (),
+        policy_type: PolicyType | None = None,
+        stdin_text: str | None = None,
+        bindings: Bindings | None = None,
+    ) -> None:
+        self._collector = _Collector(policy_type, bindings or Bindings())
+        self._stdin_text = stdin_text
+        self.inputs: list[tuple[str, bool]] = []
+        for path in paths:
+            if path != "-" and os.path.isdir(path):
+                self.inputs += [(file, False) for file in walk_directory(path, include, exclude)]
+            else:
+                self.inputs.append((path, True))
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        return self._collector.errors
+
+    @property
+    def not_read(self) -> list[NotRead]:
+        return self._collector.not_read
+
+    def read(self, item: tuple[str, bool]) -> list[LintTarget]:
+        """The targets of one of ``inputs`` (path, named explicitly); its input errors go to ``errors``."""
+        collector = self._collector
+        name, explicit = item
+        if name == "-":
+            text = self._stdin_text if self._stdin_text is not None else sys.stdin.read()
             collector.text(STDIN_NAME, text, explicit=True)
-        elif os.path.isdir(path):
-            for file in walk_directory(path, include, exclude):
-                collector.file(file, explicit=False)
         else:
-            collector.file(path, explicit=True)
-    return collector.found
+            collector.file(name, explicit=explicit)
+        found, collector.targets = collector.targets, []
+        return found
 
 
 def walk_directory(directory: str, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
@@ -138,14 +193,14 @@ def syntax_of(name: str, text: str) -> Syntax:
 
 
 class _Collector:
-    """Accumulates the targets and input errors of one ``collect_targets`` call."""
+    """Accumulates the targets (until ``TargetReader.read`` takes them), input errors and not-read policies of one run."""
 
     def __init__(self, policy_type: PolicyType | None, bindings: Bindings) -> None:
         self.policy_type = policy_type
         self.bindings = bindings
-        self.found = Inputs()
-        self.targets = self.found.targets
-        self.errors = self.found.errors
+        self.targets: list[LintTarget] = []
+        self.errors: list[tuple[str, str]] = []
+        self.not_read: list[NotRead] = []
         self.seen: set[str] = set()
 
     def file(self, path: str, *, explicit: bool) -> None:
@@ -170,7 +225,7 @@ class _Collector:
             context = FileContext(source, text, "hcl", self.policy_type, self.bindings)
             self.targets += hcl.extract(context, text)
             self.errors += [(source, message) for message in context.errors]
-            self.found.not_read += context.not_read
+            self.not_read += context.not_read
             return
         syntax = syntax_of(source, text)
         root: JNode | None
@@ -204,7 +259,7 @@ class _Collector:
                     context = FileContext(source, text, syntax, self.policy_type, self.bindings)
                     self.targets += module.extract(context, root)
                     self.errors += [(source, message) for message in context.errors]
-                    self.found.not_read += context.not_read
+                    self.not_read += context.not_read
                     return
         if explicit:
             self.errors.append((source, NOT_RECOGNISED))

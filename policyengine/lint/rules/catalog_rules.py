@@ -8,8 +8,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
+from functools import cache
 
-from policyengine.evaluator.patterns import action_matcher, resource_matcher
+from policyengine.evaluator.patterns import resource_matcher
 from policyengine.lint import catalog
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
@@ -77,10 +78,7 @@ def unknown_action(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         for service, name, text in _concrete_actions(statement):
             names = catalog.actions(service)
-            if not names:
-                continue
-            matcher = action_matcher(f"{service}:{name}")
-            if any(matcher(f"{service}:{n}".lower()) for n in names):
+            if not names or catalog.expand_action(service, name):
                 continue
             close = difflib.get_close_matches(name, list(names), n=1)
             item = next(i for i in (*(statement.action or ()), *(statement.not_action or ())) if i.value == text)
@@ -150,17 +148,16 @@ def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         if statement.action is None:
             continue
-        expanded: list[tuple[str, str]] = []
-        for service, name, _text in _concrete_actions(statement):
-            matcher = action_matcher(f"{service}:{name}")
-            expanded.extend((service, n) for n in catalog.actions(service) if matcher(f"{service}:{n}".lower()))
-        if not expanded or any(i.value == "*" for i in statement.action):
+        patterns = [
+            (service, name) for service, name, _text in _concrete_actions(statement) if catalog.expand_action(service, name)
+        ]
+        if not patterns or any(i.value == "*" for i in statement.action):
             continue
         for condition in statement.conditions:
             service = condition.key.partition(":")[0].lower()
             if service == "aws" or catalog.condition_key(condition.key) is None or condition.if_exists:
                 continue
-            if not any(catalog.key_applies(condition.key, catalog.action_condition_keys(s, a)) for s, a in expanded):
+            if not any(catalog.pattern_supports_key(condition.key, s, n) for s, n in patterns):
                 yield finding(
                     target,
                     "PE104",
@@ -191,18 +188,9 @@ def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
         formats: list[str] = []
         any_resource = False
         for service, name, _text in _concrete_actions(statement):
-            matcher = action_matcher(f"{service}:{name}")
-            for action in catalog.actions(service):
-                if not matcher(f"{service}:{action}".lower()):
-                    continue
-                details = catalog.action_details(service, action) or {}
-                types = details.get("resourceTypes", [])
-                if not types:
-                    any_resource = True
-                for resource_type in types:
-                    info = catalog.resource_types(service).get(str(resource_type.get("name", "")).lower())
-                    if info and info.get("arn"):
-                        formats.append(_arn_pattern(str(info["arn"])))
+            pattern_any, pattern_formats = _resource_formats(service, name)
+            any_resource = any_resource or pattern_any
+            formats.extend(pattern_formats)
         if any_resource or not formats or any(i.value == "*" for i in statement.action):
             continue
         for item in statement.resource:
@@ -217,6 +205,23 @@ def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
                     item.span,
                     statement,
                 )
+
+
+@cache
+def _resource_formats(service: str, name: str) -> tuple[bool, tuple[str, ...]]:
+    """For the actions ``service:name`` matches: does one act on no resource type, and the ARN formats of the rest."""
+    formats: list[str] = []
+    any_resource = False
+    for action in catalog.expand_action(service, name):
+        details = catalog.action_details(service, action) or {}
+        types = details.get("resourceTypes", [])
+        if not types:
+            any_resource = True
+        for resource_type in types:
+            info = catalog.resource_types(service).get(str(resource_type.get("name", "")).lower())
+            if info and info.get("arn"):
+                formats.append(_arn_pattern(str(info["arn"])))
+    return any_resource, tuple(formats)
 
 
 def _arn_pattern(template: str) -> str:

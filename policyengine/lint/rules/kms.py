@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from policyengine.evaluator.authorizer import PolicySet, authorize
-from policyengine.evaluator.compiled import compile_policy
+from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
 from policyengine.evaluator.patterns import action_matcher
 from policyengine.lint import catalog
 from policyengine.lint.finding import Finding, LintTarget
@@ -26,7 +26,7 @@ from policyengine.lint.rules._util import (
     statements,
 )
 from policyengine.model import unknown
-from policyengine.model.policy import PolicyDocument, Statement
+from policyengine.model.policy import Statement
 from policyengine.parsing.document import parse_policy_fast
 from policyengine.parsing.request import make_request
 
@@ -83,12 +83,16 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
         return  # a principal only the deployment knows may hold kms:PutKeyPolicy
     account = own_account(target) or "111122223333"
     key = f"arn:aws:kms:us-east-1:{account}:key/00000000-0000-0000-0000-000000000000"
-    compiled = compile_policy(document, "key_policy", target.source)
-    everything = compile_policy(_allow_all(), "identity", "any IAM policy")
-    candidates = {f"arn:aws:iam::{account}:root"}
+    # Only statements whose Action/NotAction take in kms:PutKeyPolicy can decide a PutKeyPolicy request (the
+    # evaluator tests the action before anything else), so the rest need not be compiled.
+    relevant = tuple(s for s in document.statements if _may_put_key_policy(s))
+    compiled = compile_policy(document.model_copy(update={"statements": relevant}), "key_policy", target.source)
+    everything = _allow_all()
+    root = f"arn:aws:iam::{account}:root"
+    candidates = {root}
     for statement in document.statements:
         candidates.update(p for p in _named_principals(statement) if not p.isdigit())
-    for principal in sorted(candidates):
+    for principal in sorted(candidates, key=lambda p: (p != root, p)):  # the root first: it is the usual answer
         try:
             request = make_request(principal, "kms:PutKeyPolicy", key, {"aws:SecureTransport": "true"})
         except Exception:
@@ -107,8 +111,18 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
     )
 
 
-def _allow_all() -> PolicyDocument:
-    return parse_policy_fast('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+def _may_put_key_policy(statement: Statement) -> bool:
+    """Whether the statement's Action (or NotAction) element covers kms:PutKeyPolicy, as the evaluator tests it."""
+    if statement.action is not None:
+        return any(action_matcher(a.value)("kms:putkeypolicy") for a in statement.action)
+    return not any(action_matcher(a.value)("kms:putkeypolicy") for a in statement.not_action or ())
+
+
+@cache
+def _allow_all() -> CompiledPolicy:
+    """An identity policy allowing everything (compiled once: the evaluator never changes it)."""
+    document = parse_policy_fast('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+    return compile_policy(document, "identity", "any IAM policy")
 
 
 @rule(

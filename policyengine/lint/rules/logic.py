@@ -7,11 +7,11 @@ multivalued context keys"; "NotPrincipal", "NotAction", "NotResource").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from policyengine.evaluator.operators import BadValue, find_operator
-from policyengine.evaluator.patterns import action_matcher, resource_matcher
+from policyengine.evaluator.patterns import glob_matcher, resource_matcher
 from policyengine.lint import catalog
 from policyengine.lint.finding import Finding, LintTarget, PolicyType, Severity
 from policyengine.lint.registry import rule
@@ -175,40 +175,65 @@ _not_rule(
 )
 
 
-def _principal_key(statement: Statement) -> tuple[object, ...] | None:
-    if statement.not_principal is not None:
-        return None
-    if statement.principal is None:
-        return ()
-    if statement.principal.wildcard:
-        return ("*",)
-    return tuple(sorted((e.kind, e.value) for e in statement.principal.entries))
+class _Reach:
+    """What ``_covers`` compares of one statement, worked out once per statement rather than once per pair.
+
+    ``principals`` is None for NotPrincipal (never compared), ``()`` for no Principal, ``("*",)`` for
+    everyone, else the sorted (kind, value) entries; ``conditions`` is (operator, lowercased key, values)
+    per condition, in order. ``comparable`` is False where ``_covers`` never holds (NotAction, NotResource).
+    """
+
+    __slots__ = (
+        "actions",
+        "comparable",
+        "conditions",
+        "literals",
+        "matchers",
+        "principal_set",
+        "principals",
+        "resource_matchers",
+        "resources",
+    )
+
+    def __init__(self, statement: Statement) -> None:
+        self.comparable = statement.action is not None and statement.not_resource is None
+        if statement.not_principal is not None:
+            self.principals: tuple[object, ...] | None = None
+        elif statement.principal is None:
+            self.principals = ()
+        elif statement.principal.wildcard:
+            self.principals = ("*",)
+        else:
+            self.principals = tuple(sorted((e.kind, e.value) for e in statement.principal.entries))
+        self.principal_set = frozenset(self.principals or ())
+        self.conditions = tuple((c.operator, c.key.lower(), tuple(v.value for v in c.values)) for c in statement.conditions)
+        # as the inner statement: each action lowercased, and whether it is a wildcard
+        lowered = [a.value.lower() for a in statement.action or ()]
+        self.actions = tuple(zip(lowered, ["*" in a for a in lowered], strict=True))
+        # as the outer statement: its plain actions (lowercased), and each glob's matcher and whether it has a `*`
+        globs = [a for a in lowered if "*" in a or "?" in a]
+        self.literals = frozenset(lowered).difference(globs)
+        self.matchers = tuple(zip(map(glob_matcher, globs), ["*" in a for a in globs], strict=True))
+        self.resources = tuple(r.value for r in statement.resource or ())
+        self.resource_matchers = tuple(map(resource_matcher, self.resources))
 
 
-def _condition_key(statement: Statement) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """The statement's conditions as comparable data (operator, key, values), in order."""
-    return tuple((c.operator, c.key.lower(), tuple(v.value for v in c.values)) for c in statement.conditions)
-
-
-def _covers(outer: Statement, inner: Statement) -> bool:
+def _covers(outer: _Reach, inner: _Reach) -> bool:
     """Does ``outer`` apply to every request ``inner`` applies to (same principals, no extra conditions)?"""
-    if outer.action is None or inner.action is None or outer.not_resource is not None or inner.not_resource is not None:
+    if not outer.comparable or not inner.comparable:
         return False
-    outer_principals, inner_principals = _principal_key(outer), _principal_key(inner)
-    if outer_principals is None or inner_principals is None:
+    if outer.principals is None or inner.principals is None:
         return False
-    if outer_principals not in (("*",), inner_principals) and not set(inner_principals) <= set(outer_principals):
+    if outer.principals not in (("*",), inner.principals) and not inner.principal_set <= outer.principal_set:
         return False
-    if outer.conditions and _condition_key(outer) != _condition_key(inner):
+    if outer.conditions and outer.conditions != inner.conditions:
         return False
-    for item in inner.action:
-        if not any(
-            action_matcher(o.value)(item.value.lower()) and ("*" not in item.value or "*" in o.value) for o in outer.action
-        ):
+    for action, wildcard in inner.actions:
+        if action in outer.literals:  # equal text: a plain action never holds `*`, so neither does this one
+            continue
+        if not any(matches(action) and (not wildcard or outer_wildcard) for matches, outer_wildcard in outer.matchers):
             return False
-    inner_resources = inner.resource or ()
-    outer_resources = outer.resource or ()
-    return all(any(resource_matcher(o.value)(r.value) for o in outer_resources) for r in inner_resources)
+    return all(any(matches(r) for matches in outer.resource_matchers) for r in inner.resources)
 
 
 @rule(
@@ -223,12 +248,43 @@ def _covers(outer: Statement, inner: Statement) -> bool:
     help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
 )
 def redundant_statement(target: LintTarget) -> Iterator[Finding]:
-    listed = list(statements(target))
-    for inner in listed:
-        for outer in listed:
+    listed = [(s, _Reach(s)) for s in statements(target)]
+    # Only a statement of the same effect whose actions take in the inner one's first action can cover it.
+    holding: dict[tuple[str, str], list[int]] = {}
+    globs: list[tuple[int, _Reach]] = []
+    for position, (statement, reach) in enumerate(listed):
+        if reach.comparable:
+            for action in reach.literals:
+                holding.setdefault((statement.effect, action), []).append(position)
+            if reach.matchers:
+                globs.append((position, reach))
+    taking: dict[tuple[str, str, bool], list[int]] = {}
+    everyone = range(len(listed))
+    for inner, inner_reach in listed:
+        if not inner_reach.comparable:
+            continue
+        candidates: Iterable[int] = everyone
+        if inner_reach.actions:
+            first, wildcard = inner_reach.actions[0]
+            key = (inner.effect, first, wildcard)
+            if key not in taking:
+                taking[key] = sorted(
+                    {
+                        *holding.get((inner.effect, first), ()),
+                        *(
+                            position
+                            for position, reach in globs
+                            if listed[position][0].effect == inner.effect
+                            and any(matches(first) and (not wildcard or glob) for matches, glob in reach.matchers)
+                        ),
+                    }
+                )
+            candidates = taking[key]
+        for position in candidates:
+            outer, outer_reach = listed[position]
             if outer is inner or outer.effect != inner.effect:
                 continue
-            if _covers(outer, inner) and not (_covers(inner, outer) and inner.index < outer.index):
+            if _covers(outer_reach, inner_reach) and not (_covers(inner_reach, outer_reach) and inner.index < outer.index):
                 yield finding(
                     target,
                     "PE306",
@@ -254,9 +310,13 @@ def redundant_statement(target: LintTarget) -> Iterator[Finding]:
 )
 def unreachable_allow(target: LintTarget) -> Iterator[Finding]:
     listed = list(statements(target))
-    for allow in (s for s in listed if s.effect == "Allow"):
-        for deny in (s for s in listed if s.effect == "Deny" and not s.conditions):
-            if _covers(deny, allow):
+    denies = [(s, _Reach(s)) for s in listed if s.effect == "Deny" and not s.conditions]
+    for allow in listed if denies else ():
+        if allow.effect != "Allow":
+            continue
+        allow_reach = _Reach(allow)
+        for deny, deny_reach in denies:
+            if _covers(deny_reach, allow_reach):
                 yield finding(
                     target,
                     "PE307",
