@@ -244,24 +244,6 @@ def _lark_json(text: str) -> Any:
     return policy_json_parser().parse(text)
 
 
-def _flat(node: Any) -> list[tuple[Any, ...]]:
-    """Every node of a ``JNode`` tree in document order: kind, value or size, span."""
-    out: list[tuple[Any, ...]] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.kind == "object":
-            out.append(("object", len(current.value), current.span))
-            for key, value in reversed(current.value):
-                stack += [value, key]
-        elif current.kind == "array":
-            out.append(("array", len(current.value), current.span))
-            stack.extend(reversed(current.value))
-        else:
-            out.append((current.kind, current.value, current.span))
-    return out
-
-
 def per_call(fn, arg: str, repeats: int, min_sample: float, gc_on: bool = False) -> tuple[float, int]:
     """Median seconds per call over ``repeats`` samples of a calibrated loop; returns (median, loops).
 
@@ -327,7 +309,7 @@ def main() -> None:
 
     scans = [("json.loads", json.loads), ("scan", scan_json), ("lark", _lark_json)]
     for name, text in inputs:  # the scanner and the grammar build the same tree, spans included
-        assert _flat(scan_json(text)) == _flat(_lark_json(text)), name
+        assert scan_json(text).outline() == _lark_json(text).outline(), name
 
     min_sample = 0.005 if args.quick else 0.02
     results = []

@@ -57,6 +57,27 @@ class JNode:
     def __repr__(self) -> str:
         return f"JNode({self.kind}, {self.value!r})"
 
+    def outline(self) -> list[tuple[str, Any, Span | None]]:
+        """Every node in document order as (kind, value or member count, span), without recursion.
+
+        Two trees with equal outlines hold the same values at the same spans: the way the scanner's
+        tree is checked against the grammar's (property tests, bench/bench_parse.py).
+        """
+        out: list[tuple[str, Any, Span | None]] = []
+        stack = [self]
+        while stack:
+            current = stack.pop()
+            if current.kind == "object":
+                out.append(("object", len(current.value), current.span))
+                for key, member in reversed(current.value):
+                    stack += [member, key]
+            elif current.kind == "array":
+                out.append(("array", len(current.value), current.span))
+                stack.extend(reversed(current.value))
+            else:
+                out.append((current.kind, current.value, current.span))
+        return out
+
     def to_python(self) -> Any:
         """The plain Python value ``json.loads`` would give (the last duplicate key wins)."""
         if self.kind == "object":

@@ -88,25 +88,6 @@ def lark_tree(text: str) -> JNode:
     return node
 
 
-def flat(node: JNode) -> list[tuple[str, Any, Any]]:
-    """Every node in document order as (kind, value or member count, span), without recursion."""
-    out: list[tuple[str, Any, Any]] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.kind == "object":
-            out.append(("object", len(current.value), current.span))
-            for key, value in reversed(current.value):
-                stack.append(value)
-                stack.append(key)
-        elif current.kind == "array":
-            out.append(("array", len(current.value), current.span))
-            stack.extend(reversed(current.value))
-        else:
-            out.append((current.kind, current.value, current.span))
-    return out
-
-
 @settings(max_examples=1500, deadline=None)
 @given(json_text(), GAPS)
 @example('{"Statement": [{"Effect": "Allow"}], "Statement": []}', "")
@@ -116,7 +97,7 @@ def flat(node: JNode) -> list[tuple[str, Any, Any]]:
 def test_scanner_builds_the_grammars_tree_on_valid_json(text: str, trailing: str) -> None:
     """Any JSON, however spaced and escaped: the same kinds, values, literals, duplicates and spans as Lark."""
     text += trailing
-    assert flat(scan_json(text)) == flat(lark_tree(text))
+    assert scan_json(text).outline() == lark_tree(text).outline()
 
 
 @settings(max_examples=1500, deadline=None)
@@ -144,7 +125,7 @@ def test_scanner_defers_exactly_where_the_grammar_refuses(text: str) -> None:
             parse_json_with_positions(text, "f.json")
         assert reported.value.issues == (issue,)
         return
-    assert flat(scan_json(text)) == flat(expected)
+    assert scan_json(text).outline() == expected.outline()
 
 
 def test_nesting_deeper_than_python_recurses_is_read() -> None:
