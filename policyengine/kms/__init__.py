@@ -2,6 +2,7 @@
 
 from policyengine.kms.caller import Caller, caller_with_policies, root_caller
 from policyengine.kms.clock import Clock, ManualClock, OffsetClock, SystemClock
+from policyengine.kms.core import request_scope
 from policyengine.kms.errors import AccessDeniedException, KMSError
 from policyengine.kms.facade import (
     OPERATIONS,
@@ -31,6 +32,7 @@ __all__ = [
     "default_data_dir",
     "open_local_kms",
     "open_postgres_store",
+    "request_scope",
     "root_caller",
     "snake_case",
     "upgrade_postgres_store",

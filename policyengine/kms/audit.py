@@ -120,8 +120,9 @@ def build_event(
     error_code: str | None,
     error_message: str | None,
     additional: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """One CloudTrail record for a KMS call."""
+    """One CloudTrail record for a KMS call; ``requestID`` is the id the client was answered with."""
     event: dict[str, Any] = {
         "eventVersion": "1.08",
         "userIdentity": user_identity(caller),
@@ -133,7 +134,7 @@ def build_event(
         "userAgent": caller.user_agent,
         "requestParameters": safe_parameters(parameters),
         "responseElements": dict(response) if response is not None else None,
-        "requestID": str(uuid.uuid4()),
+        "requestID": request_id or str(uuid.uuid4()),
         "eventID": str(uuid.uuid4()),
         "readOnly": event_name in READ_ONLY,
         "resources": [{"accountId": key_arn.split(":")[4], "type": "AWS::KMS::Key", "ARN": key_arn}] if key_arn else [],

@@ -14,8 +14,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,7 @@ from policyengine.kms.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
+from policyengine.kms.grant_tokens import check_tokens
 from policyengine.model.grant import Grant
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy_fast
@@ -123,6 +125,7 @@ class KmsCore:
         self._time_text: tuple[int, str] = (-1, "")
         self._cache_lock = threading.Lock()
         self._next_due: float = 0.0
+        self._calls = threading.local()  # .current: the _OpenCall of this thread's call in progress
 
     def __repr__(self) -> str:
         return f"LocalKms(region={self.region!r})"
@@ -139,48 +142,72 @@ class KmsCore:
     def _call(
         self, name: str, caller: Caller, parameters: Mapping[str, Any], work: Callable[[], tuple[Response, str | None]]
     ) -> Response:
-        """Run one operation: scheduled work first, then ``work``; audit the outcome either way."""
+        """Run one operation: scheduled work first, then ``work``; audit the outcome either way.
+
+        A call that changes something is recorded in its own transaction (see ``writing``); a
+        call that changes nothing, or fails, is recorded on its own. The record's ``requestID``
+        is the request id the server sent the client (``request_scope``), or a fresh one.
+        """
         now = self.clock.now()
-        key_arn_seen: str | None = None
+        request_id = _REQUEST_ID.get() or str(uuid.uuid4())
         try:
             _require_unicode(parameters)
-            response, key_arn_seen = self._attempt(now, work)
+            return self._attempt(now, name, caller, parameters, request_id, work)
         except KMSError as error:
-            self._audit(now, name, caller, parameters, None, error.key_arn, error.code, error.message)
+            self._audit(now, name, caller, parameters, request_id, None, error.key_arn, error.code, error.message)
             raise
         except PolicyEngineError as error:
-            self._audit(now, name, caller, parameters, None, None, "ValidationException", str(error))
+            self._audit(now, name, caller, parameters, request_id, None, None, "ValidationException", str(error))
             raise
-        self._audit(now, name, caller, parameters, _audit_response(name, response), key_arn_seen, None, None)
-        return response
 
-    def _attempt(self, now: float, work: Callable[[], tuple[Response, str | None]]) -> tuple[Response, str | None]:
-        """Scheduled work, then the operation; both again (a few times, after a short random pause)
-        when the store rolled a transaction back because it lost a race with another process
-        (``StoreConflict``, e.g. a deadlock PostgreSQL broke). Each ``work`` is one transaction, so
-        an attempt that failed left nothing behind and running it again is safe."""
+    def _attempt(
+        self,
+        now: float,
+        name: str,
+        caller: Caller,
+        parameters: Mapping[str, Any],
+        request_id: str,
+        work: Callable[[], tuple[Response, str | None]],
+    ) -> Response:
+        """Scheduled work, then the operation and its audit record; all again (a few times, after a
+        short random pause) when the store rolled a transaction back because it lost a race with
+        another process (``StoreConflict``, e.g. a deadlock PostgreSQL broke). An attempt that
+        failed left nothing behind (its transaction rolled back), so running it again is safe."""
         for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
             try:
                 self.run_scheduled_work(now)
-                return work()
+                call = _OpenCall(self.store)
+                self._calls.current = call
+                try:
+                    response, key_arn_seen = work()
+                    event = self._event(now, name, caller, parameters, request_id, _audit_response(name, response), key_arn_seen)
+                    if not call.append_and_commit(now, name, caller.principal, key_arn_seen, event):
+                        self.store.append_audit(now, name, caller.principal, key_arn_seen, None, event)
+                    return response
+                except BaseException as error:
+                    call.abandon(error)
+                    raise
+                finally:
+                    self._calls.current = None
             except StoreConflict:
                 if attempt == _CONFLICT_ATTEMPTS:
                     raise
                 time.sleep(random.uniform(0.0, 0.005 * 2**attempt))
         raise AssertionError("unreachable")
 
-    def _audit(
+    def _event(
         self,
         now: float,
         name: str,
         caller: Caller,
         parameters: Mapping[str, Any],
+        request_id: str,
         response: Response | None,
         arn: str | None,
-        code: str | None,
-        message: str | None,
-    ) -> None:
-        event = build_event(
+        code: str | None = None,
+        message: str | None = None,
+    ) -> dict[str, Any]:
+        return build_event(
             event_time=now,
             event_name=name,
             caller=caller,
@@ -190,8 +217,36 @@ class KmsCore:
             key_arn=arn,
             error_code=code,
             error_message=message,
+            request_id=request_id,
         )
+
+    def _audit(
+        self,
+        now: float,
+        name: str,
+        caller: Caller,
+        parameters: Mapping[str, Any],
+        request_id: str,
+        response: Response | None,
+        arn: str | None,
+        code: str | None,
+        message: str | None,
+    ) -> None:
+        """Record a call that changed nothing (it failed, or only read), in a transaction of its own."""
+        event = self._event(now, name, caller, parameters, request_id, response, arn, code, message)
         self.store.append_audit(now, name, caller.principal, arn, code, event)
+
+    @contextmanager
+    def writing(self) -> Iterator[StoreTransaction]:
+        """The write transaction of the call in progress, opened on first use and committed by
+        ``_call`` together with the call's audit record (every block of one call shares it).
+        Outside a call (scheduled work, a reset), a transaction of its own."""
+        call: _OpenCall | None = getattr(self._calls, "current", None)
+        if call is None:
+            with self.store.transaction() as tx:
+                yield tx
+            return
+        yield call.transaction()
 
     # ---- keys ------------------------------------------------------------------------------
 
@@ -199,7 +254,10 @@ class KmsCore:
         """A read-only transaction for an operation that changes nothing, unless naming the key could
         create it (``alias/aws/<service>`` makes an AWS managed key on first use)."""
         creates = isinstance(key_ref, str) and (key_ref.startswith("alias/aws/") or ":alias/aws/" in key_ref)
-        return self.store.transaction(write=creates)
+        call: _OpenCall | None = getattr(self._calls, "current", None)
+        if creates or (call is not None and call.is_open):
+            return self.writing()
+        return self.store.transaction(write=False)
 
     def resolve_key(self, tx: StoreTransaction, caller: Caller, key_ref: str, *, aliases: bool = True) -> KeyRecord:
         """A key by id, key ARN, alias name or alias ARN, as KMS resolves ``KeyId``."""
@@ -336,7 +394,12 @@ class KmsCore:
         grant_id: str | None = None,
         resource: str | None = None,
     ) -> Decision:
-        """Ask the evaluator; raise ``AccessDeniedException`` carrying the decision when it refuses."""
+        """Ask the evaluator; raise ``AccessDeniedException`` carrying the decision when it refuses.
+
+        Grant tokens are checked first: a request presenting one that is not the token of an
+        existing grant is refused with ``InvalidGrantTokenException`` whatever else would allow it.
+        """
+        check_tokens(tx, grant_tokens)
         now = self.clock.now()
         context = self.base_context(caller, now)
         if key is not None:
@@ -566,6 +629,58 @@ def current_record(materials: list[MaterialRecord]) -> MaterialRecord | None:
     return None
 
 
+_REQUEST_ID: ContextVar[str | None] = ContextVar("policyengine_kms_request_id", default=None)
+
+
+@contextmanager
+def request_scope(request_id: str) -> Iterator[None]:
+    """Calls made inside the block record ``request_id`` as their ``requestID`` (the server passes the
+    ``x-amzn-RequestId`` it answers with, so a client's id finds its audit record)."""
+    token = _REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST_ID.reset(token)
+
+
+class _OpenCall:
+    """The write transaction of one call, held open across the call's blocks until its audit
+    record is appended to it; then committed (or rolled back when the call fails)."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self._store = store
+        self._stack: ExitStack | None = None
+        self._tx: StoreTransaction | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._tx is not None
+
+    def transaction(self) -> StoreTransaction:
+        if self._tx is None:
+            stack = ExitStack()
+            self._tx = stack.enter_context(self._store.transaction())
+            self._stack = stack
+        return self._tx
+
+    def append_and_commit(
+        self, now: float, name: str, principal: str, arn: str | None, event: dict[str, Any]
+    ) -> bool:
+        """Append the record and commit; False when the call opened no write transaction."""
+        if self._tx is None or self._stack is None:
+            return False
+        self._tx.append_audit(now, name, principal, arn, None, event)
+        stack, self._stack, self._tx = self._stack, None, None
+        stack.close()  # commits; a failed commit raises (StoreConflict included) and the store rolled back
+        return True
+
+    def abandon(self, error: BaseException) -> None:
+        """Roll back whatever the failed call wrote."""
+        stack, self._stack, self._tx = self._stack, None, None
+        if stack is not None:
+            stack.__exit__(type(error), error, error.__traceback__)
+
+
 def _due(key: KeyRecord) -> float | None:
     """When ``_settle_key`` next has something to do for ``key`` (the same three cases, same order)."""
     if key.state == "PendingDeletion" and key.deletion_date is not None:
@@ -647,6 +762,7 @@ _SECRET_RESPONSE_FIELDS = frozenset(
         "CiphertextForRecipient",
         "SharedSecret",
         "SharedSecretCiphertextBlob",
+        "GrantToken",  # CloudTrail records a CreateGrant's grant id, never its token
     }
 )
 

@@ -82,7 +82,7 @@ class AliasOps(KmsCore):
                 raise InvalidAliasNameException("Alias names that begin with alias/aws/ are reserved for AWS managed keys")
             ref = validation.string(params.get("TargetKeyId"), "targetKeyId")
             now = self.clock.now()
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self._target(tx, caller, ref)
                 self.authorize(tx, caller, "kms:CreateAlias", None, resource=self._alias_arn(caller, name))
                 self.authorize(tx, caller, "kms:CreateAlias", key)
@@ -104,7 +104,7 @@ class AliasOps(KmsCore):
             if name.startswith("alias/aws/"):
                 raise InvalidAliasNameException("Aliases that begin with alias/aws/ cannot be changed")
             ref = validation.string(params.get("TargetKeyId"), "targetKeyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 alias = tx.get_alias(caller.account, self.region, name)
                 if alias is None:
                     raise NotFoundException(f"Alias {self._alias_arn(caller, name)} is not found.")
@@ -135,7 +135,7 @@ class AliasOps(KmsCore):
             name = self._alias_name(params.get("AliasName"))
             if name.startswith("alias/aws/"):
                 raise InvalidAliasNameException("Aliases that begin with alias/aws/ cannot be deleted")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 alias = tx.get_alias(caller.account, self.region, name)
                 if alias is None:
                     raise NotFoundException(f"Alias {self._alias_arn(caller, name)} is not found.")

@@ -1,28 +1,25 @@
 """Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
 
-A grant token names its grant (so RetireGrant can take a token alone) and carries a random
-secret compared in constant time, so a token cannot be forged from a grant id.
+Tokens are made and checked in ``grant_tokens``. A grant that allows CreateGrant lets its
+grantee create only grants no wider than itself (``_check_subgrant``).
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
-import json
-import secrets
 from typing import Any
 
 from policyengine.errors import RequestError
+from policyengine.explain.decision import Decision
 from policyengine.kms import validation
 from policyengine.kms.caller import Caller
-from policyengine.kms.core import KmsCore, Response, iso, new_key_id
+from policyengine.kms.core import KmsCore, Response, denied_message, iso, new_key_id
 from policyengine.kms.errors import (
     AccessDeniedException,
-    InvalidGrantTokenException,
     LimitExceededException,
     NotFoundException,
     ValidationException,
 )
+from policyengine.kms.grant_tokens import grant_of_token, make_token
 from policyengine.kms.pagination import page
 from policyengine.model.grant import GRANT_OPERATIONS
 from policyengine.parsing.request import classify_caller
@@ -31,23 +28,6 @@ from policyengine.store.records import GrantRecord, KeyRecord
 
 MAX_GRANTS_PER_KEY = 50_000
 CONSTRAINT_NAMES = ("EncryptionContextEquals", "EncryptionContextSubset")
-
-
-def make_token(grant_id: str) -> str:
-    payload = json.dumps({"g": grant_id, "s": secrets.token_urlsafe(24)}).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def token_grant_id(token: str) -> str:
-    """The grant id inside a token; InvalidGrantTokenException when it is not one of ours."""
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        grant_id = payload["g"]
-        if not isinstance(grant_id, str):
-            raise ValueError
-        return grant_id
-    except (ValueError, KeyError, TypeError):
-        raise InvalidGrantTokenException("The grant token is not valid") from None
 
 
 def _principal(value: Any, name: str) -> str:
@@ -89,6 +69,30 @@ def grant_json(grant: GrantRecord) -> dict[str, Any]:
     return entry
 
 
+def _lower_keys(context: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in context.items()}
+
+
+def at_least_as_strict(child: dict[str, dict[str, str]] | None, parent: dict[str, dict[str, str]] | None) -> bool:
+    """Whether constraint ``child`` allows no request that ``parent`` refuses.
+
+    Keys compare case-insensitively and values case-sensitively, as grant constraints match
+    (API GrantConstraints). ``EncryptionContextEquals`` is met by one context only, so only the
+    same one is as strict; ``EncryptionContextSubset`` S is met by every context holding S, so a
+    subset or an equals constraint holding every pair of S is as strict or stricter.
+    """
+    if not parent or parent == {"EncryptionContextSubset": {}}:
+        return True
+    if not child:
+        return False
+    parent_kind, parent_pairs = next(iter(parent.items()))
+    child_kind, child_pairs = next(iter(child.items()))
+    wanted, offered = _lower_keys(parent_pairs), _lower_keys(child_pairs)
+    if parent_kind == "EncryptionContextEquals":
+        return child_kind == "EncryptionContextEquals" and offered == wanted
+    return all(offered.get(k) == v for k, v in wanted.items())
+
+
 class GrantOps(KmsCore):
     """CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant."""
 
@@ -120,7 +124,7 @@ class GrantOps(KmsCore):
                 context["kms:RetiringPrincipal"] = retiring
             if constraints:
                 context["kms:GrantConstraintType"] = next(iter(constraints))
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 decision = self.authorize(
                     tx,
@@ -134,7 +138,7 @@ class GrantOps(KmsCore):
                 if constraints and key.key_spec != "SYMMETRIC_DEFAULT":
                     raise ValidationException("Grant constraints are supported only for symmetric encryption KMS keys")
                 if decision.path == "grant":
-                    self._check_subgrant(tx, key, caller, operations)
+                    self._check_subgrant(tx, key, caller, decision, operations, constraints)
                 existing = tx.grants_for_key(key.key_id)
                 if name is not None:
                     for grant in existing:
@@ -169,18 +173,31 @@ class GrantOps(KmsCore):
 
         return self._call("CreateGrant", caller, params, work)
 
-    def _check_subgrant(self, tx: StoreTransaction, key: KeyRecord, caller: Caller, operations: list[str]) -> None:
-        """A grant that allows CreateGrant can only hand on the operations it has itself."""
-        held: set[str] = set()
-        for grant in tx.grants_for_key(key.key_id):
-            if "CreateGrant" in grant.operations and grant.grantee_principal in (caller.principal, caller.identity_arn):
-                held.update(grant.operations)
-        if not set(operations) <= held:
-            from policyengine.explain.decision import Decision
-            from policyengine.kms.core import denied_message
+    def _check_subgrant(
+        self,
+        tx: StoreTransaction,
+        key: KeyRecord,
+        caller: Caller,
+        decision: Decision,
+        operations: list[str],
+        constraints: dict[str, dict[str, str]] | None,
+    ) -> None:
+        """A grant that allows CreateGrant lets its grantee create only grants no wider than itself.
 
-            decision = Decision("implicit_deny", (), "no_allow")
-            raise AccessDeniedException(denied_message(caller, "kms:CreateGrant", key.arn, decision), decision, key_arn=key.arn)
+        The new grant must allow a subset of the parent grant's operations and carry an encryption
+        context constraint "equally strict or stricter" than the parent's (API CreateGrant,
+        ``Constraints``; KMS DG "Granting CreateGrant permission"). The parents are the grants that
+        allowed this CreateGrant (the decision names them); one of them must cover the new grant
+        on its own, so two narrow grants cannot be combined into a wide one.
+        """
+        allowing = {ref.sid for ref in decision.deciding if ref.policy_kind == "grant"}
+        for parent in tx.grants_for_key(key.key_id):
+            if parent.grant_id not in allowing:
+                continue
+            if set(operations) <= set(parent.operations) and at_least_as_strict(constraints, parent.constraints):
+                return
+        refusal = Decision("implicit_deny", (), "no_allow")
+        raise AccessDeniedException(denied_message(caller, "kms:CreateGrant", key.arn, refusal), refusal, key_arn=key.arn)
 
     def list_grants(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
@@ -220,17 +237,15 @@ class GrantOps(KmsCore):
             token = params.get("GrantToken")
             grant_id = params.get("GrantId")
             ref = params.get("KeyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 if token is not None:
-                    validation.string(token, "grantToken", max_len=8192)
-                    grant = tx.get_grant(token_grant_id(token))
-                    if grant is None or not hmac.compare_digest(grant.grant_token, token):
-                        raise InvalidGrantTokenException("The grant token is not valid")
+                    grant = grant_of_token(tx, validation.string(token, "grantToken", max_len=8192))
                 elif grant_id is not None and ref is not None:
                     key = self.resolve_key(tx, caller, validation.string(ref, "keyId"), aliases=False)
-                    grant = tx.get_grant(validation.string(grant_id, "grantId", max_len=128))
-                    if grant is None or grant.key_id != key.key_id:
+                    found = tx.get_grant(validation.string(grant_id, "grantId", max_len=128))
+                    if found is None or found.key_id != key.key_id:
                         raise NotFoundException(f"Grant ID {grant_id} not found", key_arn=key.arn)
+                    grant = found
                 else:
                     raise ValidationException("Specify a GrantToken, or a KeyId and a GrantId")
                 key_record = tx.get_key(grant.key_id)
@@ -246,7 +261,7 @@ class GrantOps(KmsCore):
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
             grant_id = validation.string(params.get("GrantId"), "grantId", max_len=128)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(
                     tx, caller, "kms:RevokeGrant", key, {"kms:GrantIsForAWSResource": "true" if caller.via_service else "false"}

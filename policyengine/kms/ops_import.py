@@ -125,7 +125,7 @@ class ImportOps(KmsCore):
             ref = validation.string(params.get("KeyId"), "keyId")
             algorithm = validation.choice(params.get("WrappingAlgorithm"), "wrappingAlgorithm", WRAPPING_ALGORITHMS)
             spec = validation.choice(params.get("WrappingKeySpec"), "wrappingKeySpec", WRAPPING_KEY_SPECS)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(
                     tx,
@@ -178,7 +178,7 @@ class ImportOps(KmsCore):
             now = self.clock.now()
             if expiry is not None and expiry <= now:
                 raise ValidationException("ValidTo must be in the future")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:ImportKeyMaterial", key, context)
                 _external(key, "ImportKeyMaterial")
@@ -217,7 +217,7 @@ class ImportOps(KmsCore):
     def delete_imported_key_material(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:DeleteImportedKeyMaterial", key)
                 _external(key, "DeleteImportedKeyMaterial")

@@ -214,7 +214,7 @@ class KeyOps(KmsCore):
                 context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
                 context["aws:TagKeys"] = list(tags)
             now = self.clock.now()
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 self.authorize(tx, caller, "kms:CreateKey", None, context, new_policy=document, bypass_lockout=bypass)
                 key = KeyRecord(
                     key_id=key_id,
@@ -309,7 +309,7 @@ class KeyOps(KmsCore):
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
             description = validation.string(params.get("Description"), "description", min_len=0, max_len=8192)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:UpdateKeyDescription", key)
                 self.check_state(key, "UpdateKeyDescription")
@@ -334,7 +334,7 @@ class KeyOps(KmsCore):
     def _set_state(self, caller: Caller, params: dict[str, Any], operation: str, state: str) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, f"kms:{operation}", key)
                 self.check_state(key, operation)
@@ -349,7 +349,7 @@ class KeyOps(KmsCore):
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
             days = validation.integer(params.get("PendingWindowInDays", 30), "pendingWindowInDays", minimum=7, maximum=30)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(
                     tx, caller, "kms:ScheduleKeyDeletion", key, {"kms:ScheduleKeyDeletionPendingWindowInDays": str(days)}
@@ -375,7 +375,7 @@ class KeyOps(KmsCore):
     def cancel_key_deletion(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:CancelKeyDeletion", key)
                 self.check_state(key, "CancelKeyDeletion")
@@ -404,7 +404,7 @@ class KeyOps(KmsCore):
             ref = validation.string(params.get("KeyId"), "keyId")
             name = validation.string(params.get("PolicyName", "default"), "policyName", max_len=128)
             bypass = bool(params.get("BypassPolicyLockoutSafetyCheck", False))
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 if name != "default":
                     raise NotFoundException(f"No such policy exists: {name}", key_arn=key.arn)
@@ -437,7 +437,7 @@ class KeyOps(KmsCore):
             tags = _tags_from_list(validation.required(params.get("Tags"), "tags"))
             context: dict[str, Any] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
             context["aws:TagKeys"] = list(tags)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:TagResource", key, context)
                 self.check_state(key, "TagResource")
@@ -456,7 +456,7 @@ class KeyOps(KmsCore):
             tag_keys = validation.string_list(
                 validation.required(params.get("TagKeys"), "tagKeys"), "tagKeys", max_items=MAX_TAGS
             )
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:UntagResource", key, {"aws:TagKeys": tag_keys})
                 self.check_state(key, "UntagResource")

@@ -53,7 +53,7 @@ class MultiRegionOps(KeyOps, KmsCore):
             tags = _tags_from_list(params.get("Tags"))
             bypass = bool(params.get("BypassPolicyLockoutSafetyCheck", False))
             replica_view = self.for_region(region)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 primary = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:ReplicateKey", primary, {"kms:ReplicaRegion": region})
                 config = _require_primary(primary)
@@ -129,7 +129,7 @@ class MultiRegionOps(KeyOps, KmsCore):
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
             region = validation.string(params.get("PrimaryRegion"), "primaryRegion", max_len=32, pattern=_REGION)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 primary = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:UpdatePrimaryRegion", primary, {"kms:PrimaryRegion": region})
                 config = _require_primary(primary)

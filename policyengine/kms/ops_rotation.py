@@ -71,7 +71,7 @@ class RotationOps(KmsCore):
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
             days = validation.integer(params.get("RotationPeriodInDays", 365), "rotationPeriodInDays", minimum=90, maximum=2560)
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:EnableKeyRotation", key, {"kms:RotationPeriodInDays": str(days)})
                 self.check_state(key, "EnableKeyRotation")
@@ -86,7 +86,7 @@ class RotationOps(KmsCore):
     def disable_key_rotation(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:DisableKeyRotation", key)
                 self.check_state(key, "DisableKeyRotation")
@@ -114,7 +114,7 @@ class RotationOps(KmsCore):
     def rotate_key_on_demand(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = validation.string(params.get("KeyId"), "keyId")
-            with self.store.transaction() as tx:
+            with self.writing() as tx:
                 key = self.resolve_key(tx, caller, ref, aliases=False)
                 self.authorize(tx, caller, "kms:RotateKeyOnDemand", key)
                 self.check_state(key, "RotateKeyOnDemand")

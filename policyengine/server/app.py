@@ -27,7 +27,7 @@ from typing import Any
 
 import botocore.session
 
-from policyengine.kms import AccessDeniedException, OffsetClock
+from policyengine.kms import AccessDeniedException, OffsetClock, request_scope
 from policyengine.server.auth import Authenticator
 from policyengine.server.config import ENV_VAR, ServerConfig
 from policyengine.server.denials import Denial, DenialLog
@@ -199,7 +199,8 @@ class KmsApp:
             if request.method != "POST":
                 raise WireError("UnknownOperationException", "KMS operations are POST requests", 405)
             operation = parse_target(request.header("x-amz-target"))
-            response = self.dispatcher.call(operation, caller, region, parse_body(request.body))
+            with request_scope(request.request_id):  # the audit record carries the id the client is answered with
+                response = self.dispatcher.call(operation, caller, region, parse_body(request.body))
             return _Outcome(200, success_body(response), operation, principal)
         except Exception as error:  # every failure becomes an AWS-shaped answer; bugs are logged inside
             if self.test_mode and isinstance(error, AccessDeniedException):

@@ -4,8 +4,11 @@ Every facade operation runs inside one ``transaction()``: all its reads and writ
 together or not at all, so a crash never leaves a half-made key, grant or rotation visible.
 An operation that only reads asks for ``transaction(write=False)``: a consistent snapshot that
 does not take the write lock, so reads (Encrypt, Decrypt, Describe...) run side by side.
-Audit events are appended with ``append_audit`` in a transaction of their own after the
-operation's, so a failed or denied call is still recorded exactly once.
+The audit record of a call that changed something is appended inside that call's own
+transaction (``StoreTransaction.append_audit``), so the change and its record commit together or
+not at all: a crash between them cannot leave an unaudited change. Calls that changed nothing
+(reads, refusals, failures, whose transaction rolled back) are recorded with
+``KeyStore.append_audit`` in a transaction of their own, so every call is recorded exactly once.
 """
 
 from __future__ import annotations
@@ -66,6 +69,17 @@ class StoreTransaction(Protocol):
     def get_import_parameters(self, key_id: str) -> ImportParameters | None: ...
     def put_import_parameters(self, params: ImportParameters) -> None: ...
     def delete_import_parameters(self, key_id: str) -> None: ...
+
+    # audit: the record of the call whose changes this transaction holds, committed with them
+    def append_audit(
+        self,
+        event_time: float,
+        event_name: str,
+        principal: str,
+        key_arn: str | None,
+        error_code: str | None,
+        event: dict[str, object],
+    ) -> None: ...
 
 
 class KeyStore(Protocol):

@@ -7,7 +7,7 @@ is enough; the few mutable values inside records (tags, grant constraints, audit
 copied on the way in and out so no caller can change stored state behind the store's back.
 
 It also refuses what the SQLite store refuses (dangling key references, a duplicate material
-version, nested transactions, audit appends inside a transaction), so code tested against it
+version, nested transactions, store-level audit appends inside a transaction), so code tested against it
 does not break against the real store.
 """
 
@@ -74,6 +74,7 @@ class _MemoryTransaction:
     def __init__(self, tables: _Tables, writable: bool = True) -> None:
         self._tables: _Tables | None = tables
         self._writable = writable
+        self.audit: list[tuple[float, str, str, str | None, str | None, str]] = []  # appended on commit
 
     def end(self) -> None:
         self._tables = None
@@ -184,6 +185,21 @@ class _MemoryTransaction:
         self._w().imports.pop(key_id, None)
 
 
+    # audit
+    def append_audit(
+        self,
+        event_time: float,
+        event_name: str,
+        principal: str,
+        key_arn: str | None,
+        error_code: str | None,
+        event: dict[str, object],
+    ) -> None:
+        """The call's record, kept only if this transaction commits."""
+        self._w()
+        self.audit.append((event_time, event_name, principal, key_arn, error_code, json.dumps(event)))
+
+
 class MemoryKeyStore:
     """A thread-safe ``KeyStore`` held in memory; one lock serialises its transactions."""
 
@@ -222,6 +238,9 @@ class MemoryKeyStore:
                 yield view
                 if write:
                     self._tables = view._t()
+                    with self._audit_lock:
+                        for row in view.audit:
+                            self._audit.append((len(self._audit) + 1, *row))
             finally:
                 view.end()
                 self._owner = None

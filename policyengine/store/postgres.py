@@ -26,11 +26,12 @@ Why these choices:
 * **Scheduled work.** ``claim_key`` locks a key's row with ``FOR UPDATE SKIP LOCKED``: among servers
   that find the same key due, exactly one gets it, the others skip it, and the winner sees the
   row as of its lock, so work that another server already committed is not done twice.
-* **Audit.** One row per call, one ``INSERT`` committed on its own, numbered by a ``BIGSERIAL``,
-  with ``synchronous_commit = off``: a crash of a server process loses nothing, a crash of
-  PostgreSQL itself can lose the last fraction of a second of audit rows but never key state
-  (write transactions commit at the database's own setting, ``on`` by default) — the same trade
-  the SQLite store makes with ``synchronous=NORMAL`` for audit appends.
+* **Audit.** One row per call, numbered by a ``BIGSERIAL``. The row of a call that changed
+  something is inserted in that call's write transaction, so the change and its record commit
+  together (at the database's own ``synchronous_commit``). The row of a call that changed nothing
+  is one ``INSERT`` committed on its own with ``synchronous_commit = off``: a crash of PostgreSQL
+  itself can lose the last fraction of a second of those rows, never a change or its record —
+  the same trade the SQLite store makes with ``synchronous=NORMAL`` for them.
 * **Schema.** Versioned and created or migrated only by ``policyengine db upgrade`` (``upgrade``
   here), under an advisory lock and in one transaction (PostgreSQL's DDL is transactional), so a
   half-migrated schema is never visible. Opening a store checks the version and refuses,
@@ -340,6 +341,11 @@ def upgrade(url: str) -> tuple[int, int]:
 # ---- transactions -----------------------------------------------------------------------------
 
 
+_INSERT_AUDIT = (
+    "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event) VALUES (%s, %s, %s, %s, %s, %s::json)"
+)
+
+
 class _PgTransaction:
     """The ``StoreTransaction`` view over one open transaction on one pooled connection."""
 
@@ -473,6 +479,21 @@ class _PgTransaction:
 
     def delete_import_parameters(self, key_id: str) -> None:
         self._write("DELETE FROM import_parameters WHERE key_id = %s", (key_id,))
+
+    # audit
+    def append_audit(
+        self,
+        event_time: float,
+        event_name: str,
+        principal: str,
+        key_arn: str | None,
+        error_code: str | None,
+        event: dict[str, object],
+    ) -> None:
+        """The call's record, committed with the call's changes (at the database's own durability)."""
+        # ASCII: the record may hold a string that is not Unicode text
+        text = json.dumps(event, ensure_ascii=True, separators=(",", ":"))
+        self._write(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, text))
 
 
 _BEGIN_READ = b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"

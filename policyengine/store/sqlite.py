@@ -154,6 +154,11 @@ _IMPORTS = _Table("import_parameters", ImportParameters, ("key_id",))
 _AUDIT = _Table("audit", AuditRecord, ("sequence",), {"event": _JSON})
 
 
+_INSERT_AUDIT = (
+    "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
 class _SqliteTransaction:
     """The ``StoreTransaction`` view over one open ``BEGIN IMMEDIATE`` transaction."""
 
@@ -259,6 +264,19 @@ class _SqliteTransaction:
 
     def delete_import_parameters(self, key_id: str) -> None:
         self._c().execute("DELETE FROM import_parameters WHERE key_id = ?", (key_id,))
+
+    # audit
+    def append_audit(
+        self,
+        event_time: float,
+        event_name: str,
+        principal: str,
+        key_arn: str | None,
+        error_code: str | None,
+        event: dict[str, object],
+    ) -> None:
+        """The call's record, committed (and fsynced) with the call's changes."""
+        self._c().execute(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, _dumps(event)))
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -489,7 +507,7 @@ class SqliteKeyStore:
         error_code: str | None,
         event: dict[str, object],
     ) -> AuditRecord:
-        """Record one event in a transaction of its own; sequence numbers only ever increase."""
+        """Record one event in a transaction of its own (a call that changed nothing); sequence numbers only ever increase."""
         text = _dumps(event)
         with self._borrow() as conn:
             # Audit appends are durable against a crash of this process (WAL, synchronous=NORMAL) but skip
@@ -497,11 +515,7 @@ class SqliteKeyStore:
             conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 with self._writing_on(conn):
-                    cursor = conn.execute(
-                        "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (event_time, event_name, principal, key_arn, error_code, text),
-                    )
+                    cursor = conn.execute(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, text))
             finally:
                 conn.execute("PRAGMA synchronous = FULL")
         sequence = cursor.lastrowid

@@ -186,3 +186,59 @@ def test_conditions_on_request_context(kms: LocalKms, root: Caller, key_id: str)
     with pytest.raises(AccessDeniedException) as info:
         kms.encrypt(insecure, KeyId=key_id, Plaintext=b"x", EncryptionContext={"team": "fin"})
     assert info.value.decision.decision == "explicit_deny"
+
+
+def test_a_change_and_its_audit_record_commit_together(
+    kms: LocalKms, root: Caller, key_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that changes something is recorded in its own transaction: if the process dies as soon as
+    that transaction commits (here: any separate audit append kills it), the change is already recorded."""
+    from policyengine.kms import request_scope
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        raise Killed
+
+    monkeypatch.setattr(kms.store, "append_audit", killed)
+    with request_scope("req-create-alias"):
+        kms.create_alias(root, AliasName="alias/recorded", TargetKeyId=key_id)
+    kms.tag_resource(root, KeyId=key_id, Tags=[{"TagKey": "t", "TagValue": "v"}])
+    grant = kms.create_grant(root, KeyId=key_id, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:user/x", Operations=["Encrypt"])
+    with pytest.raises(Killed):  # changes nothing: recorded on its own, which is where the "kill" strikes
+        kms.describe_key(root, KeyId=key_id)
+    monkeypatch.undo()
+    records = {r.event_name: r.event for r in kms.store.audit_records()}
+    assert {"CreateAlias", "TagResource", "CreateGrant"} <= set(records)
+    assert records["CreateAlias"]["requestID"] == "req-create-alias"
+    assert records["CreateGrant"]["responseElements"] == {"GrantId": grant["GrantId"]}
+    assert grant["GrantToken"] not in json.dumps(records)
+
+
+def test_a_failed_change_leaves_no_record_of_success(kms: LocalKms, root: Caller, key_id: str) -> None:
+    """A call whose work fails rolls back and is recorded once, with its error, in a transaction of its own."""
+    from policyengine.kms.errors import AlreadyExistsException
+
+    kms.create_alias(root, AliasName="alias/taken", TargetKeyId=key_id)
+    with pytest.raises(AlreadyExistsException):
+        kms.create_alias(root, AliasName="alias/taken", TargetKeyId=key_id)
+    records = [r for r in kms.store.audit_records() if r.event_name == "CreateAlias"]
+    assert [r.error_code for r in records] == [None, "AlreadyExistsException"]
+    ids = [r.event["requestID"] for r in records]
+    assert len(set(ids)) == 2  # the Python facade makes one per call
+
+
+def test_operations_write_only_through_the_calls_transaction() -> None:
+    """Every operation module opens write transactions with ``self.writing()``, never the store's own:
+    only the call's transaction carries its audit record, so a write outside it would be unaudited on a crash."""
+    from pathlib import Path
+
+    import policyengine.kms as kms_package
+
+    offenders = [
+        path.name
+        for path in Path(kms_package.__file__).parent.glob("ops_*.py")
+        if "store.transaction(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -80,13 +80,15 @@ def write_identities(directory: Path) -> Path:
 class Server:
     """A running server plus helpers to make boto3 clients and raw signed requests against it."""
 
-    def __init__(self, background: BackgroundServer) -> None:
+    def __init__(self, background: BackgroundServer, identities: dict[str, dict[str, Any]] | None = None) -> None:
         self.background = background
+        self.identities = IDENTITIES if identities is None else identities
         self.endpoint_url = background.endpoint_url
         parsed = urllib.parse.urlsplit(self.endpoint_url)
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or 80
         self._clients: dict[tuple[str, str], Any] = {}
+        self.last_headers: dict[str, str] = {}  # of the last response ``send`` read
 
     def client(self, access_key: str = "AKIAADMIN0000EXAMPLE", region: str = REGION, **extra: Any) -> Any:
         """A boto3 KMS client signing as ``access_key`` (cached: making one costs more than most calls)."""
@@ -98,10 +100,10 @@ class Server:
         return self._new_client(access_key, region, **extra)
 
     def _new_client(self, access_key: str, region: str, **extra: Any) -> Any:
-        entry = IDENTITIES.get(access_key, {})
+        entry = self.identities.get(access_key, {})
         session = boto3.session.Session(
             aws_access_key_id=access_key,
-            aws_secret_access_key=extra.pop("secret", secret_of(access_key)),
+            aws_secret_access_key=extra.pop("secret", self.secret_of(access_key)),
             aws_session_token=extra.pop("token", entry.get("session_token")),
             region_name=region,
         )
@@ -128,9 +130,13 @@ class Server:
             data=data,
             headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"TrentService.{target}"},
         )
-        credentials = Credentials(access_key, secret if secret is not None else secret_of(access_key), token)
+        credentials = Credentials(access_key, secret if secret is not None else self.secret_of(access_key), token)
         SigV4Auth(credentials, "kms", region).add_auth(request)
         return request
+
+    def secret_of(self, access_key: str) -> str:
+        entry = self.identities.get(access_key)
+        return str(entry["secret_access_key"]) if entry else "any-secret"
 
     def send(
         self,
@@ -145,6 +151,7 @@ class Server:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
             raw = response.read()
+            self.last_headers = {name.lower(): value for name, value in response.getheaders()}
             assert response.getheader("Content-Type") == "application/x-amz-json-1.1"
             return response.status, json.loads(raw) if raw else {}
         finally:

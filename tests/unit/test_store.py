@@ -474,6 +474,27 @@ def test_audit_appends_from_threads_get_distinct_sequences(store: KeyStore) -> N
     assert [r.sequence for r in store.audit_records()] == list(range(1, 101))
 
 
+def test_audit_appended_in_a_transaction_commits_with_it(store: KeyStore) -> None:
+    """A call's record appended inside its transaction is stored with the change, in sequence after earlier ones."""
+    store.append_audit(1.0, "DescribeKey", "p", None, None, {"n": 0})
+    with store.transaction() as tx:
+        tx.put_key(make_key("k1"))
+        tx.append_audit(2.0, "CreateKey", "p", "arn:k1", None, {"n": 1})
+    records = list(store.audit_records())
+    assert [(r.sequence, r.event_name, r.event) for r in records] == [(1, "DescribeKey", {"n": 0}), (2, "CreateKey", {"n": 1})]
+
+
+def test_audit_appended_in_a_transaction_rolls_back_with_it(store: KeyStore) -> None:
+    """Neither the change nor its record survives a transaction that fails: no record of what did not happen."""
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.put_key(make_key("k1"))
+        tx.append_audit(2.0, "CreateKey", "p", "arn:k1", None, {})
+        raise RuntimeError("killed before commit")
+    assert list(store.audit_records()) == []
+    with store.transaction(write=False) as tx:
+        assert tx.get_key("k1") is None
+
+
 # concurrency
 
 
