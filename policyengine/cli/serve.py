@@ -54,6 +54,19 @@ from policyengine.server import serve as run_server
     help="FOR TEST SUITES ONLY: unknown credentials act, unverified, as the root of account 123456789012, "
     "and POST /_reset wipes all state.",
 )
+@click.option(
+    "--allow-remote-test-mode",
+    is_flag=True,
+    help="Let --test-mode listen on a non-loopback --host (anyone who can reach it is root and can wipe it).",
+)
+@click.option(
+    "--trust-proxy",
+    "trust_proxy",
+    multiple=True,
+    metavar="CIDR",
+    help="Take the client address from X-Forwarded-For when the connection comes from this network "
+    "(a reverse proxy you run; repeatable). Without it the source address is the connecting peer.",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes sharing the store.")
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 def serve(
@@ -63,6 +76,8 @@ def serve(
     store: str | None,
     identities: Path | None,
     test_mode: bool,
+    allow_remote_test_mode: bool,
+    trust_proxy: tuple[str, ...],
     workers: int,
     quiet: bool,
 ) -> None:
@@ -80,16 +95,21 @@ def serve(
         _fail("--workers above 1 needs a shared store: give --data with --test-mode")
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("policyengine.server").setLevel(logging.INFO)
-    config = ServerConfig(
-        host=host,
-        port=port,
-        data_dir=data_dir,
-        store=store,
-        identities=identities,
-        test_mode=test_mode,
-        workers=workers,
-        log_requests=not quiet,
-    )
+    try:
+        config = ServerConfig(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            store=store,
+            identities=identities,
+            test_mode=test_mode,
+            workers=workers,
+            log_requests=not quiet,
+            trust_proxy=trust_proxy,
+            allow_remote_test_mode=allow_remote_test_mode,
+        )
+    except ValueError as error:
+        _fail(str(error))
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn re-raises the signal once it has shut down
     try:
         run_server(config)

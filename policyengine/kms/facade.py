@@ -28,6 +28,7 @@ from policyengine.kms.ops_import import ImportOps
 from policyengine.kms.ops_multi_region import MultiRegionOps
 from policyengine.kms.ops_rotation import RotationOps
 from policyengine.kms.ops_usage import UsageOps
+from policyengine.store import StoreError
 from policyengine.store.masterkey import load_or_create_master_key
 from policyengine.store.sqlite import SqliteKeyStore
 
@@ -116,11 +117,28 @@ def default_data_dir() -> Path:
 
 
 def open_local_kms(data_dir: str | Path, *, region: str = "us-east-1", clock: Clock | None = None) -> LocalKms:
-    """The embedded default: SQLite state and a 0600 master key file under ``data_dir``."""
+    """The embedded default: SQLite state and a 0600 master key file under ``data_dir`` (made 0700).
+
+    The store records a check value of its master key: a different key, or a missing key file
+    for a store that holds sealed material, is refused with a ``StoreError`` saying what to
+    restore, rather than replaced by a fresh key the old material cannot be opened with.
+    """
     directory = Path(data_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    master_key = load_or_create_master_key(directory / "master.key")
-    return LocalKms(SqliteKeyStore(directory / "kms.sqlite3"), master_key, region=region, clock=clock)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store = SqliteKeyStore(directory / "kms.sqlite3")
+    try:
+        key_file = directory / "master.key"
+        if not key_file.exists() and store.needs_its_master_key():
+            raise StoreError(
+                f"master key `{key_file}` is missing, and store `{store.path}` holds key material sealed under it: "
+                "restore that master.key (from the backup of this data directory)"
+            )
+        master_key = load_or_create_master_key(key_file)
+        store.check_master_key(master_key)
+    except BaseException:
+        store.close()
+        raise
+    return LocalKms(store, master_key, region=region, clock=clock)
 
 
 def open_postgres_store(url: str) -> PostgresKeyStore:

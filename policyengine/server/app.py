@@ -43,6 +43,7 @@ from policyengine.server.protocol import (
     parse_target,
     success_body,
 )
+from policyengine.server.proxies import TrustedProxies
 from policyengine.server.shapes import ServiceCodec
 from policyengine.server.state import KmsState, memory_state, postgres_state, sqlite_state
 
@@ -82,8 +83,10 @@ class KmsApp:
         max_body: int,
         threads: int,
         log_requests: bool = True,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        self.proxies = proxies or TrustedProxies(())
         self.authenticator = authenticator
         self.registry = authenticator.registry
         self.test_mode = test_mode
@@ -152,7 +155,7 @@ class KmsApp:
             query=scope.get("query_string", b""),
             headers=list(scope["headers"]),
             body=body,
-            client_ip=client[0] if client else None,
+            client_ip=self.proxies.source_address(client[0] if client else None, scope["headers"]),
             request_id=request_id,
         )
         if request.path == "/_reset" and self.test_mode and request.method == "POST":
@@ -278,6 +281,7 @@ def build_app(config: ServerConfig, *, registry: IdentityRegistry | None = None)
         max_body=config.max_body,
         threads=config.threads,
         log_requests=config.log_requests,
+        proxies=TrustedProxies(config.trust_proxy),
     )
 
 

@@ -7,12 +7,21 @@ travels through an environment variable to ``--workers`` processes, which uvicor
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "MAX_BODY_BYTES", "STORE_ENV_VAR", "ServerConfig", "default_data_dir", "is_store_url"]
+__all__ = [
+    "ENV_VAR",
+    "MAX_BODY_BYTES",
+    "STORE_ENV_VAR",
+    "ServerConfig",
+    "default_data_dir",
+    "is_loopback",
+    "is_store_url",
+]
 
 #: The environment variable carrying a ``ServerConfig`` to worker processes.
 ENV_VAR = "POLICYENGINE_SERVER_CONFIG"
@@ -31,12 +40,27 @@ def is_store_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` reaches this machine only (``localhost`` or a loopback address)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name could resolve to any interface
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """Every setting of one server. ``data_dir=None`` keeps state in memory (test mode only).
 
     ``store`` (a ``postgresql://`` URL) keeps the state in PostgreSQL, shared with every server
     given the same URL; ``data_dir`` then holds only this server's copy of the master key.
+
+    ``trust_proxy`` lists the networks (CIDR) of reverse proxies whose ``X-Forwarded-For`` names
+    the client; without it the source address (``aws:SourceIp``, the audit record's
+    ``sourceIPAddress``) is the TCP peer and the header is ignored. Test mode listens only on a
+    loopback address unless ``allow_remote_test_mode`` says otherwise.
     """
 
     host: str = "127.0.0.1"
@@ -49,8 +73,21 @@ class ServerConfig:
     threads: int = field(default_factory=_default_threads)
     max_body: int = MAX_BODY_BYTES
     log_requests: bool = True
+    trust_proxy: tuple[str, ...] = ()
+    allow_remote_test_mode: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "trust_proxy", tuple(self.trust_proxy))
+        for network in self.trust_proxy:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"--trust-proxy takes a network such as 10.0.0.0/8 or 127.0.0.1, not `{network}`") from None
+        if self.test_mode and not is_loopback(self.host) and not self.allow_remote_test_mode:
+            raise ValueError(
+                f"test mode accepts any credentials and lets anyone wipe the store: it listens on a loopback address, "
+                f"not {self.host}, unless --allow-remote-test-mode is given"
+            )
         if self.store is not None and not is_store_url(self.store):
             raise ValueError("a store is named by a postgresql:// URL")
         if self.store is not None and self.data_dir is None:

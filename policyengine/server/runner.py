@@ -26,7 +26,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from policyengine.server.app import KmsApp, build_app
-from policyengine.server.config import ENV_VAR, ServerConfig
+from policyengine.server.config import ENV_VAR, ServerConfig, is_loopback
 from policyengine.server.errors import StartupError
 
 __all__ = ["BackgroundServer", "bind", "serve"]
@@ -61,6 +61,10 @@ def _uvicorn_config(app: Any, config: ServerConfig, **extra: Any) -> uvicorn.Con
         access_log=False,  # the app logs its own line per request
         log_config=None,  # leave logging to the CLI or the test runner
         server_header=False,
+        # The source address is the TCP peer: uvicorn would otherwise believe X-Forwarded-For from
+        # loopback, and any local client could claim any aws:SourceIp. Trusted proxies are the
+        # app's own, explicit setting (ServerConfig.trust_proxy).
+        proxy_headers=False,
         timeout_graceful_shutdown=30,
         **extra,
     )
@@ -101,6 +105,9 @@ def serve(config: ServerConfig) -> None:
 
 
 def _announce(config: ServerConfig, sock: socket.socket, store: str, identities: int) -> None:
+    if config.test_mode and not is_loopback(config.host):
+        for line in remote_test_mode_banner(endpoint(sock)):
+            log.warning("%s", line)
     mode = ", TEST MODE: any credentials act as the root of account 123456789012" if config.test_mode else ""
     log.info(
         "policyengine serve: listening on %s (store: %s; %d identities; %d worker(s)%s)",
@@ -110,6 +117,18 @@ def _announce(config: ServerConfig, sock: socket.socket, store: str, identities:
         config.workers,
         mode,
     )
+
+
+def remote_test_mode_banner(where: str) -> list[str]:
+    """The warning ``serve --test-mode --allow-remote-test-mode`` prints when it listens beyond loopback."""
+    rule = "!" * 78
+    return [
+        rule,
+        f"WARNING: TEST MODE on {where}, reachable from other machines (--allow-remote-test-mode).",
+        "Any credentials act as the root of account 123456789012, and POST /_reset wipes every key.",
+        "Never point it at data you care about; stop it when the test run ends.",
+        rule,
+    ]
 
 
 class BackgroundServer:

@@ -8,7 +8,9 @@ scheduled work) are shared by every request in that region.
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +20,32 @@ from policyengine.kms import Clock, LocalKms, open_local_kms
 from policyengine.server.errors import StartupError
 from policyengine.store import MemoryKeyStore, load_or_create_master_key
 
-__all__ = ["KmsState", "memory_state", "postgres_state", "sqlite_state"]
+__all__ = ["KmsState", "memory_state", "postgres_state", "sqlite_state", "warn_if_open"]
+
+log = logging.getLogger("policyengine.server")
+#: The files of a data directory that hold state (the master key file refuses to be open on its own).
+_STATE_FILES = ("kms.sqlite3", "kms.sqlite3-wal", "kms.sqlite3-shm")
+
+
+def warn_if_open(directory: Path) -> list[str]:
+    """Log (and return) a warning for a data directory, or a state file in it, that group or others
+    can use: they hold key policies, grants and their tokens, encryption contexts and the audit
+    trail. New directories are made 0700 and new files 0600; existing ones are left as they are."""
+    warnings: list[str] = []
+    for path in (directory, *(directory / name for name in _STATE_FILES)):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            fix = "700" if path == directory else "600"
+            warnings.append(
+                f"`{path}` is open to group or others (mode {mode:04o}): run `chmod {fix}` on it; "
+                "it holds key policies, grants, encryption contexts and the audit trail"
+            )
+    for warning in warnings:
+        log.warning("warning: %s", warning)
+    return warnings
 
 
 class KmsState:
@@ -80,6 +107,7 @@ def sqlite_state(data_dir: str | Path, clock: Clock | None = None) -> KmsState:
     sharing the file keep working; the audit log is kept.
     """
     directory = Path(data_dir)
+    warn_if_open(directory)
 
     def make() -> LocalKms:
         try:
@@ -100,10 +128,11 @@ def postgres_state(url: str, data_dir: str | Path, *, connections: int = 16, clo
     from policyengine.store.postgres import PostgresKeyStore, describe_url  # psycopg only when asked for
 
     directory = Path(data_dir)
+    warn_if_open(directory)
 
     def make() -> LocalKms:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
             raise StartupError(f"cannot use data directory `{directory}`: {error.strerror or error}") from None
         master_key = load_or_create_master_key(directory / "master.key")

@@ -11,6 +11,8 @@ The key is never printed, logged or put in an error message.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -18,9 +20,21 @@ from pathlib import Path
 
 from policyengine.store import StoreError
 
-__all__ = ["MASTER_KEY_BYTES", "load_or_create_master_key"]
+__all__ = ["MASTER_KEY_BYTES", "check_value", "load_or_create_master_key", "same_master_key"]
 
 MASTER_KEY_BYTES = 32
+_CHECK_LABEL = b"policyengine-master-key-check\x00"
+
+
+def check_value(master_key: bytes) -> str:
+    """What a store records to recognise its master key: an HMAC of a fixed label under the key.
+    It tells keys apart without revealing anything about them (it is not the key, nor a hash of it)."""
+    return hmac.new(master_key, _CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def same_master_key(recorded: str, master_key: bytes) -> bool:
+    """Whether ``master_key`` is the key whose check value is ``recorded`` (compared in constant time)."""
+    return hmac.compare_digest(recorded.encode(), check_value(master_key).encode())
 
 
 def load_or_create_master_key(path: str | os.PathLike[str]) -> bytes:

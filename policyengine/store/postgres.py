@@ -48,8 +48,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import hmac
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -58,6 +56,7 @@ from typing import Any, Generic, TypeVar
 
 from policyengine.store import StoreConflict, StoreError
 from policyengine.store.base import StoreTransaction
+from policyengine.store.masterkey import check_value, same_master_key
 from policyengine.store.records import (
     AliasRecord,
     AuditRecord,
@@ -89,7 +88,6 @@ _UPGRADE_LOCK = 0x50454B53  # "PEKS": one upgrade at a time per database
 _ALIAS_LOCK_SPACE = 0x50454B41  # "PEKA": the advisory-lock space of alias names
 _AUDIT_PAGE = 500
 _CONNECT_TIMEOUT_S = 10
-_CHECK_LABEL = b"policyengine-master-key-check\x00"
 _SESSION_SETTINGS = (
     # A server that stops answering (frozen, partitioned) must not hold its row locks for ever.
     "SET idle_in_transaction_session_timeout = '60s'",
@@ -651,7 +649,7 @@ class PostgresKeyStore:
         reads it from its own file). The check value is an HMAC of a fixed label under the key: it
         tells keys apart without revealing anything about them.
         """
-        check = hmac.new(master_key, _CHECK_LABEL, hashlib.sha256).hexdigest()
+        check = check_value(master_key)
         self._check_usable()
         with self._begun(self._begin_write) as conn:
             failed = True
@@ -660,7 +658,7 @@ class PostgresKeyStore:
                 recorded = None if row is None else row[0]
                 if recorded is None:
                     conn.execute(b"UPDATE schema_version SET master_key_check = %s", (check,))
-                elif not hmac.compare_digest(str(recorded), check):
+                elif not same_master_key(str(recorded), master_key):
                     raise StoreError(
                         f"this server's master key is not the one the material in store {self._where} is sealed under: "
                         "give every server a copy of the same master.key"

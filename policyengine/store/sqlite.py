@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 
 from policyengine.store import StoreError
 from policyengine.store.base import StoreTransaction
+from policyengine.store.masterkey import check_value, same_master_key
 from policyengine.store.records import (
     AliasRecord,
     AuditRecord,
@@ -49,7 +50,7 @@ _AUDIT_PAGE = 500
 _IDLE_CONNECTIONS = 8  # more can be open at once; the extra ones are closed when returned
 
 _SCHEMA = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE schema_version (version INTEGER NOT NULL, master_key_check TEXT);
 CREATE TABLE keys (
     key_id TEXT PRIMARY KEY, arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
     key_spec TEXT NOT NULL, key_usage TEXT NOT NULL, origin TEXT NOT NULL, key_manager TEXT NOT NULL,
@@ -300,6 +301,22 @@ def _check_location(path: Path) -> None:
         raise StoreError(f"cannot open store `{path}`: the file is not readable and writable")
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (0600, whatever the umask),
+    before SQLite creates it: SQLite gives its -wal and -shm files the database file's mode, and the
+    file holds key policies, grants, tokens, encryption contexts and the audit trail."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create store `{path}`: {exc.strerror or exc}") from exc
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class SqliteKeyStore:
     """A ``KeyStore`` in the SQLite file at ``path`` (created with its schema on first open)."""
 
@@ -314,6 +331,7 @@ class SqliteKeyStore:
         self._closed = False
         self._active = threading.local()  # whether this thread is inside a transaction, to refuse nesting
         _check_location(self._path)
+        _create_private(self._path)
         with self._borrow():  # open one now, so a bad file is reported by the constructor
             pass
 
@@ -411,6 +429,40 @@ class SqliteKeyStore:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
+    # master key
+
+    def check_master_key(self, master_key: bytes) -> None:
+        """Record the master key's check value on first use; refuse a different key afterwards.
+
+        Material in the file is sealed under the master key, so a server started with another key
+        (a lost ``master.key`` replaced by a fresh one) would fail to open every old key and seal
+        new ones under a key the old ones do not share. A store made before check values were
+        recorded gets one now, from the key it is opened with (the column is added in place).
+        """
+        with self._writing() as conn:
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(schema_version)")]
+            if "master_key_check" not in columns:
+                conn.execute("ALTER TABLE schema_version ADD COLUMN master_key_check TEXT")
+            recorded = conn.execute("SELECT master_key_check FROM schema_version").fetchone()[0]
+            if recorded is None:
+                conn.execute("UPDATE schema_version SET master_key_check = ?", (check_value(master_key),))
+            elif not same_master_key(str(recorded), master_key):
+                raise StoreError(
+                    f"the master key is not the one store `{self._path}` is sealed under: restore the master.key "
+                    "that was made with this store"
+                )
+
+    def needs_its_master_key(self) -> bool:
+        """Whether the store holds anything sealed under a master key (or has recorded one): then a
+        missing ``master.key`` must be restored, not replaced."""
+        with self._writing(write=False) as conn:
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(schema_version)")]
+            recorded = "master_key_check" in columns and conn.execute("SELECT master_key_check FROM schema_version").fetchone()[0]
+            if recorded:
+                return True
+            sealed = "SELECT 1 FROM materials UNION ALL SELECT 1 FROM import_parameters LIMIT 1"
+            return conn.execute(sealed).fetchone() is not None
+
     def _error(self, what: str, exc: sqlite3.Error) -> StoreError:
         reason = str(exc).splitlines()[0] if str(exc) else "database error"
         return StoreError(f"{what} `{self._path}`: {reason}")
@@ -507,7 +559,7 @@ class SqliteKeyStore:
         error_code: str | None,
         event: dict[str, object],
     ) -> AuditRecord:
-        """Record one event in a transaction of its own (a call that changed nothing); sequence numbers only ever increase."""
+        """Record one event (of a call that changed nothing) in a transaction of its own; sequences only increase."""
         text = _dumps(event)
         with self._borrow() as conn:
             # Audit appends are durable against a crash of this process (WAL, synchronous=NORMAL) but skip

@@ -21,6 +21,7 @@ import yaml
 from policyengine.server import BackgroundServer, ServerConfig
 from tests.reliability.test_secrets import _Capture
 from tests.server.conftest import Server
+from tests.server.test_serve_command import processes  # noqa: F401  (the serve suite's fixture, reused)
 
 OWNER = "111122223333"
 STRANGER = "444455556666"
