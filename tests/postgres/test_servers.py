@@ -248,9 +248,11 @@ def test_killing_a_server_mid_write_loses_nothing_acknowledged(
     acknowledged: list[list[tuple[str, str | None]]] = [[] for _ in targets]
     failures: list[list[str]] = [[] for _ in targets]
     stop = threading.Event()
+    # Made before the clock starts: a boto3 client takes seconds to make on a loaded machine.
+    clients = [target.client() for target in targets]
 
     def write(index: int) -> None:
-        client = targets[index].client()
+        client = clients[index]
         while not stop.is_set():
             try:
                 key = client.create_key()["KeyMetadata"]["KeyId"]
