@@ -20,7 +20,9 @@ def _tests_in(path: Path) -> set[str]:
 def test_every_test_named_in_security_md_exists() -> None:
     references = _REFERENCE.findall(DOC.read_text(encoding="utf-8"))
     assert len(references) >= 40
-    missing = [f"{file}::{name}" for file, name in references if not (ROOT / file).is_file() or name not in _tests_in(ROOT / file)]
+    missing = [
+        f"{file}::{name}" for file, name in references if not (ROOT / file).is_file() or name not in _tests_in(ROOT / file)
+    ]
     assert missing == []
 
 
