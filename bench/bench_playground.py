@@ -122,6 +122,7 @@ def main() -> None:
         stages["lint it"].append(time.perf_counter() - started)
     samples.sort()
     p95 = samples[int(len(samples) * 0.95) - 1]
+    cpu_sorted = sorted(cpu)
     stages["answer, CPU time"] = cpu
     report = {
         "key_policy_bytes": len(base),
@@ -129,12 +130,14 @@ def main() -> None:
         "median_ms": statistics.median(samples) * 1000,
         "p95_ms": p95 * 1000,
         "max_ms": samples[-1] * 1000,
+        "cpu_p95_ms": cpu_sorted[int(len(cpu_sorted) * 0.95) - 1] * 1000,
         "stages_median_ms": {k: statistics.median(v) * 1000 for k, v in stages.items()},
     }
     print(f"key policy {len(base)} bytes, {args.edits} edits (allow and deny alternating)")
     print(
         f"answer per keystroke: median {report['median_ms']:.1f} ms, p95 {report['p95_ms']:.1f} ms, max {report['max_ms']:.1f} ms"
     )
+    print(f"answer CPU time per keystroke: p95 {report['cpu_p95_ms']:.1f} ms (what load on a shared machine cannot inflate)")
     for name, value in report["stages_median_ms"].items():
         print(f"  {name}: median {value:.1f} ms")
     if args.json:

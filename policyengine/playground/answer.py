@@ -9,7 +9,6 @@ the deciding statement in the text the user is typing.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from policyengine.access import Partial, formula_json, formula_text, partial_authorize
@@ -28,6 +27,7 @@ from policyengine.explain.render import HEADLINES, KIND_WORDS, condition_to_json
 from policyengine.lint import LintTarget, PolicyType
 from policyengine.lint.engine import lint_target
 from policyengine.model.span import Span
+from policyengine.playground.recent import recent_per_editor
 from policyengine.playground.suggest import suggestions
 from policyengine.playground.workspace import Built, Workspace, build, read_editor
 
@@ -98,7 +98,7 @@ def trace_tree(decision: Decision) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-@lru_cache(maxsize=256)
+@recent_per_editor
 def _lint_editor(editor: str, text: str) -> tuple[dict[str, Any], ...]:
     """One editor's findings, cached on its text (lint depends on nothing else)."""
     document, _ = read_editor(editor, text)

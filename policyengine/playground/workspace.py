@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from policyengine.errors import Issue, PolicyEngineError, PolicyInputError, RequestError
@@ -31,6 +30,7 @@ from policyengine.model.policy import PolicyDocument
 from policyengine.model.request import Request
 from policyengine.parsing.document import parse_policy
 from policyengine.parsing.request import classify_caller, make_grant, make_request
+from policyengine.playground.recent import recent_per_editor
 
 #: Hard limit on one editor's text: the page is interactive, not a batch tool.
 MAX_TEXT = 256 * 1024
@@ -236,7 +236,7 @@ def _issue_from(editor: str, issue: Issue) -> EditorIssue:
     return EditorIssue(editor, issue.message, span.line, span.column, span.end_line, span.end_column, issue.hint)
 
 
-@lru_cache(maxsize=256)
+@recent_per_editor
 def read_editor(editor: str, text: str) -> tuple[PolicyDocument | None, tuple[Issue, ...]]:
     """One editor's policy, parsed with positions, or the issues that kept it from reading.
 
@@ -249,7 +249,7 @@ def read_editor(editor: str, text: str) -> tuple[PolicyDocument | None, tuple[Is
         return None, error.issues
 
 
-@lru_cache(maxsize=256)
+@recent_per_editor
 def compiled_editor(editor: str, kind: PolicyKind, text: str) -> CompiledPolicy:
     """The compiled policy of an editor that reads (cached like ``read_editor``)."""
     document, _ = read_editor(editor, text)
