@@ -10,6 +10,7 @@ grants (KMS DG, "Permissions reference").
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -96,7 +97,17 @@ GLOBAL_KEYS: dict[str, str] = {
     "aws:IsMcpServiceAction": "Bool",
     "aws:Referer": "String",
     "aws:UserAgent": "String",
+    # Not on the global keys page, but in AWS's own default SNS topic policy and S3 event examples;
+    # AWS keeps it working and names aws:SourceAccount its preferred replacement
+    # (awsdocs/iam-user-guide issue #111).
+    "aws:SourceOwner": "String",
 }
+
+#: The claims every OIDC provider's keys may name (IAM UG, "Available keys for AWS web identity
+#: federation": "the name of the OIDC provider followed by the claim (:aud, :azp, :amr, sub)";
+#: ``oaud`` for Google). ``amr`` is multivalued.
+OIDC_CLAIMS: dict[str, str] = {"aud": "String", "azp": "String", "sub": "String", "oaud": "String", "amr": "ArrayOfString"}
+_PROVIDER = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/[^:\s]*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +131,77 @@ def _key_table(service: str) -> tuple[dict[str, tuple[str, str]], tuple[tuple[st
     return exact, templates
 
 
+def is_provider_prefix(prefix: str) -> bool:
+    """Whether a condition key prefix names an identity provider rather than a service.
+
+    SAML keys use ``saml:``; OIDC keys use the provider's URL without ``https://``
+    (``token.actions.githubusercontent.com``, ``oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE``,
+    ``cognito-identity.amazonaws.com``): a host name with a dot, which no service prefix has.
+    """
+    return prefix.lower() == "saml" or bool(_PROVIDER.match(prefix))
+
+
 @cache
 def condition_key(key: str) -> ConditionKeyInfo | None:
-    """What the catalog knows about a condition key (global or service), or None if nothing."""
+    """What the catalog knows about a condition key (global, service or identity provider), or None."""
     service = key.partition(":")[0].lower()
+    if is_provider_prefix(service):
+        return _provider_key(key)
     if service != "aws" and service not in services():
         return None
+    return _table_key(service, key)
+
+
+def _provider_key(key: str) -> ConditionKeyInfo | None:
+    """An identity provider's key: one the Service Authorization Reference lists under AWS STS
+    (SAML keys, Cognito, Google, GitHub's extra claims, ...) or a standard OIDC claim of any provider."""
+    prefix, _, claim = key.rpartition(":")
+    listed = _table_key("sts", key)
+    if listed is not None and not listed.template.lower().startswith(("sts:", "aws:")):
+        return ConditionKeyInfo(listed.template, OIDC_CLAIMS["amr"]) if claim.lower() == "amr" else listed
+    if prefix.lower() != "saml" and claim.lower() in OIDC_CLAIMS:
+        return ConditionKeyInfo(f"{prefix}:{claim.lower()}", OIDC_CLAIMS[claim.lower()])
+    return None
+
+
+def provider_keys(prefix: str) -> tuple[str, ...]:
+    """The keys a provider prefix can have: the listed ones with that prefix and the standard claims."""
+    exact, _templates = _key_table("sts")
+    listed = [k for k, _t in exact.values() if k.lower().startswith(prefix.lower() + ":")]
+    if prefix.lower() == "saml":
+        return tuple(listed)
+    return tuple(listed) + tuple(f"{prefix}:{claim}" for claim in OIDC_CLAIMS)
+
+
+def suggest_condition_key(key: str) -> str | None:
+    """The known condition key closest to a misspelt one (``kms:ViaServce`` -> ``kms:ViaService``).
+
+    Templates suggest themselves filled with the key's own tail, so ``kms:EncryptionContex:tenant``
+    gets ``kms:EncryptionContext:tenant`` and ``aws:PrincipalTags/team`` ``aws:PrincipalTag/team``.
+    A misspelt service prefix is corrected first.
+    """
+    original = key
+    prefix, _, rest = key.partition(":")
+    service = prefix.lower()
+    if is_provider_prefix(prefix):
+        candidates = list(provider_keys(prefix))
+    else:
+        if service != "aws" and service not in services():
+            close = difflib.get_close_matches(service, ["aws", *sorted(services())], n=1, cutoff=0.75)
+            if not close:
+                return None
+            service, key = close[0], f"{close[0]}:{rest}"
+        exact, templates = _key_table(service)
+        candidates = [name for name, _type in exact.values() if not _PLACEHOLDER.search(name)]
+        for template, _type in templates:
+            head = _PLACEHOLDER.split(template)[0]
+            candidates += [head + key[cut + 1 :] for cut, c in enumerate(key) if c in ":/" and cut + 1 < len(key)]
+    lowered = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
+    return lowered[close[0]] if close and lowered[close[0]].lower() != original.lower() else None
+
+
+def _table_key(service: str, key: str) -> ConditionKeyInfo | None:
     exact, templates = _key_table(service)
     if key.lower() in exact:
         template, kind = exact[key.lower()]

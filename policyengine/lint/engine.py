@@ -18,6 +18,12 @@ READ_RULES = frozenset({"PE001", "PE002", "PE003", "PE004", "PE005", "PE006", "P
 #: so they wait until the read issues are fixed; every other rule checks the part that was read.
 WHOLE_POLICY_RULES = frozenset({"PE011", "PE015", "PE017", "PE019", "PE402", "PE501", "PE507", "PE509"})
 
+#: Rule families about how a policy is written. They do not run on text AWS authored (an AWS
+#: managed policy, an AWS managed key's policy): the customer cannot edit it, AWS validated it
+#: when it published it, and customer quotas such as the managed-policy size limit do not apply.
+#: What such a policy grants (security and KMS rules) is still reported.
+AUTHORING_FAMILIES = frozenset({"structure", "catalog", "types", "logic"})
+
 
 def target_from_text(text: str, source: str, policy_type: PolicyType, owner: str | None = None) -> LintTarget:
     """A target from policy text: the parsed document, or the issues that kept it from being read."""
@@ -40,6 +46,8 @@ def lint_target(target: LintTarget, rules: Iterable[Rule] | None = None) -> list
         elif target.document is None or (partial and rule.id in WHOLE_POLICY_RULES):
             continue
         if not rule.applies_to(target.policy_type):
+            continue
+        if target.authored_by_aws and rule.family in AUTHORING_FAMILIES:
             continue
         findings.extend(rule.check(target))
     findings = [_as_written(f) for f in findings]

@@ -15,8 +15,8 @@ from policyengine.model.span import Span
 
 Severity = Literal["error", "security", "warning", "suggestion"]
 SEVERITY_ORDER: dict[Severity, int] = {"error": 3, "security": 2, "warning": 1, "suggestion": 0}
-PolicyType = Literal["key", "identity", "resource", "scp", "rcp", "boundary", "trust"]
-POLICY_TYPES: tuple[PolicyType, ...] = ("key", "identity", "resource", "scp", "rcp", "boundary", "trust")
+PolicyType = Literal["key", "identity", "resource", "scp", "rcp", "boundary", "trust", "endpoint"]
+POLICY_TYPES: tuple[PolicyType, ...] = ("key", "identity", "resource", "scp", "rcp", "boundary", "trust", "endpoint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,10 @@ class LintTarget:
     ``text`` is the whole text of ``source`` (for snippets and fingerprints). ``read_issues`` holds
     the reader's problems, which become findings; ``document`` is then what could be read despite
     them (None when nothing could), and every rule but those judging the whole policy checks it.
+
+    ``authored_by_aws`` marks text AWS wrote and the customer cannot edit (an AWS managed policy
+    in an authorization-details export, the key policy of an AWS managed key): only what it
+    grants is linted, never how it is written (see ``engine.AUTHORING_FAMILIES``).
     """
 
     source: str
@@ -77,6 +81,7 @@ class LintTarget:
     text: str | None = None
     owner: str | None = None
     read_issues: tuple[Issue, ...] = field(default=())
+    authored_by_aws: bool = False
 
     @property
     def label(self) -> str:

@@ -30,8 +30,8 @@ CLASSIFICATION = CORPUS / "classification.json"
 TARGET_WARNING = 0.90
 TARGET_ERROR = 0.95
 #: The precision the linter has reached (never lower it; raise it when fixes land, up to the target).
-FLOOR_WARNING = 0.36
-FLOOR_ERROR = 0.049
+FLOOR_WARNING = 0.61
+FLOOR_ERROR = 0.14
 
 Key = tuple[str, str, int, str]
 _SUBJECT = re.compile(r"`([^`]*)`")

@@ -10,7 +10,9 @@ of an account's IAM policies, so each policy in it is a target naming its owner:
 * the default version of each managed policy (``PolicyVersionList`` entry with
   ``IsDefaultVersion`` true; older versions are not in force):
   ``managed policy arn:aws:iam::111122223333:policy/X (v3)``. A managed policy attached to
-  nothing and used only as a permissions boundary is linted as a boundary.
+  nothing and used only as a permissions boundary is linted as a boundary. An AWS managed
+  policy (``arn:aws:iam::aws:policy/...``) is AWS's text, which the customer cannot edit and
+  which customer quotas do not bound: only what it grants is linted (``authored_by_aws``).
 
 A role's ``PermissionsBoundary`` is a reference to a managed policy, not a document, and is
 not a target of its own. The CLI decodes documents into objects, which keep their positions
@@ -20,11 +22,15 @@ positions (offsets in the decoded text are not offsets in the file).
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from urllib.parse import unquote
 
 from policyengine.lint.finding import LintTarget, PolicyType
 from policyengine.lint.inputs._targets import FileContext, items, members, parse_detached, string_target, text_of
 from policyengine.parsing.json_tree import JNode
+
+_AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
 
 _PRINCIPAL_LISTS = (
     ("UserDetailList", "user", "UserName", "UserPolicyList"),
@@ -125,7 +131,10 @@ def _managed_policy_target(ctx: FileContext, entry: JNode) -> LintTarget | None:
     version = text_of(version_members.get("VersionId"))
     owner = f"managed policy {name}" + (f" ({version})" if version else "")
     boundary_only = _count(found.get("AttachmentCount")) == 0 and _count(found.get("PermissionsBoundaryUsageCount")) > 0
-    return document_target(ctx, document, "boundary" if boundary_only else "identity", owner)
+    target = document_target(ctx, document, "boundary" if boundary_only else "identity", owner)
+    if _AWS_MANAGED.match(name):
+        target = dataclasses.replace(target, authored_by_aws=True)
+    return target
 
 
 def document_target(ctx: FileContext, node: JNode, policy_type: PolicyType, owner: str) -> LintTarget:

@@ -6,15 +6,32 @@ broken one: the reader reports what is wrong with it); an object whose members a
 positions mapped back into the file. Either is one target.
 
 A standalone document does not say what kind of policy it is, so unless ``--policy-type``
-says, the type is inferred from the statements: a principal, ``Resource: "*"`` everywhere and
-KMS actions make a key policy; a principal with only ``sts:`` actions and no resources makes a
-role trust policy; any other principal a resource policy; no principal an identity policy.
+(or a ``policy-type`` glob of the configuration) says, the type is inferred from its shape:
+
+* no principal anywhere: an identity policy;
+* ``Principal: "*"`` in every statement and only ``Deny`` statements that cover all resources
+  or several services: a resource control policy (RCPs are Deny-only and must name ``*``);
+* ``Principal: "*"`` in every statement, some ``Allow``, and ``Action: "*"`` or actions of
+  several services: a VPC endpoint policy (a resource policy acts on one service's resources);
+* a principal with only ``sts:`` actions and no resources: a role trust policy;
+* a principal, ``Resource: "*"`` everywhere and KMS actions: a key policy;
+* any other principal: a resource policy.
+
+The file's path (its name and the two folders above it) can settle what the shape leaves open,
+as repositories name their folders: ``service_control_policies/``, ``SCPs/`` and ``scp-*.json``
+hold SCPs, ``resource-control-policies/`` RCPs, ``vpc-endpoint-policies/`` endpoint policies,
+``boundary`` in a name permissions boundaries; a path hint is taken only where the shape allows
+it (an SCP or boundary has no principal, an RCP names ``*``, an endpoint policy names principals).
+
 The wrapper with a ``PolicyName`` comes from KMS (``get-key-policy``), so it is a key policy;
-without one (``aws s3api get-bucket-policy`` writes the same shape) the type is inferred.
+without one (``aws s3api get-bucket-policy`` writes the same shape) the type is inferred. A key
+policy whose ``Id`` is ``auto-...`` is the policy of an AWS managed key (``auto-ebs-2``): AWS
+wrote it and customers cannot change it (``authored_by_aws``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from policyengine.lint.finding import LintTarget, PolicyType
@@ -39,12 +56,14 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     """The one target of a policy file or wrapper."""
     if not is_wrapper(root):
         size = len(ctx.text) if ctx.syntax == "json" else None
-        return [ctx.target(ctx.policy_type or infer_policy_type(root), root, owner=None, size=size)]
+        policy_type = ctx.policy_type or infer_policy_type(root, ctx.source)
+        return [_aws_managed(ctx.target(policy_type, root, owner=None, size=size), root)]
     found = members(root)
     policy = found["Policy"]
     from_kms = "PolicyName" in found
     if policy.kind == "object":
-        return [ctx.target(ctx.policy_type or ("key" if from_kms else infer_policy_type(policy)), policy, owner=None)]
+        policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(policy, ctx.source))
+        return [_aws_managed(ctx.target(policy_type, policy, owner=None), policy)]
     if policy.kind != "string":
         ctx.error("`Policy` must be the policy as a JSON string", policy)
         return []
@@ -52,8 +71,19 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     fallback: PolicyType = "key" if from_kms else guess_type_from_text(policy.value)
     if inner is None:
         return [ctx.target(ctx.policy_type or fallback, owner=None, issues=issues)]
-    policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(inner))
-    return [ctx.target(policy_type, inner, owner=None, size=size)]
+    policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(inner, ctx.source))
+    return [_aws_managed(ctx.target(policy_type, inner, owner=None, size=size), inner)]
+
+
+def _aws_managed(target: LintTarget, root: JNode) -> LintTarget:
+    """Mark the policy of an AWS managed key (``"Id": "auto-..."``, KMS DG "AWS managed keys")."""
+    identifier = text_of(members(root).get("Id")) or ""
+    if target.policy_type == "key" and _AWS_MANAGED_KEY.match(identifier):
+        return dataclasses.replace(target, authored_by_aws=True)
+    return target
+
+
+_AWS_MANAGED_KEY = re.compile(r"^auto-[a-z0-9-]+$")
 
 
 def _statements(root: JNode) -> list[dict[str, JNode]]:
@@ -71,12 +101,32 @@ def _strings(node: JNode | None) -> list[str]:
     return [value for value in (text_of(v) for v in values) if value is not None]
 
 
-def infer_policy_type(root: JNode) -> PolicyType:
-    """What kind of policy a document looks like (see the module docstring)."""
+def infer_policy_type(root: JNode, source: str | None = None) -> PolicyType:
+    """What kind of policy a document looks like, helped by its path (see the module docstring)."""
     statements = _statements(root)
+    shape = _shape_type(statements)
+    hint = path_hint(source) if source else None
+    if hint in ("scp", "boundary") and shape == "identity":
+        return hint
+    if hint == "rcp" and statements and all(_wildcard_principal(s) for s in statements):
+        return "rcp"
+    if hint == "endpoint" and statements and all("Principal" in s for s in statements):
+        return "endpoint"
+    return shape
+
+
+def _shape_type(statements: list[dict[str, JNode]]) -> PolicyType:
     if not any("Principal" in s or "NotPrincipal" in s for s in statements):
         return "identity"
     actions = [a.lower() for s in statements for a in _strings(s.get("Action")) + _strings(s.get("NotAction"))]
+    services = {a.partition(":")[0] for a in actions if ":" in a}
+    everywhere = all(_wildcard_principal(s) for s in statements)
+    all_resources = all(_strings(s.get("Resource")) == ["*"] for s in statements)
+    effects = {text_of(s.get("Effect")) for s in statements}
+    if everywhere and effects == {"Deny"} and (all_resources or len(services) > 1):
+        return "rcp"
+    if everywhere and "Allow" in effects and ("*" in actions or len(services) > 1):
+        return "endpoint"
     has_resources = any("Resource" in s or "NotResource" in s for s in statements)
     if actions and not has_resources and all(a.startswith("sts:") for a in actions):
         return "trust"
@@ -84,6 +134,38 @@ def infer_policy_type(root: JNode) -> PolicyType:
     if only_star and any(a.startswith("kms:") for a in actions):
         return "key"
     return "resource"
+
+
+def _wildcard_principal(statement: dict[str, JNode]) -> bool:
+    """``"Principal": "*"`` or ``{"AWS": "*"}`` (and nothing else)."""
+    principal = statement.get("Principal")
+    if principal is None:
+        return False
+    if text_of(principal) == "*":
+        return True
+    found = members(principal)
+    return set(found) == {"AWS"} and _strings(found["AWS"]) == ["*"]
+
+
+_HINTS: tuple[tuple[re.Pattern[str], PolicyType], ...] = (
+    (re.compile(r"(^|[^a-z])(scps?|service[^a-z]?control[^a-z]?polic(y|ies))([^a-z]|$)"), "scp"),
+    (re.compile(r"(^|[^a-z])(rcps?|resource[^a-z]?control[^a-z]?polic(y|ies))([^a-z]|$)"), "rcp"),
+    (re.compile(r"(^|[^a-z])(vpc[^a-z]?)?endpoint[^a-z]?polic(y|ies)([^a-z]|$)"), "endpoint"),
+    (re.compile(r"(^|[^a-z])(permissions?[^a-z]?)?boundar(y|ies)([^a-z]|$)"), "boundary"),
+)
+
+
+def path_hint(source: str) -> PolicyType | None:
+    """The policy type a file's path names (``service_control_policies/deny.json`` -> scp), if any.
+
+    Only the file name and the two folders above it count: where the repository keeps the file,
+    not where someone checked the repository out.
+    """
+    lowered = "/".join(source.replace("\\", "/").lower().split("/")[-3:])
+    for pattern, policy_type in _HINTS:
+        if pattern.search(lowered):
+            return policy_type
+    return None
 
 
 _PRINCIPAL = re.compile(r'"(?:Not)?Principal"')

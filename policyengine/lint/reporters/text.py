@@ -16,6 +16,7 @@ Colour is plain ANSI escapes (so the string can be written as it is, with ``prin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from policyengine.lint.finding import Finding, NotRead, Severity
@@ -103,5 +104,77 @@ def caret_snippet(finding: Finding, text: str | None) -> tuple[str, str] | None:
     column = min(max(span.column, 1), len(line) + 1)
     width = span.end_column - span.column if span.end_line == span.line else len(line) - column + 1
     width = max(1, min(width, len(line) - column + 1))
+    if len(line) > LONG_LINE:
+        line, column, width = excerpt(line, column, width)
     lead = "".join(c if c == "\t" else " " for c in line[: column - 1])
     return line.rstrip(), lead + "^" * width
+
+
+#: Lines longer than this are shown as an excerpt: a policy held as one JSON string (a Terraform
+#: plan, ``get-key-policy`` output, a minified file) is one line of thousands of characters.
+LONG_LINE = 160
+_CONTEXT = 60
+
+
+def excerpt(line: str, column: int, width: int) -> tuple[str, int, int]:
+    """The part of a long line a reader needs: the statement around the span (column is 1-based).
+
+    The statement is the innermost object around the span that is an element of a list (a
+    policy's only lists of objects are its statements); when it is itself too long, or there is
+    none, the excerpt is the span with some context either side. Cuts are marked with ``…``.
+    A policy inside a JSON string is shown as JSON (``\\"`` as ``"``, escaped line breaks and
+    indentation as one space). Returns the excerpt and the span's column and width within it.
+    """
+    start = column - 1
+    end = min(len(line), start + width)
+    opening = _statement_start(line, start)
+    closing = _matching_close(line, opening) if opening is not None else None
+    if opening is not None and closing is not None and closing + 1 - opening <= 3 * LONG_LINE:
+        left, right = opening, closing + 1
+    else:
+        left, right = max(0, start - _CONTEXT), min(len(line), end + _CONTEXT)
+    if end - start > right - left:
+        right = end
+    end = min(end, right)
+    prefix = "…" if left > 0 else ""
+    suffix = "…" if right < len(line) else ""
+    readable = _unescaped if '\\"' in line[left:right] else (lambda part: part)
+    before, inside, after = readable(line[left:start]), readable(line[start:end]), readable(line[end:right])
+    return prefix + before + inside + after + suffix, len(prefix) + len(before) + 1, max(1, len(inside))
+
+
+_ESCAPED_SPACE = re.compile(r"(?:\\[nrt]|\s)+")
+_TRAILING_SPACE = re.compile(r"(?:\\[nrt]|\s)+\Z")
+
+
+def _unescaped(part: str) -> str:
+    return _ESCAPED_SPACE.sub(" ", part).replace('\\"', '"')
+
+
+def _statement_start(line: str, position: int) -> int | None:
+    """The ``{`` of the innermost list element object enclosing ``position``, or None."""
+    depth = 0
+    for index in range(min(position, len(line) - 1), -1, -1):
+        char = line[index]
+        if char == "}" and index != position:
+            depth += 1
+        elif char == "{":
+            if depth:
+                depth -= 1
+                continue
+            before = _TRAILING_SPACE.sub("", line[max(0, index - 80) : index])
+            if before.endswith(("[", ",")):
+                return index
+    return None
+
+
+def _matching_close(line: str, opening: int) -> int | None:
+    depth = 0
+    for index in range(opening, len(line)):
+        if line[index] == "{":
+            depth += 1
+        elif line[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None

@@ -109,27 +109,26 @@ def unknown_action(target: LintTarget) -> Iterator[Finding]:
 def unknown_condition_key(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         for condition in statement.conditions:
-            if unknown.contains(condition.key):
+            if unknown.contains(condition.key) or catalog.condition_key(condition.key) is not None:
                 continue
-            service = condition.key.partition(":")[0].lower()
-            if service != "aws" and service not in catalog.services():
-                yield finding(
-                    target,
-                    "PE103",
-                    "error",
-                    f"condition key `{condition.key}`: `{service}` is not a service",
-                    condition.span,
-                    statement,
-                )
-            elif catalog.condition_key(condition.key) is None:
-                yield finding(
-                    target,
-                    "PE103",
-                    "error",
-                    f"`{condition.key}` is not a condition key of `{service}`",
-                    condition.span,
-                    statement,
-                )
+            prefix = condition.key.partition(":")[0]
+            service = prefix.lower()
+            if catalog.is_provider_prefix(prefix):
+                message = f"`{condition.key}` is not a condition key of the identity provider `{prefix}`"
+            elif service != "aws" and service not in catalog.services():
+                message = f"condition key `{condition.key}`: `{service}` is not a service"
+            else:
+                message = f"`{condition.key}` is not a condition key of `{service}`"
+            close = catalog.suggest_condition_key(condition.key)
+            yield finding(
+                target,
+                "PE103",
+                "error",
+                message,
+                condition.span,
+                statement,
+                suggestion=f"did you mean `{close}`?" if close else None,
+            )
 
 
 @rule(
@@ -155,7 +154,9 @@ def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
             continue
         for condition in statement.conditions:
             service = condition.key.partition(":")[0].lower()
-            if service == "aws" or catalog.condition_key(condition.key) is None or condition.if_exists:
+            if service == "aws" or service not in catalog.services() or condition.if_exists:
+                continue
+            if catalog.condition_key(condition.key) is None:
                 continue
             if not any(catalog.pattern_supports_key(condition.key, s, n) for s, n in patterns):
                 yield finding(

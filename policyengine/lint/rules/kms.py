@@ -77,8 +77,8 @@ def _named_principals(statement: Statement) -> list[str]:
 )
 def lockout_risk(target: LintTarget) -> Iterator[Finding]:
     document = target.document
-    if document is None:
-        return
+    if document is None or target.authored_by_aws:
+        return  # an AWS managed key's policy is AWS's to change, never the customer's (KMS DG, AWS managed keys)
     if any(s.effect == "Allow" and names_unknown(s) and "putkeypolicy" in _kms_actions(s) for s in document.statements):
         return  # a principal only the deployment knows may hold kms:PutKeyPolicy
     account = own_account(target) or "111122223333"
@@ -239,24 +239,56 @@ def admin_can_use(target: LintTarget) -> Iterator[Finding]:
 def create_grant(target: LintTarget) -> Iterator[Finding]:
     guards = ("kms:grantisforawsresource", "kms:granteeprincipal", "kms:grantoperations", "kms:viaservice")
     for statement in statements(target):
-        if statement.effect != "Allow" or "creategrant" not in _kms_actions(statement):
+        actions = _kms_actions(statement)
+        if statement.effect != "Allow" or "creategrant" not in actions:
             continue
         principals = _named_principals(statement)
         if (principals or names_unknown(statement)) and all(p.endswith(":root") for p in principals) and not is_public(statement):
             continue  # the account itself (or principals only the deployment knows)
+        everyone = [e.value for e in statement.principal.entries] if statement.principal is not None else []
+        if everyone and all(_SERVICE_LINKED_ROLE.search(p) for p in everyone):
+            continue  # only the AWS service can assume a service-linked role
         if statement.action is not None and any(a.value in ("*", "kms:*") for a in statement.action):
             continue  # PE502 reports kms:* already
-        if not any(c.key.lower() in guards for c in statement.conditions):
-            item = next((a for a in statement.action or () if action_matcher(a.value)("kms:creategrant")), None)
+        if any(c.key.lower() in guards for c in statement.conditions):
+            continue
+        items = [a for a in statement.action or () if action_matcher(a.value)("kms:creategrant")]
+        if _key_administrators(actions, [a.value for a in items]):
             yield finding(
                 target,
                 "PE504",
-                "warning",
-                f"statement {statement.label} allows kms:CreateGrant with no condition on who the grant is for",
-                item.span if item else statement.span,
+                "suggestion",
+                f"`{items[0].value}` in the key administrators' statement {statement.label} also allows kms:CreateGrant",
+                items[0].span,
                 statement,
-                suggestion='add "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}',
+                suggestion=f"if the administrators need no grants, list kms:CreateAlias instead of `{items[0].value}` "
+                "(a condition on kms:GrantIsForAWSResource would also restrict CreateAlias)",
             )
+            continue
+        item = items[0] if items else None
+        yield finding(
+            target,
+            "PE504",
+            "warning",
+            f"statement {statement.label} allows kms:CreateGrant with no condition on who the grant is for",
+            item.span if item else statement.span,
+            statement,
+            suggestion='add "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}',
+        )
+
+
+_SERVICE_LINKED_ROLE = re.compile(r":role/aws-service-role/")
+
+
+def _key_administrators(actions: set[str], grant_patterns: list[str]) -> bool:
+    """AWS's key administrators statement: management without cryptography, CreateGrant only by a wildcard.
+
+    The console's default key policy gives administrators ``kms:Create*``, ``kms:Enable*``, ...
+    (KMS DG, "Default key policy: allows key administrators to administer the KMS key"); there
+    ``kms:Create*`` is what lets them call CreateAlias, and CreateGrant rides along with it.
+    """
+    wildcard_only = bool(grant_patterns) and all("*" in p or "?" in p for p in grant_patterns)
+    return wildcard_only and bool(actions & catalog.KMS_MANAGEMENT) and not actions & catalog.KMS_CRYPTO
 
 
 _VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?$")

@@ -233,7 +233,7 @@ _RESOURCE_SID = re.compile(r"^[\x20-\x7e]*$")
     help_uri=_ELEMENTS,
 )
 def invalid_sid(target: LintTarget) -> Iterator[Finding]:
-    pattern = _RESOURCE_SID if target.policy_type in ("key", "resource", "trust") else _IAM_SID
+    pattern = _RESOURCE_SID if target.policy_type in ("key", "resource", "trust", "endpoint") else _IAM_SID
     for statement in statements(target):
         if statement.sid is not None and not pattern.match(unknown.strip(statement.sid)):
             allowed = "printable ASCII" if pattern is _RESOURCE_SID else "letters and digits"
@@ -308,7 +308,7 @@ def principal_not_allowed(target: LintTarget) -> Iterator[Finding]:
     bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject"}]}',
     good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}',
     family="structure",
-    policy_types=("identity", "boundary", "key", "resource"),
+    policy_types=("identity", "boundary", "key", "resource", "endpoint"),
     help_uri=_ELEMENTS,
 )
 def missing_resource(target: LintTarget) -> Iterator[Finding]:
@@ -332,6 +332,7 @@ _LIMITS: dict[PolicyType, tuple[int, bool, str]] = {
     "scp": (5120, False, "service control policies are limited to 5,120 characters"),
     "rcp": (5120, False, "resource control policies are limited to 5,120 characters"),
     "trust": (2048, True, "role trust policies are limited to 2,048 characters by default"),
+    "endpoint": (20480, False, "VPC endpoint policies are limited to 20,480 characters"),
 }
 
 
@@ -351,10 +352,25 @@ def policy_too_large(target: LintTarget) -> Iterator[Finding]:
         return
     limit, strip_space, why = _LIMITS[target.policy_type]
     size = document.size
-    if strip_space and target.text is not None and document.span is not None:
+    compact = size
+    if (strip_space or size > limit) and target.text is not None and document.span is not None:
         body = target.text[document.span.offset : document.span.end_offset]
-        size = len("".join(body.split()))  # split() cuts at exactly what str.isspace() calls whitespace
-    if size > limit:
+        compact = len("".join(body.split()))  # split() cuts at exactly what str.isspace() calls whitespace
+    if strip_space:
+        size = compact
+    if size > limit and target.policy_type in ("scp", "rcp") and compact <= limit:
+        # Organizations counts whitespace only when the policy is sent by the CLI or an SDK; the console
+        # removes it (Organizations UG, quotas: "Maximum size of a policy document").
+        yield finding(
+            target,
+            "PE018",
+            "warning",
+            f"the policy is {size:,} characters as written ({compact:,} without whitespace); {why} when sent by the "
+            "CLI or an SDK, which keep whitespace",
+            document.span,
+            suggestion="minify it before create-policy / update-policy (the console removes whitespace itself)",
+        )
+    elif size > limit:
         yield finding(target, "PE018", "error", f"the policy is {size:,} long; {why}", document.span)
 
 

@@ -1,0 +1,369 @@
+"""False alarms the real-world corpus showed, each pinned with a bad and a good example.
+
+Each group names the AWS page that says what is right. The corpus itself is measured in
+``test_corpus_precision.py``; these are the small cases that say why.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policyengine.lint.config import LintConfig
+from policyengine.lint.finding import Finding, PolicyType
+from policyengine.lint.inputs import collect_targets
+from policyengine.lint.inputs.policy import path_hint
+from policyengine.lint.run import run_lint
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = {
+    "Sid": "Root",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
+def lint_file(path: Path, policy_type: PolicyType | None = None) -> list[Finding]:
+    return run_lint([str(path)], LintConfig(), policy_type=policy_type).findings
+
+
+def lint_policy(tmp_path: Path, policy: dict[str, object], name: str = "policy.json") -> list[Finding]:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(policy, indent=2))
+    return lint_file(path)
+
+
+def rules_of(findings: list[Finding], at_least_warning: bool = True) -> set[str]:
+    return {f.rule_id for f in findings if not at_least_warning or f.severity != "suggestion"}
+
+
+def policy(*statements: dict[str, object], **extra: object) -> dict[str, object]:
+    return {"Version": "2012-10-17", **extra, "Statement": list(statements)}
+
+
+# --- identity-provider and global condition keys ----------------------------------------------------
+# IAM UG, "IAM and AWS STS condition context keys": "Available keys for AWS web identity federation"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif:
+# "the name of the OIDC provider followed by the claim (:aud, :azp, :amr, sub)") and "Available keys for
+# SAML-based AWS STS federation" (#condition-keys-saml: saml:aud, saml:sub, saml:sub_type, ...).
+
+
+def _trust(condition: dict[str, object], provider: str = "arn:aws:iam::111122223333:oidc-provider/x") -> dict[str, object]:
+    action = "sts:AssumeRoleWithSAML" if "saml" in json.dumps(condition).lower() else "sts:AssumeRoleWithWebIdentity"
+    return policy({"Effect": "Allow", "Principal": {"Federated": provider}, "Action": action, "Condition": condition})
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
+        {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo-org/*"}},
+        {"StringEquals": {"token.actions.githubusercontent.com:repository_owner_id": "1234"}},
+        {"StringEquals": {"accounts.google.com:aud": "app.apps.googleusercontent.com", "accounts.google.com:oaud": "x"}},
+        {"ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}},
+        {"StringEquals": {"graph.facebook.com:id": "123", "www.amazon.com:app_id": "amzn1.application.x"}},
+        {
+            "StringEquals": {
+                "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub": "system:serviceaccount:a:b"
+            }
+        },
+        {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml", "saml:sub_type": "persistent"}},
+    ],
+)
+def test_identity_provider_keys_are_condition_keys(tmp_path: Path, condition: dict[str, object]) -> None:
+    found = lint_policy(tmp_path, _trust(condition))
+    assert not rules_of(found) & {"PE103", "PE104", "PE302"}, found
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [
+        ("token.actions.githubusercontent.com:subb", "token.actions.githubusercontent.com:sub"),
+        ("saml:audd", "saml:aud"),
+    ],
+)
+def test_misspelt_identity_provider_keys_are_reported_with_a_suggestion(tmp_path: Path, key: str, suggested: str) -> None:
+    found = [f for f in lint_policy(tmp_path, _trust({"StringEquals": {key: "x"}})) if f.rule_id == "PE103"]
+    assert len(found) == 1 and found[0].suggestion == f"did you mean `{suggested}`?"
+
+
+def test_placeholder_provider_is_still_unknown(tmp_path: Path) -> None:
+    """A sample's `<OIDC_provider_name>:sub` placeholder names no provider: still reported."""
+    found = lint_policy(tmp_path, _trust({"StringEquals": {"<OIDC_provider_name>:sub": "x"}}))
+    assert "PE103" in rules_of(found)
+
+
+def test_aws_source_owner_is_a_known_global_key(tmp_path: Path) -> None:
+    """AWS's default SNS topic policy tests AWS:SourceOwner.
+
+    awsdocs/iam-user-guide#111: AWS keeps it working and names aws:SourceAccount its replacement.
+    """
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "SNS:Publish",
+        "Resource": "arn:aws:sns:us-east-1:111122223333:topic",
+        "Condition": {"StringEquals": {"AWS:SourceOwner": "111122223333"}},
+    }
+    assert "PE103" not in rules_of(lint_policy(tmp_path, policy(statement)))
+
+
+# --- "did you mean" for condition keys, as for actions ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [
+        ("kms:ViaServce", "kms:ViaService"),
+        ("kms:EncryptionContex:tenant", "kms:EncryptionContext:tenant"),
+        ("aws:PrincipalTags/team", "aws:PrincipalTag/team"),
+        ("kmss:CallerAccount", "kms:CallerAccount"),
+    ],
+)
+def test_unknown_condition_key_suggests_the_closest_key(tmp_path: Path, key: str, suggested: str) -> None:
+    statement = {**ROOT, "Sid": "Use", "Action": "kms:Decrypt", "Condition": {"StringEquals": {key: "x"}}}
+    found = [f for f in lint_policy(tmp_path, policy(ROOT, statement)) if f.rule_id == "PE103"]
+    assert len(found) == 1 and found[0].suggestion == f"did you mean `{suggested}`?", found
+
+
+# --- which kind of policy a standalone file is ------------------------------------------------------
+
+
+def _types(tmp_path: Path, document: dict[str, object], name: str = "policy.json") -> PolicyType:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document))
+    targets, _errors = collect_targets([str(path)])
+    return targets[0].policy_type
+
+
+# Organizations UG, "Resource control policies (RCPs)": Deny-only, Principal must be "*".
+RCP = policy(
+    {
+        "Sid": "EnforceOrgIdentities",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:AssumeRole"],
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abcdef1234"}},
+    }
+)
+# VPC UG (PrivateLink), "Control access to VPC endpoints using endpoint policies".
+ENDPOINT = policy(
+    {
+        "Sid": "Org",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}},
+    },
+    {
+        "Sid": "Services",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}},
+    },
+    {
+        "Sid": "AwsOwned",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::amazonlinux.us-east-1.amazonaws.com/*",
+    },
+)
+
+
+def test_deny_only_resource_control_policy_is_not_a_key_policy(tmp_path: Path) -> None:
+    assert _types(tmp_path, RCP) == "rcp"
+    assert not rules_of(lint_policy(tmp_path, RCP)) & {"PE501", "PE509"}
+
+
+def test_deny_only_bucket_policy_stays_a_resource_policy(tmp_path: Path) -> None:
+    bucket = policy(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+    assert _types(tmp_path, bucket) == "resource"
+
+
+def test_endpoint_policy_is_not_reported_public(tmp_path: Path) -> None:
+    assert _types(tmp_path, ENDPOINT) == "endpoint"
+    assert "PE401" not in rules_of(lint_policy(tmp_path, ENDPOINT))
+
+
+def test_public_bucket_policy_is_still_public(tmp_path: Path) -> None:
+    bucket = policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"})
+    assert _types(tmp_path, bucket) == "resource"
+    assert "PE401" in rules_of(lint_policy(tmp_path, bucket))
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("service_control_policies/deny-leave.json", "scp"),
+        ("org/SCPs/Guardrails-Part1.json", "scp"),
+        ("scp-region-lock.json", "scp"),
+        ("resource-control-policies/confused-deputy.json", "rcp"),
+        ("identity_perimeter_rcp.json", "rcp"),
+        ("vpc-endpoint-policies/default.json", "endpoint"),
+        ("iam-policies/boundary-policy.json", "boundary"),
+        ("policies/app-role.json", None),
+        ("/home/me/scp-tools/src/policies/app-role.json", None),
+        ("scopes/describe.json", None),
+    ],
+)
+def test_path_names_the_policy_type(path: str, expected: PolicyType | None) -> None:
+    assert path_hint(path) == expected
+
+
+def test_allow_list_scp_in_an_scp_folder_is_not_an_admin_identity_policy(tmp_path: Path) -> None:
+    """FullAWSAccess in an SCP folder is an SCP; as an identity policy it would be full admin (PE404)."""
+    full = policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    assert _types(tmp_path, full, "scps/FullAWSAccess.json") == "scp"
+    assert "PE404" not in rules_of(lint_policy(tmp_path, full, "scps/FullAWSAccess.json"))
+    assert "PE404" in rules_of(lint_policy(tmp_path, full, "a/b/roles/admin.json"))
+
+
+def test_path_hint_must_fit_the_shape(tmp_path: Path) -> None:
+    """A key policy kept in a folder called scps is still a key policy: SCPs have no principal."""
+    assert _types(tmp_path, policy(ROOT), "scps/key.json") == "key"
+
+
+def test_scp_over_the_limit_only_with_whitespace_is_a_warning(tmp_path: Path) -> None:
+    """Organizations counts whitespace only for the CLI and SDKs (Organizations UG, quotas for policies)."""
+    statement = {"Effect": "Deny", "Action": [f"ec2:Action{i:04d}" for i in range(180)], "Resource": "*"}
+    document = policy(statement)
+    path = tmp_path / "scps" / "big.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(document, indent=8))
+    compact = len(json.dumps(document, separators=(",", ":")))
+    assert compact < 5120 < len(path.read_text())
+    found = [f for f in lint_file(path) if f.rule_id == "PE018"]
+    assert [f.severity for f in found] == ["warning"] and "minify" in (found[0].suggestion or "")
+    path.write_text(json.dumps(policy({**statement, "Action": [f"ec2:Action{i:04d}" for i in range(400)]})))
+    assert [f.severity for f in lint_file(path) if f.rule_id == "PE018"] == ["error"]
+
+
+# --- AWS's own policies ---------------------------------------------------------------------------------
+
+
+def test_aws_managed_key_policy_has_no_lockout() -> None:
+    """Customers cannot change an AWS managed key's policy (KMS DG, "AWS managed keys"), so there is no lockout."""
+    assert "PE501" not in rules_of(lint_file(EXAMPLES / "aws-managed-key-policy.json"))
+
+
+def test_customer_copy_of_a_managed_key_policy_is_linted_for_lockout(tmp_path: Path) -> None:
+    document = json.loads((EXAMPLES / "aws-managed-key-policy.json").read_text())
+    document["Id"] = "my-copy"
+    assert "PE501" in rules_of(lint_policy(tmp_path, document))
+
+
+@pytest.mark.parametrize("name", ["console-key-policy.json", "default-key-policy.json", "aws-managed-key-policy.json"])
+def test_aws_default_key_policies_lint_clean_at_warning_level(name: str) -> None:
+    """The console's default policy (KMS DG, "Default key policy"), the default policy and a managed key's policy."""
+    assert not rules_of(lint_file(EXAMPLES / name)), lint_file(EXAMPLES / name)
+
+
+def test_key_administrators_create_star_is_a_suggestion_to_narrow_it() -> None:
+    found = [f for f in lint_file(EXAMPLES / "console-key-policy.json") if f.rule_id == "PE504"]
+    assert [f.severity for f in found] == ["suggestion"]
+    assert "kms:CreateAlias instead of `kms:Create*`" in (found[0].suggestion or "")
+    assert "Condition" not in (found[0].suggestion or "").split("(")[0]
+
+
+ADMINS = ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*", "kms:Disable*"]
+
+
+@pytest.mark.parametrize(
+    ("actions", "principal", "severity"),
+    [
+        (ADMINS, "arn:aws:iam::111122223333:role/KeyAdmin", "suggestion"),
+        ([*ADMINS, "kms:CreateGrant"], "arn:aws:iam::111122223333:role/KeyAdmin", "warning"),  # named explicitly
+        ([*ADMINS, "kms:Decrypt"], "arn:aws:iam::111122223333:role/KeyAdmin", "warning"),  # not only an administrator
+        (["kms:Decrypt", "kms:CreateGrant"], "arn:aws:iam::111122223333:role/App", "warning"),  # a key user
+        (
+            ["kms:Decrypt", "kms:CreateGrant"],
+            "arn:aws:iam::111122223333:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess",
+            None,
+        ),
+    ],
+)
+def test_create_grant_severity(tmp_path: Path, actions: list[str], principal: str, severity: str | None) -> None:
+    statement = {"Sid": "S", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions, "Resource": "*"}
+    found = [f.severity for f in lint_policy(tmp_path, policy(ROOT, statement)) if f.rule_id == "PE504"]
+    assert found == ([severity] if severity else [])
+
+
+def _export(arn: str, document: dict[str, object]) -> dict[str, object]:
+    return {
+        "UserDetailList": [],
+        "Policies": [
+            {
+                "PolicyName": arn.rsplit("/", 1)[1],
+                "Arn": arn,
+                "AttachmentCount": 1,
+                "PermissionsBoundaryUsageCount": 0,
+                "DefaultVersionId": "v3",
+                "PolicyVersionList": [{"Document": document, "VersionId": "v3", "IsDefaultVersion": True}],
+            }
+        ],
+    }
+
+
+def test_aws_managed_policies_in_an_export_are_linted_for_what_they_grant(tmp_path: Path) -> None:
+    """An AWS managed policy is AWS's text: no size quota or catalog findings, but what it grants still shows."""
+    big = policy(
+        {"Effect": "Allow", "Action": [f"codestar:Describe{i:03d}" for i in range(400)], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+    )
+    aws = rules_of(lint_policy(tmp_path, _export("arn:aws:iam::aws:policy/ReadOnlyAccess", big), "aws.json"))
+    mine = rules_of(lint_policy(tmp_path, _export("arn:aws:iam::111122223333:policy/ReadOnlyAccess", big), "mine.json"))
+    assert aws == {"PE406"}
+    assert {"PE018", "PE101", "PE406"} <= mine
+
+
+# --- text output for a policy held on one line ----------------------------------------------------------
+
+
+def test_text_report_shows_the_statement_of_a_one_line_policy(tmp_path: Path) -> None:
+    """A Terraform plan holds each policy as one JSON string: show the statement, not the whole line."""
+    from policyengine.lint.reporters.text import render_text
+
+    statements = [
+        {"Sid": f"Read{i}", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::bucket-{i}/*"}
+        for i in range(20)
+    ]
+    statements.append({"Sid": "Everything", "Effect": "Allow", "Action": ["ec2:*"], "Resource": "*"})
+    document = json.dumps(policy(*statements), indent=2)
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_iam_policy.app", "type": "aws_iam_policy", "name": "app", "values": {"policy": document}}
+                ]
+            }
+        },
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    run = run_lint([str(path)], LintConfig())
+    found = [f for f in run.findings if f.rule_id == "PE406"]
+    block = render_text(found, texts=run.texts, color=False).split("\n")
+    source, carets = block[1], block[2]
+    assert len(path.read_text().splitlines()[0]) > 2000 and len(source) < 200, source
+    assert '{ "Sid": "Everything", "Effect": "Allow", "Action": [ "ec2:*" ], "Resource": "*" }' in source
+    assert source[carets.index("^") : len(carets)] == '"ec2:*"'
