@@ -299,10 +299,12 @@ ADMINS = ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*"
             "arn:aws:iam::111122223333:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess",
             None,
         ),
+        (["kms:Decrypt", "kms:CreateGrant"], "logs.us-east-1.amazonaws.com", None),  # a service: PE403's concern
     ],
 )
 def test_create_grant_severity(tmp_path: Path, actions: list[str], principal: str, severity: str | None) -> None:
-    statement = {"Sid": "S", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions, "Resource": "*"}
+    kind = "Service" if principal.endswith(".amazonaws.com") else "AWS"
+    statement = {"Sid": "S", "Effect": "Allow", "Principal": {kind: principal}, "Action": actions, "Resource": "*"}
     found = [f.severity for f in lint_policy(tmp_path, policy(ROOT, statement)) if f.rule_id == "PE504"]
     assert found == ([severity] if severity else [])
 
@@ -367,3 +369,4 @@ def test_text_report_shows_the_statement_of_a_one_line_policy(tmp_path: Path) ->
     assert len(path.read_text().splitlines()[0]) > 2000 and len(source) < 200, source
     assert '{ "Sid": "Everything", "Effect": "Allow", "Action": [ "ec2:*" ], "Resource": "*" }' in source
     assert source[carets.index("^") : len(carets)] == '"ec2:*"'
+

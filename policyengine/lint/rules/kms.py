@@ -245,9 +245,9 @@ def create_grant(target: LintTarget) -> Iterator[Finding]:
         principals = _named_principals(statement)
         if (principals or names_unknown(statement)) and all(p.endswith(":root") for p in principals) and not is_public(statement):
             continue  # the account itself (or principals only the deployment knows)
-        everyone = [e.value for e in statement.principal.entries] if statement.principal is not None else []
-        if everyone and all(_SERVICE_LINKED_ROLE.search(p) for p in everyone):
-            continue  # only the AWS service can assume a service-linked role
+        entries = statement.principal.entries if statement.principal is not None else ()
+        if entries and all(e.kind == "Service" or _SERVICE_LINKED_ROLE.search(e.value) for e in entries):
+            continue  # an AWS service (or its service-linked role) makes grants for its own use; PE403 covers the deputy
         if statement.action is not None and any(a.value in ("*", "kms:*") for a in statement.action):
             continue  # PE502 reports kms:* already
         if any(c.key.lower() in guards for c in statement.conditions):
