@@ -18,6 +18,10 @@ READ_RULES = frozenset({"PE001", "PE002", "PE003", "PE004", "PE005", "PE006", "P
 #: so they wait until the read issues are fixed; every other rule checks the part that was read.
 WHOLE_POLICY_RULES = frozenset({"PE011", "PE015", "PE017", "PE019", "PE402", "PE501", "PE507", "PE509"})
 
+#: Rules about a document as a whole, not its statements: they do not judge a statements file that
+#: is merged into a policy elsewhere (``LintTarget.fragment``).
+WHOLE_DOCUMENT_RULES = frozenset({"PE011", "PE019", "PE501", "PE509"})
+
 #: Rule families about how a policy is written. They do not run on text AWS authored (an AWS
 #: managed policy, an AWS managed key's policy): the customer cannot edit it, AWS validated it
 #: when it published it, and customer quotas such as the managed-policy size limit do not apply.
@@ -48,6 +52,8 @@ def lint_target(target: LintTarget, rules: Iterable[Rule] | None = None) -> list
         if not rule.applies_to(target.policy_type):
             continue
         if target.authored_by_aws and rule.family in AUTHORING_FAMILIES:
+            continue
+        if target.fragment and rule.id in WHOLE_DOCUMENT_RULES:
             continue
         findings.extend(rule.check(target))
     findings = [_as_written(f) for f in findings]

@@ -73,6 +73,11 @@ class LintTarget:
     ``authored_by_aws`` marks text AWS wrote and the customer cannot edit (an AWS managed policy
     in an authorization-details export, the key policy of an AWS managed key): only what it
     grants is linted, never how it is written (see ``engine.AUTHORING_FAMILIES``).
+
+    ``fragment`` marks statements kept in a file of their own to be merged into a policy elsewhere
+    (a template macro's or an installer's statements file): rules about the document as a whole
+    (its Version, an account statement, who can change the key) do not judge it
+    (``engine.WHOLE_DOCUMENT_RULES``); every statement is still checked.
     """
 
     source: str
@@ -82,6 +87,7 @@ class LintTarget:
     owner: str | None = None
     read_issues: tuple[Issue, ...] = field(default=())
     authored_by_aws: bool = False
+    fragment: bool = False
 
     @property
     def label(self) -> str:

@@ -121,8 +121,8 @@ class Statement(BaseModel):
 
     @property
     def label(self) -> str:
-        """``Sid`` when there is one, else ``#<index>``: how explanations name the statement."""
-        return self.sid if self.sid is not None else f"#{self.index}"
+        """``Sid`` when there is one (an empty ``Sid`` is none), else ``#<index>``: how explanations name the statement."""
+        return self.sid if self.sid else f"#{self.index}"
 
 
 class DuplicateKey(BaseModel):

@@ -29,9 +29,9 @@ FILES = CORPUS / "files"
 CLASSIFICATION = CORPUS / "classification.json"
 TARGET_WARNING = 0.90
 TARGET_ERROR = 0.95
-#: The precision the linter has reached (never lower it; raise it when fixes land, up to the target).
-FLOOR_WARNING = 0.61
-FLOOR_ERROR = 0.14
+#: The precision the test holds the linter to: the target, now that it is reached (never lower it).
+FLOOR_WARNING = TARGET_WARNING
+FLOOR_ERROR = TARGET_ERROR
 
 Key = tuple[str, str, int, str]
 _SUBJECT = re.compile(r"`([^`]*)`")

@@ -370,3 +370,52 @@ def test_text_report_shows_the_statement_of_a_one_line_policy(tmp_path: Path) ->
     assert '{ "Sid": "Everything", "Effect": "Allow", "Action": [ "ec2:*" ], "Resource": "*" }' in source
     assert source[carets.index("^") : len(carets)] == '"ec2:*"'
 
+
+# --- statements files merged into a policy elsewhere -------------------------------------------------
+# A whole key policy names someone who can change it: KMS refuses one that does not unless the lockout
+# check is bypassed (KMS DG, "Default key policy": "allows the account ... to manage the key"). A file
+# that only lets services in, or that holds a template's intrinsics, is a set of statements a macro or
+# an installer merges into a policy of its own (awslabs/aws-cloudformation-templates MergeStatements,
+# Landing Zone Accelerator's key policy files).
+
+LOGS_ONLY = {
+    "Sid": "Logs",
+    "Effect": "Allow",
+    "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111122223333:*"}},
+}
+
+
+def test_services_only_key_statements_file_is_a_fragment(tmp_path: Path) -> None:
+    whole_document = {"PE011", "PE501", "PE509"}
+    assert rules_of(lint_policy(tmp_path, policy(LOGS_ONLY))) & whole_document == set()
+    # named a key policy, the same file is judged whole: nobody could change the key
+    path = tmp_path / "policy.json"
+    assert {"PE501", "PE509"} <= rules_of(lint_file(path, "key"))
+    # a key policy naming an IAM principal is a whole policy even without --policy-type
+    admin = {**LOGS_ONLY, "Sid": "Admin", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"}, "Condition": {}}
+    del admin["Condition"]
+    assert "PE501" in rules_of(lint_policy(tmp_path, policy(admin)))
+
+
+def test_intrinsics_in_a_policy_file_are_values(tmp_path: Path) -> None:
+    """``{"Fn::Sub": ...}`` and ``{"Ref": ...}`` in a statements file are evaluated, not type errors."""
+    statement = {
+        "Sid": "ViaS3",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:Encrypt", "kms:Decrypt"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:CallerAccount": {"Ref": "AWS::AccountId"},
+                "kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"},
+            }
+        },
+    }
+    findings = lint_policy(tmp_path, {"Statement": [statement]})
+    assert rules_of(findings) == set(), [f.message for f in findings]
+    admins = {"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": {"Ref": "KeyAdmins"}}, "Action": "kms:*", "Resource": "*"}
+    assert rules_of(lint_policy(tmp_path, {"Statement": [admins]})) & {"PE008", "PE401", "PE501"} == set()

@@ -125,8 +125,12 @@ def test_join_select_split_find_in_map() -> None:
 
 
 def test_if_decided_by_conditions_or_both_branches() -> None:
-    assert value("!If [IsProd, a, b]") == "a"
-    assert value("!If [IsDev, a, b]") == "b"
+    # a parameter's Default does not decide a condition: the deployer may pick another value
+    assert value("[!If [IsProd, a, b]]") == ["a", "b"]
+    prod = Bindings(parameters={"Stage": "prod"})
+    assert value("!If [IsProd, a, b]", prod) == "a"
+    assert value("!If [IsDev, a, b]", prod) == "b"
+    assert value("!If [IsDev, a, b]", Bindings(parameters={"Stage": "dev"})) == "a"
     assert value("!If [PartnerSet, a, b]") == "!If [PartnerSet, ...]"  # depends on an unknown: an unknown value
     assert value("[!If [PartnerSet, a, b], c]") == ["a", "b", "c"]  # in a list: both branches are read
     assert value("[!If [PartnerSet, a, !Ref AWS::NoValue]]") == ["a"]

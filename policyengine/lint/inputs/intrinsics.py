@@ -19,7 +19,9 @@ of its kind (``policyengine.model.unknown``), so the policy reader and the rules
   ``Fn::Select``, ``Fn::Split`` and ``Fn::FindInMap`` (from ``Mappings`` when the keys are known)
   are computed; ``Fn::If`` takes the branch its condition decides when ``Conditions`` can be
   evaluated (``Fn::Equals``/``Not``/``And``/``Or`` over known values), else both branches in a list
-  and an unknown value elsewhere;
+  and an unknown value elsewhere. A parameter's ``Default`` never decides a condition (the deployer
+  may choose another value, and a template's optional statements are what a linter must see);
+  ``--parameter`` does;
 * anything else (``Fn::ImportValue``, ``Fn::GetAZs``, ``Fn::Base64``, macros) is an unknown value.
 
 Computed nodes keep the span of the function that computed them, so findings point at it.
@@ -77,6 +79,7 @@ class TemplateResolver:
         self.resources = members(found.get("Resources") or JNode("null", None, None))
         self._decided: dict[str, bool | None] = {}
         self._depth = 0
+        self._deciding = 0  # > 0 while a condition is evaluated: parameter defaults do not decide it
 
     # --- the tree -------------------------------------------------------------------------
 
@@ -207,7 +210,7 @@ class TemplateResolver:
         declared = members(self.parameters[name])
         kind = text_of(declared.get("Type")) or "String"
         value = self.bindings.parameters.get(name)
-        if value is None and "Default" in declared and not kind.startswith("AWS::SSM::Parameter::Value"):
+        if value is None and "Default" in declared and not self._deciding and not kind.startswith("AWS::SSM::Parameter::Value"):
             default = declared["Default"]
             value = text_of(default) if default.kind == "string" else str(default.value) if default.kind == "number" else None
         if value is None or value == "":
@@ -352,7 +355,11 @@ class TemplateResolver:
             return self._decided[name]
         self._decided[name] = None  # a cycle decides nothing
         definition = self.conditions.get(name)
-        self._decided[name] = self._condition(definition) if definition is not None else None
+        self._deciding += 1
+        try:
+            self._decided[name] = self._condition(definition) if definition is not None else None
+        finally:
+            self._deciding -= 1
         return self._decided[name]
 
     def _condition(self, node: JNode) -> bool | None:

@@ -23,6 +23,15 @@ hold SCPs, ``resource-control-policies/`` RCPs, ``vpc-endpoint-policies/`` endpo
 ``boundary`` in a name permissions boundaries; a path hint is taken only where the shape allows
 it (an SCP or boundary has no principal, an RCP names ``*``, an endpoint policy names principals).
 
+A document whose values hold CloudFormation intrinsics (``{"Fn::Sub": ...}``, ``{"Ref": ...}``) is a
+fragment a template includes: they are evaluated as in a template with no parameters of its own
+(``policyengine.lint.inputs.intrinsics``), so the deploying account's root is that account.
+
+Such a fragment, and a key policy file whose only principals are services (or ``*``), are
+statements merged into a policy elsewhere (``LintTarget.fragment``): rules about the whole
+document (Version, the account statement, lockout) do not judge them unless ``--policy-type``
+says the file is a whole policy. Every statement is still checked.
+
 The wrapper with a ``PolicyName`` comes from KMS (``get-key-policy``), so it is a key policy;
 without one (``aws s3api get-bucket-policy`` writes the same shape) the type is inferred. A key
 policy whose ``Id`` is ``auto-...`` is the policy of an AWS managed key (``auto-ebs-2``): AWS
@@ -35,7 +44,8 @@ import dataclasses
 import re
 
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs._targets import FileContext, items, members, parse_string_policy, text_of
+from policyengine.lint.inputs._targets import FileContext, items, members, parse_string_policy, text_of, walk
+from policyengine.lint.inputs.intrinsics import TemplateResolver, intrinsic
 from policyengine.parsing.json_tree import JNode
 
 _WRAPPER_KEYS = {"Policy", "PolicyName"}
@@ -56,8 +66,17 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     """The one target of a policy file or wrapper."""
     if not is_wrapper(root):
         size = len(ctx.text) if ctx.syntax == "json" else None
+        from_template = any(intrinsic(node) is not None for node in walk(root))
+        if from_template:
+            # Statements a template includes (``{"Fn::Sub": ...}``, ``{"Ref": ...}`` as values): the
+            # intrinsics are values of a template we do not have, so its parameters are unknowns.
+            root = TemplateResolver(JNode("object", [], None), ctx.bindings).resolve(root) or root
+            size = None
         policy_type = ctx.policy_type or infer_policy_type(root, ctx.source)
-        return [_aws_managed(ctx.target(policy_type, root, owner=None, size=size), root)]
+        target = _aws_managed(ctx.target(policy_type, root, owner=None, size=size), root)
+        if ctx.policy_type is None and (from_template or (policy_type == "key" and _services_only(root))):
+            target = dataclasses.replace(target, fragment=True)
+        return [target]
     found = members(root)
     policy = found["Policy"]
     from_kms = "PolicyName" in found
@@ -84,6 +103,25 @@ def _aws_managed(target: LintTarget, root: JNode) -> LintTarget:
 
 
 _AWS_MANAGED_KEY = re.compile(r"^auto-[a-z0-9-]+$")
+
+
+def _services_only(root: JNode) -> bool:
+    """Every principal is a service or ``*``: statements to merge into a key policy, not a whole one.
+
+    A whole key policy names someone who can manage the key (KMS refuses one that does not, unless
+    its lockout check is bypassed), so a file that only lets services in is one installers and
+    template macros append to their own policy.
+    """
+    statements = _statements(root)
+    if not statements:
+        return False
+    for statement in statements:
+        principal = statement.get("Principal")
+        if principal is None or _wildcard_principal(statement):
+            continue
+        if set(members(principal)) != {"Service"}:
+            return False
+    return any("Principal" in s for s in statements)
 
 
 def _statements(root: JNode) -> list[dict[str, JNode]]:
