@@ -201,6 +201,25 @@ def _audit_count(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _unaudited_changes(url: str) -> list[str]:
+    """Keys in the database without a successful CreateKey record, and tags without a successful
+    TagResource record naming that tag on that key."""
+    with psycopg.connect(url) as conn:
+        keys = conn.execute("SELECT arn, tags::text FROM keys").fetchall()
+        records = conn.execute("SELECT event_name, key_arn, event::text FROM audit WHERE error_code IS NULL").fetchall()
+    created = {arn for name, arn, _ in records if name == "CreateKey"}
+    tagged = {
+        (arn, tag["TagKey"])
+        for name, arn, event in records
+        if name == "TagResource"
+        for tag in json.loads(event)["requestParameters"].get("Tags", [])
+    }
+    missing = [f"CreateKey {arn}" for arn, _ in keys if arn not in created]
+    for arn, tags in keys:
+        missing += [f"TagResource {arn} {tag}" for tag in json.loads(tags) if (arn, tag) not in tagged]
+    return missing
+
+
 def test_every_call_through_any_server_is_audited_once_in_postgresql(servers: list[ServerProcess], cluster_url: str) -> None:
     """Calls through three servers at once add exactly one audit row each, denied ones included, and
     ``policyengine audit --store`` lists them."""
@@ -242,7 +261,9 @@ def test_killing_a_server_mid_write_loses_nothing_acknowledged(
     servers: list[ServerProcess], cluster_url: str, workdir: Path, master_key: Path
 ) -> None:
     """Writers on four servers; one server is SIGKILLed mid-write. The other servers keep answering every
-    call, every acknowledged key and tag is there afterwards, and nothing the dead server was writing stays locked."""
+    call, every acknowledged key and tag is there afterwards, nothing the dead server was writing stays locked,
+    and every change that reached the database (acknowledged or not) has its audit record: a change and its
+    record commit in one transaction, so no kill falls between them."""
     victim = serve_cli(cluster_url, data_dir_with_key(workdir, "victim", master_key), workdir / "victim.log").wait_ready()
     targets = [victim, victim, victim, servers[0], servers[1], servers[2]]
     acknowledged: list[list[tuple[str, str | None]]] = [[] for _ in targets]
@@ -287,6 +308,7 @@ def test_killing_a_server_mid_write_loses_nothing_acknowledged(
         for key, tag in done:
             tags = {t["TagKey"]: t["TagValue"] for t in survivor.list_resource_tags(KeyId=key)["Tags"]}
             assert tag is None or tags.get(tag) == str(index)
+    assert _unaudited_changes(cluster_url) == []
     # Whatever the victim was in the middle of was rolled back and unlocked: its keys take writes at once.
     for key in {key for i in range(3) for key, _ in acknowledged[i]}:
         survivor.tag_resource(KeyId=key, Tags=[{"TagKey": "after", "TagValue": "kill"}])

@@ -33,3 +33,15 @@ def test_ciphertext_crosses_accounts_only_by_key_policy(secure: Server, admin: A
     assert carol.decrypt(CiphertextBlob=shared_blob)["Plaintext"] == b"shared"
     europe_carol = secure.client(CAROL, region=OTHER_REGION)
     assert error_code(lambda: europe_carol.decrypt(CiphertextBlob=shared_blob)) == "InvalidCiphertextException"
+
+
+def test_multi_region_ciphertext_decrypts_only_where_a_replica_exists(secure: Server, admin: Any) -> None:
+    """A multi-Region key's ciphertext names its mrk- id; another region finds a key for it only once a
+    replica exists there (KMS DG "Multi-Region keys in AWS KMS": related keys share material, each is a
+    regional resource)."""
+    primary = admin.create_key(MultiRegion=True)["KeyMetadata"]
+    blob = admin.encrypt(KeyId=primary["Arn"], Plaintext=b"everywhere")["CiphertextBlob"]
+    europe = secure.client(ADMIN, region=OTHER_REGION)
+    assert error_code(lambda: europe.decrypt(CiphertextBlob=blob)) == "InvalidCiphertextException"
+    admin.replicate_key(KeyId=primary["KeyId"], ReplicaRegion=OTHER_REGION)
+    assert europe.decrypt(CiphertextBlob=blob)["Plaintext"] == b"everywhere"
