@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from policyengine._catalog import unknown_action
 from policyengine.errors import Issue, PolicyEngineError, PolicyInputError, RequestError
 from policyengine.evaluator.authorizer import PolicySet
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
@@ -410,7 +411,11 @@ def build(workspace: Workspace) -> Built:
     for name, value in (("principal", principal), ("action", action), ("resource", resource)):
         if not value:
             built.issues.append(EditorIssue(f"request.{name}", f"the request needs a {name}"))
-    if principal and action and resource and context is not None and encryption is not None:
+    misspelt = unknown_action(action) if action else None
+    if misspelt is not None:
+        # As `simulate` and `can` do: a misspelt action is an error, not a silent implicit deny.
+        built.issues.append(EditorIssue("request.action", misspelt))
+    if principal and action and not misspelt and resource and context is not None and encryption is not None:
         if encryption and not all(isinstance(v, str) for v in encryption.values()):
             built.issues.append(EditorIssue("request.encryption_context", "encryption context values must be strings", 1, 1))
         else:

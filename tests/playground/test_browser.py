@@ -126,6 +126,13 @@ def test_errors_are_shown_in_place(driver: Any, playground_url: str) -> None:
     }
     set_editor(driver, "key_policy", json.dumps(big, indent=2))
     assert "DENY (implicit)" in decision(driver)
+    before = answers(driver)
+    driver.execute_script(
+        "const a = document.getElementById('r-action'); a.value = 'kms:Decypt'; a.dispatchEvent(new Event('input'));"
+    )
+    wait_answer(driver, before)
+    request_issues = driver.find_element(By.ID, "request-issues").text
+    assert "`kms:Decypt` is not an action of kms" in request_issues and "`kms:Decrypt`" in request_issues
 
 
 def test_complete_a_lesson(driver: Any, playground_url: str) -> None:

@@ -29,7 +29,7 @@ LAYERS: dict[str, set[str]] = {
     "pytest_plugin": {"server", "kms"},
     "playground": {
         "model", "parsing", "evaluator", "explain", "key_policies",
-        "engine", "lint", "access", "analysis", "playground",
+        "engine", "lint", "access", "analysis", "playground", "_catalog",
     },
     "__main__": {"cli"},
     "errors": {"model"},
