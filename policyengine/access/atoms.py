@@ -16,70 +16,9 @@ from typing import Any
 from policyengine.evaluator.compiled import CompiledStatement
 from policyengine.evaluator.conditions import CompiledCondition
 from policyengine.evaluator.grants import constraints_hold
+from policyengine.explain.describe import describe_condition
 from policyengine.model.grant import Grant
 from policyengine.model.request import Request
-
-_SYMBOL = {
-    "StringEquals": "=",
-    "StringNotEquals": "!=",
-    "StringEqualsIgnoreCase": "= (any case)",
-    "StringNotEqualsIgnoreCase": "!= (any case)",
-    "StringLike": "like",
-    "StringNotLike": "not like",
-    "NumericEquals": "=",
-    "NumericNotEquals": "!=",
-    "NumericLessThan": "<",
-    "NumericLessThanEquals": "<=",
-    "NumericGreaterThan": ">",
-    "NumericGreaterThanEquals": ">=",
-    "DateEquals": "=",
-    "DateNotEquals": "!=",
-    "DateLessThan": "before",
-    "DateLessThanEquals": "at or before",
-    "DateGreaterThan": "after",
-    "DateGreaterThanEquals": "at or after",
-    "Bool": "=",
-    "BinaryEquals": "=",
-    "IpAddress": "in",
-    "NotIpAddress": "not in",
-    "ArnEquals": "like",
-    "ArnLike": "like",
-    "ArnNotEquals": "not like",
-    "ArnNotLike": "not like",
-}
-_NEGATED = {"!=", "!= (any case)", "not like", "not in"}
-
-
-def describe_condition(
-    operator: str, base: str, qualifier: str | None, if_exists: bool, key: str, values: tuple[str, ...]
-) -> str:
-    """A condition in words: ``kms:ViaService in {a, b}``, ``aws:SourceIp not in 10.0.0.0/8``."""
-    if base == "Null":
-        wants_absent = [v.lower() == "true" for v in values]
-        if all(wants_absent):
-            return f"{key} is absent"
-        if not any(wants_absent):
-            return f"{key} is present"
-        return f"{key} is absent or present"
-    symbol = _SYMBOL.get(base)
-    if symbol is None:
-        return f"{operator} {key} {' | '.join(values)}"
-    if len(values) == 1:
-        shown = values[0]
-    else:
-        shown = "{" + ", ".join(values) + "}"
-        symbol = {"=": "in", "!=": "not in"}.get(symbol, symbol if symbol in ("in", "not in") else f"{symbol} one of")
-        if symbol.startswith("not ") and symbol.endswith(" one of"):
-            symbol = symbol.removesuffix(" one of") + " any of"
-    subject = key
-    if qualifier == "ForAnyValue":
-        subject = f"some value of {key}"
-    elif qualifier == "ForAllValues":
-        subject = f"every value of {key} (or none)"
-    text = f"{subject} {symbol} {shown}"
-    if if_exists:
-        text += f" (or {key} absent)"
-    return text
 
 
 @dataclass(frozen=True, slots=True)

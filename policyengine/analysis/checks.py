@@ -13,9 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import cast
 
 from policyengine.analysis.backend import DEFAULT_BACKEND, Backend, Term, load_backend
+from policyengine.analysis.classes import Readable, enumerate_classes, kms_actions, readable
 from policyengine.analysis.encode import PolicyEncoder, Side
 from policyengine.analysis.keys import collect_keys
 from policyengine.analysis.replay import (
@@ -121,9 +123,10 @@ def _run(
     timeout_ms: int,
     started: float,
     messages: tuple[str, str],
+    hints: Readable,
     prefer_same_account: bool = True,
 ) -> CheckResult:
-    """Solve, replay, and turn the outcome into a verdict."""
+    """Solve, replay, and turn the outcome into a verdict (a confirmed request made readable with ``hints``)."""
     b, sym = setup.backend, setup.sym
     b.load([*sym.constraints, *goal])
     preferred = "unknown"
@@ -152,9 +155,11 @@ def _run(
         return result("pass", messages[0])
     if status == "unknown":
         return result("unconfirmed", f"the solver gave no answer within {timeout_ms} ms; not proved")
-    confirmed, shown = confirm(_witness(sym))
+    witness = _witness(sym)
+    confirmed, shown = confirm(witness)
     if confirmed is not None:
-        return result("fail", messages[1], confirmed)
+        tidy = confirm(readable(witness, lambda w: confirm(w)[0], hints))[0]
+        return result("fail", messages[1], tidy or confirmed)
     if approximations:
         return result(
             "unconfirmed",
@@ -210,12 +215,15 @@ def no_new_access(
     key_account: str | None = None,
     backend: str = DEFAULT_BACKEND,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    list_all: bool = True,
 ) -> CheckResult:
     """Does ``new`` allow any request that ``old`` denies? (``pass``: no, proved.)
 
     ``identity_old``/``identity_new`` are the identity policies of ``principal`` (required
     with them) before and after; every other caller's IAM policies are unknown and the same on
     both sides. ``key_account`` is the key's account when known (default: any account).
+    On a failure, ``list_all`` lists every class of new access (``classes.py``) in
+    ``details["classes"]``, each replayed, within three times ``timeout_ms`` in all.
     """
     started = time.perf_counter()
     if (identity_old or identity_new) and principal is None:
@@ -245,7 +253,7 @@ def no_new_access(
         assert shown is not None
         return None, shown
 
-    return _run(
+    result = _run(
         "no-new-access",
         setup,
         [allowed_new, b.not_(allowed_old)],
@@ -254,7 +262,21 @@ def no_new_access(
         timeout_ms,
         started,
         ("the new version allows nothing the old one denies", "the new version allows a request the old one denies"),
+        Readable.of([old, new, *identity_old, *identity_new]),
     )
+    if result.verdict == "fail" and list_all:
+        found = enumerate_classes(
+            b,
+            setup.sym,
+            lambda witness: confirm(witness)[0],
+            [old, new, *identity_old, *identity_new],
+            deadline=started + timeout_ms / 1000 * 3,
+        )
+        result.details["classes"] = found.to_json()
+        result.details["all_classes_listed"] = found.complete
+        if found.stopped is not None:
+            result.details["classes_stopped"] = found.stopped
+    return result
 
 
 def access_not_granted(
@@ -325,6 +347,11 @@ def access_not_granted(
         timeout_ms,
         started,
         ("no request for these actions is ever allowed", "a request for one of these actions is allowed"),
+        Readable.of(
+            [policy, *identity],
+            [a for a in kms_actions() if any(fnmatchcase(a.lower(), p.lower()) for p in actions)],
+            resources=not resources,
+        ),
     )
 
 
@@ -376,5 +403,6 @@ def no_public_access(
             "no principal outside the named accounts can use the key",
             "a principal of an account the policy does not name can use the key",
         ),
+        Readable.of([key_policy]),
         prefer_same_account=False,  # a stranger is always in another account
     )

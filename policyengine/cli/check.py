@@ -137,6 +137,13 @@ def _render_text(result: CheckResult) -> None:
             for ref in cex.statements:
                 where = ref.location or ref.policy_name
                 _say(f"    {escape(where)}  {escape(ref.label)} ({ref.effect})")
+    classes = result.details.get("classes")
+    if classes:
+        complete = result.details.get("all_classes_listed")
+        more = "" if complete else f" (not all: {result.details.get('classes_stopped', 'stopped')})"
+        _say(f"  all new access, {len(classes)} classes{more}, each replayed through the evaluator:")
+        for item in classes:
+            _say(f"    - {escape(item['description'])}")
     unreplayed = result.details.get("unreplayed")
     if unreplayed is not None:
         _say(f"  solver's request (did not replay): {escape(json.dumps(unreplayed, ensure_ascii=False))}")

@@ -1,4 +1,4 @@
-"""Plain-English summaries of statements, for the tour and for explanations."""
+"""Plain-English summaries of statements and conditions, for the tour, explanations and access answers."""
 
 from __future__ import annotations
 
@@ -57,3 +57,65 @@ def describe_statement(statement: Statement) -> str:
         tests = [f"{c.key} {c.operator} {'|'.join(v.value for v in c.values)}" for c in statement.conditions]
         parts.append("when " + " AND ".join(tests))
     return " — ".join(parts)
+
+
+_SYMBOL = {
+    "StringEquals": "=",
+    "StringNotEquals": "!=",
+    "StringEqualsIgnoreCase": "= (any case)",
+    "StringNotEqualsIgnoreCase": "!= (any case)",
+    "StringLike": "like",
+    "StringNotLike": "not like",
+    "NumericEquals": "=",
+    "NumericNotEquals": "!=",
+    "NumericLessThan": "<",
+    "NumericLessThanEquals": "<=",
+    "NumericGreaterThan": ">",
+    "NumericGreaterThanEquals": ">=",
+    "DateEquals": "=",
+    "DateNotEquals": "!=",
+    "DateLessThan": "before",
+    "DateLessThanEquals": "at or before",
+    "DateGreaterThan": "after",
+    "DateGreaterThanEquals": "at or after",
+    "Bool": "=",
+    "BinaryEquals": "=",
+    "IpAddress": "in",
+    "NotIpAddress": "not in",
+    "ArnEquals": "like",
+    "ArnLike": "like",
+    "ArnNotEquals": "not like",
+    "ArnNotLike": "not like",
+}
+
+
+def describe_condition(
+    operator: str, base: str, qualifier: str | None, if_exists: bool, key: str, values: tuple[str, ...]
+) -> str:
+    """A condition in words: ``kms:ViaService in {a, b}``, ``aws:SourceIp not in 10.0.0.0/8``."""
+    if base == "Null":
+        wants_absent = [v.lower() == "true" for v in values]
+        if all(wants_absent):
+            return f"{key} is absent"
+        if not any(wants_absent):
+            return f"{key} is present"
+        return f"{key} is absent or present"
+    symbol = _SYMBOL.get(base)
+    if symbol is None:
+        return f"{operator} {key} {' | '.join(values)}"
+    if len(values) == 1:
+        shown = values[0]
+    else:
+        shown = "{" + ", ".join(values) + "}"
+        symbol = {"=": "in", "!=": "not in"}.get(symbol, symbol if symbol in ("in", "not in") else f"{symbol} one of")
+        if symbol.startswith("not ") and symbol.endswith(" one of"):
+            symbol = symbol.removesuffix(" one of") + " any of"
+    subject = key
+    if qualifier == "ForAnyValue":
+        subject = f"some value of {key}"
+    elif qualifier == "ForAllValues":
+        subject = f"every value of {key} (or none)"
+    text = f"{subject} {symbol} {shown}"
+    if if_exists:
+        text += f" (or {key} absent)"
+    return text

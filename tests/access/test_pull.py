@@ -91,12 +91,21 @@ def aws_env(moto_url: str, kms_url: str, tmp_path_factory: pytest.TempPathFactor
         "AWS_ENDPOINT_URL_EC2": moto_url,
         "AWS_ENDPOINT_URL_KMS": kms_url,
     }
-    saved = {k: os.environ.get(k) for k in [*env, "AWS_PROFILE", "AWS_SESSION_TOKEN"]}
-    os.environ.update(env)
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    try:
+    with _environment({**env, "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}):
         yield env
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables meanwhile; restore them after."""
+    saved = {k: os.environ.get(k) for k in values}
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
@@ -311,17 +320,8 @@ def _aws_cli(*argv: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     from awscli.clidriver import create_clidriver
 
     buffer = io.StringIO()
-    saved = {k: os.environ.get(k) for k in env or {}}
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(buffer):
-            code = create_clidriver().main([*argv, "--output", "json"])
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with _environment(dict(env or {})), contextlib.redirect_stdout(buffer):
+        code = create_clidriver().main([*argv, "--output", "json"])
     assert code == 0, argv
     return dict(json.loads(buffer.getvalue()))
 
