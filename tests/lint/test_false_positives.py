@@ -419,3 +419,18 @@ def test_intrinsics_in_a_policy_file_are_values(tmp_path: Path) -> None:
     assert rules_of(findings) == set(), [f.message for f in findings]
     admins = {"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": {"Ref": "KeyAdmins"}}, "Action": "kms:*", "Resource": "*"}
     assert rules_of(lint_policy(tmp_path, {"Statement": [admins]})) & {"PE008", "PE401", "PE501"} == set()
+
+
+# --- callers limited to AWS services ---------------------------------------------------------------------
+# IAM UG, global condition keys, aws:PrincipalIsAWSService: true only when the call is made directly by an
+# AWS service principal, so no IAM user or role of another account satisfies it (the data perimeter
+# endpoint policies allow AWS services this way).
+
+
+def test_principal_is_aws_service_limits_the_caller(tmp_path: Path) -> None:
+    everyone = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    services = {**everyone, "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}}
+    assert "PE401" not in rules_of(lint_policy(tmp_path, policy(services)))
+    assert "PE401" in rules_of(lint_policy(tmp_path, policy(everyone)))
+    negated = {**everyone, "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}}}
+    assert "PE401" in rules_of(lint_policy(tmp_path, policy(negated)))

@@ -203,3 +203,43 @@ def test_terraform_aws_s3_bucket_module() -> None:
     assert "PE019" not in {f.rule_id for f in run.findings}
     assert any("source_policy_documents" in n.where for n in run.not_read)
     assert run.targets >= 8
+
+
+OTHER_TYPES = """\
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id       = "vpc-1"
+  service_name = "com.amazonaws.us-east-1.s3"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "s3:GetObject"
+      Resource  = "*"
+      Condition = { StringEquals = { "aws:PrincipalOrgID" = "o-abc123def4" } }
+    }]
+  })
+}
+
+resource "aws_glue_resource_policy" "catalog" {
+  policy = <<-EOT
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "glue:*", "Resource": "*"}]}
+  EOT
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "logs"
+}
+"""
+
+
+def test_endpoint_policies_read_and_other_types_listed(tmp_path: Path) -> None:
+    """A VPC endpoint policy is read as one; a policy in a resource type not read is listed, not skipped."""
+    path = tmp_path / "main.tf"
+    path.write_text(OTHER_TYPES)
+    found = read_inputs([str(path)])
+    assert found.errors == []
+    assert [(t.owner, t.policy_type) for t in found.targets] == [("aws_vpc_endpoint.s3", "endpoint")]
+    assert [(n.where, n.reason, n.span.line if n.span else None) for n in found.not_read] == [
+        ("aws_glue_resource_policy.catalog.policy", "policies of `aws_glue_resource_policy` are not read", 17)
+    ]

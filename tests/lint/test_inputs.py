@@ -647,6 +647,17 @@ def test_plan_policy_known_only_after_apply_is_listed_not_read(tmp_path: Path) -
                 "resources": [
                     {"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k", "values": {}},
                     {
+                        "address": "aws_glue_resource_policy.catalog",
+                        "mode": "managed",
+                        "type": "aws_glue_resource_policy",
+                        "name": "catalog",
+                        "values": {
+                            "policy": json.dumps(
+                                {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "glue:*", "Resource": "*"}]}
+                            )
+                        },
+                    },
+                    {
                         "address": "aws_vpc_endpoint.s3",
                         "mode": "managed",
                         "type": "aws_vpc_endpoint",
@@ -673,8 +684,10 @@ def test_plan_policy_known_only_after_apply_is_listed_not_read(tmp_path: Path) -
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan))
     found = read_inputs([str(path)])
-    assert found.errors == [] and found.targets == []
+    assert found.errors == []
+    # a VPC endpoint policy is read as one; a policy of a type not read (Glue) is listed
+    assert [(t.owner, t.policy_type) for t in found.targets] == [("aws_vpc_endpoint.s3", "endpoint")]
     assert [(n.where, n.reason.split(";")[0]) for n in found.not_read] == [
         ("aws_kms_key.k.policy", "the policy is known only after apply"),
-        ("aws_vpc_endpoint.s3.policy", "VPC endpoint policies are not linted yet"),
+        ("aws_glue_resource_policy.catalog.policy", "policies of `aws_glue_resource_policy` are not read"),
     ]

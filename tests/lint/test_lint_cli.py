@@ -136,16 +136,15 @@ Resources:
             Principal: "*"
             Action: backup:DeleteRecoveryPoint
             Resource: "*"
-  Endpoint:
-    Type: AWS::EC2::VPCEndpoint
+  Thing:
+    Type: AWS::IoT::Policy
     Properties:
-      ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
-      VpcId: vpc-1
+      PolicyName: things
       PolicyDocument:
+        Version: "2012-10-17"
         Statement:
           - Effect: Allow
-            Principal: "*"
-            Action: s3:GetObject
+            Action: iot:Connect
             Resource: "*"
 """
 
@@ -153,7 +152,7 @@ Resources:
 def test_policies_not_read_are_listed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A Backup vault's access policy is read; a VPC endpoint policy is listed as not read, in text and JSON."""
+    """A Backup vault's access policy is read; an IoT policy is listed as not read, in text and JSON."""
     monkeypatch.chdir(tmp_path)
     Path("stack.yaml").write_text(NOT_READ_TEMPLATE)
     code, out, _ = run(["lint", "stack.yaml", "--format", "json"], capsys)
@@ -162,13 +161,13 @@ def test_policies_not_read_are_listed(
     assert report["not_read"] == [
         {
             "file": "stack.yaml",
-            "line": 20,
-            "where": "Endpoint PolicyDocument (AWS::EC2::VPCEndpoint)",
-            "reason": "VPC endpoint policies are not linted yet",
+            "line": 19,
+            "where": "Thing PolicyDocument (AWS::IoT::Policy)",
+            "reason": "IoT policies are a different language from IAM policies",
         }
     ]
     code, out, _ = run(["lint", "stack.yaml"], capsys)
-    assert "not read (1)" in out and "stack.yaml:20: Endpoint PolicyDocument (AWS::EC2::VPCEndpoint)" in out
+    assert "not read (1)" in out and "stack.yaml:19: Thing PolicyDocument (AWS::IoT::Policy)" in out
 
 
 def test_unreadable_file_never_says_no_findings(

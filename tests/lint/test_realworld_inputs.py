@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from policyengine.lint import LintConfig, run_lint
+from policyengine.lint.inputs import read_inputs
 from policyengine.lint.inputs.bindings import make_bindings
 
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
@@ -125,3 +126,31 @@ def test_imported_and_mapped_principals_are_unknown_not_public(tmp_path: Path) -
     # with the parameter given, the mapped admin is a concrete role of another account than the deploying one
     bound = run_lint([str(path)], LintConfig(), bindings=make_bindings(None, None, ["Env=prod"]))
     assert "PE401" not in {f.rule_id for f in bound.findings}
+
+
+ENDPOINT = """\
+Resources:
+  Endpoint:
+    Type: AWS::EC2::VPCEndpoint
+    Properties:
+      ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
+      VpcId: vpc-1
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: s3:GetObject
+            Resource: "*"
+            Condition:
+              StringEquals:
+                aws:ResourceAccount: !Ref AWS::AccountId
+"""
+
+
+def test_vpc_endpoint_policy_is_read_as_an_endpoint_policy(tmp_path: Path) -> None:
+    """``Principal: "*"`` in an endpoint policy is every caller through the endpoint (VPC UG, endpoint policies)."""
+    path = tmp_path / "endpoint.yaml"
+    path.write_text(ENDPOINT)
+    found = read_inputs([str(path)])
+    assert [(t.owner, t.policy_type) for t in found.targets] == [("Endpoint", "endpoint")] and found.not_read == []
+    assert "PE401" not in {f.rule_id for f in run_lint([str(path)], LintConfig()).findings}

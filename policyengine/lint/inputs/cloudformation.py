@@ -22,12 +22,13 @@ properties linted, with the type they imply:
 ``AWS::OpenSearchService::Domain`` / ``Elasticsearch::Domain`` ``AccessPolicies``,
 ``AWS::EFS::FileSystem``, ``AWS::ApiGateway::RestApi``, ``AWS::Kinesis::ResourcePolicy``,
 ``AWS::CodeArtifact::*`` and ``AWS::Events::EventBus``                      resource
+``AWS::EC2::VPCEndpoint`` ``PolicyDocument``                                endpoint
 ==========================================================================  ==============
 
 Owners are logical IDs (``AppKey``, ``AppRole trust policy``, ``AppRole inline policy "s3"``).
 
-Any other property that holds a policy document (a ``Statement``), such as a VPC endpoint's or an
-IoT policy, is listed as not read, never passed over in silence.
+Any other property that holds a policy document (a ``Statement``), such as an IoT policy, is listed
+as not read, never passed over in silence.
 
 Intrinsic functions are evaluated by ``policyengine.lint.inputs.intrinsics``: values the template
 cannot know become unknowns of their kind, never ``${...}`` text.
@@ -75,12 +76,12 @@ _DOCUMENTS: dict[str, tuple[tuple[str, PolicyType], ...]] = {
     "AWS::CodeArtifact::Domain": (("PermissionsPolicyDocument", "resource"),),
     "AWS::CodeArtifact::Repository": (("PermissionsPolicyDocument", "resource"),),
     "AWS::Events::EventBus": (("Policy", "resource"),),
+    "AWS::EC2::VPCEndpoint": (("PolicyDocument", "endpoint"),),
 }
 _WITH_INLINE_POLICIES = {"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}
 _ORGANIZATIONS_TYPES: dict[str, PolicyType] = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
 #: Why some policy-bearing properties are not linted (others: "policies of this resource type are not read").
 _NOT_READ_REASONS = {
-    "AWS::EC2::VPCEndpoint": "VPC endpoint policies are not linted yet",
     "AWS::IoT::Policy": "IoT policies are a different language from IAM policies",
     "AWS::Serverless::Function": "SAM policies are expanded by the SAM transform; lint the transformed template",
     "AWS::Serverless::StateMachine": "SAM policies are expanded by the SAM transform; lint the transformed template",

@@ -20,7 +20,8 @@ account, ``data.aws_region.*.name`` the region, ``data.aws_partition.*.partition
 ``dns_suffix`` the URL suffix; ``local.x`` is followed to its definition; ``var.x`` is the
 ``--parameter x=...`` value or an unknown; anything else (resource attributes, function calls,
 conditionals, ``for`` expressions) is an unknown value. A policy argument that is not written in
-the file (``file(...)``, ``templatefile(...)``, a variable) is listed as not read.
+the file (``file(...)``, ``templatefile(...)``, a variable) is listed as not read, and so is a policy
+written in an argument of any other ``aws_`` resource type.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from policyengine.errors import Issue, PolicyParseError
 from policyengine.lint.finding import LintTarget, PolicyType
 from policyengine.lint.inputs._targets import FileContext
 from policyengine.lint.inputs.policy import infer_policy_type
-from policyengine.lint.inputs.terraform import ORGANIZATIONS_TYPES, POLICY_ATTRIBUTES
+from policyengine.lint.inputs.terraform import NOT_READ, ORGANIZATIONS_TYPES, POLICY_ATTRIBUTES
 from policyengine.model import unknown
 from policyengine.model.span import Span
 from policyengine.parsing.document import parse_json_with_positions
@@ -275,6 +276,7 @@ def extract(ctx: FileContext, text: str) -> list[LintTarget]:
             continue
         kind, name = block.labels
         address = f"{kind}.{name}"
+        _list_unread(ctx, expressions, block, address)
         for attribute, policy_type, owner in _policy_attributes(block, address):
             expression = _followed(expressions, attribute[1])
             referenced = _DOCUMENT_REF.findall(expressions.source(expression))
@@ -322,6 +324,18 @@ def _merged_types(expressions: Expressions, documents: dict[str, Block], typed: 
                     if inner in documents and inner not in typed:
                         typed[inner] = typed[name]
                         changed = True
+
+
+def _list_unread(ctx: FileContext, expressions: Expressions, block: Block, address: str) -> None:
+    """A policy written in an argument of a resource type not read (JSON or ``jsonencode`` with a ``Statement``): listed."""
+    kind = block.labels[0]
+    if not kind.startswith("aws_") or kind in POLICY_ATTRIBUTES or kind == "aws_organizations_policy":
+        return
+    for argument, (_, expression) in block.attributes.items():
+        written = expressions.source(expression)
+        if "Statement" in written and ("jsonencode" in written or '"Statement"' in written):
+            reason = NOT_READ[kind][1] if kind in NOT_READ else f"policies of `{kind}` are not read"
+            ctx.skip(f"{address}.{argument}", reason, _span(expression))
 
 
 def _policy_attributes(block: Block, address: str) -> Iterator[tuple[tuple[Tree[Token], Tree[Token]], PolicyType, str]]:

@@ -16,7 +16,14 @@ address not seen there. The policy attributes linted, with the type they imply:
 ``aws_iam_role.inline_policy[].policy``                          identity
 ``aws_organizations_policy.content``                             scp / rcp (from ``type``)
 ``aws_{s3_bucket,sqs_queue,sns_topic}_policy.policy``            resource
+API Gateway, Kinesis, OpenSearch, ECR, Secrets Manager, Backup,  resource
+Logs, EFS, S3 access points and Tables, Glacier, EventBridge,
+CodeArtifact, DynamoDB (``POLICY_ATTRIBUTES``)
+``aws_vpc_endpoint.policy``, ``aws_vpc_endpoint_policy.policy``  endpoint
 =============================================================  ===========================
+
+Any other ``aws_`` resource with an attribute holding a policy (a JSON string with ``Statement``)
+is listed as not read, never passed over in silence.
 
 Policies are JSON strings, so positions are mapped through the string's escapes into the plan
 file, as for ``get-key-policy`` output. The owner is the resource address
@@ -72,11 +79,11 @@ POLICY_ATTRIBUTES: dict[str, tuple[tuple[str, PolicyType], ...]] = {
     "aws_codeartifact_domain_permissions_policy": (("policy_document", "resource"),),
     "aws_codeartifact_repository_permissions_policy": (("policy_document", "resource"),),
     "aws_dynamodb_resource_policy": (("policy", "resource"),),
+    "aws_vpc_endpoint": (("policy", "endpoint"),),
+    "aws_vpc_endpoint_policy": (("policy", "endpoint"),),
 }
 #: Resources holding policies that are not linted, and why (listed as not read).
 NOT_READ: dict[str, tuple[str, str]] = {
-    "aws_vpc_endpoint": ("policy", "VPC endpoint policies are not linted yet"),
-    "aws_vpc_endpoint_policy": ("policy", "VPC endpoint policies are not linted yet"),
     "aws_iot_policy": ("policy", "IoT policies are a different language from IAM policies"),
 }
 ORGANIZATIONS_TYPES: dict[str, PolicyType] = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
@@ -162,7 +169,7 @@ def _address(resource: JNode) -> str | None:
     if text_of(found.get("mode")) == "data":
         return None
     kind = text_of(found.get("type"))
-    if kind not in POLICY_ATTRIBUTES and kind not in NOT_READ and kind != "aws_organizations_policy":
+    if not (kind or "").startswith("aws_"):
         return None
     name = text_of(found.get("name"))
     return text_of(found.get("address")) or (f"{kind}.{name}" if name else None)
@@ -186,6 +193,10 @@ def _resource_targets(
         pairs = POLICY_ATTRIBUTES.get(kind or "", ())
         if kind in NOT_READ and _holds_policy(attributes.get(NOT_READ[kind][0])):
             ctx.skip(f"{address}.{NOT_READ[kind][0]}", NOT_READ[kind][1], attributes.get(NOT_READ[kind][0]))
+        elif not pairs:
+            for name, value in attributes.items():
+                if _holds_policy(value):  # a policy of a resource type not read: listed, never passed over
+                    ctx.skip(f"{address}.{name}", f"policies of `{kind}` are not read", value)
     for attribute, policy_type in pairs:
         owner = f"{address} trust policy" if attribute == "assume_role_policy" else address
         flag = (pending or {}).get(attribute)

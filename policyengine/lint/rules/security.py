@@ -45,6 +45,10 @@ def restricts(condition: Condition) -> bool:
     operator = find_operator(condition.base)
     if operator is None or operator.negated or condition.if_exists or condition.qualifier == "ForAllValues":
         return False
+    if condition.key.lower() == "aws:principalisawsservice":
+        # Only AWS service principals can be true here, never an IAM user or role of another account
+        # (IAM UG, global condition keys: aws:PrincipalIsAWSService); data perimeter endpoint policies use it.
+        return operator.kind == "bool" and bool(condition.values) and all(v.value.lower() == "true" for v in condition.values)
     if condition.key.lower() not in RESTRICTING_KEYS or operator.kind == "null":
         return False
     return all(
