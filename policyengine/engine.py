@@ -3,9 +3,11 @@
 ``authorize`` is a pure function of the request and the policies, and a policy set can only
 see a few request facts: the caller, the action, the resource, and the context keys its
 conditions and policy variables name. ``Authorizer.decide`` keys a bounded memo on exactly
-those facts, so a repeated question costs a dictionary lookup, while a new one is decided by
-``authorize`` in full. A context key no policy names cannot change a decision, so leaving it
-out of the memo key is exact, not an approximation (the property tests check this).
+those facts in their canonical form (action names case-folded, context values as the texts
+conditions compare: ``True`` and ``1`` differ, ``True`` and ``"true"`` do not), so a repeated
+question costs a dictionary lookup, while a new one is decided by ``authorize`` in full.
+A context key no policy names cannot change a decision, so leaving it out of the memo key is
+exact, not an approximation (the property tests check this).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
 from policyengine.explain.decision import Decision
 from policyengine.model.request import Request
 from policyengine.model.template import VariablePart
-from policyengine.parsing.request import make_request
+from policyengine.parsing.request import canonical_value, make_request
 
 
 def _policies(policies: PolicySet) -> list[CompiledPolicy]:
@@ -101,7 +103,7 @@ class Authorizer:
         ``resource_account`` is needed only for resources whose ARN has no account (S3 buckets).
         Grants are not consulted with an encryption context here; use ``authorize`` for that.
         """
-        question_key = (principal, action)
+        question_key = (principal, action.lower())
         question = self._questions.get(question_key)
         request: Request | None = None
         if question is None:
@@ -114,7 +116,7 @@ class Authorizer:
             for key, value in context.items():
                 lowered = key.lower()
                 if lowered in keys:
-                    values.append((lowered, tuple(value) if isinstance(value, list) else value))
+                    values.append((lowered, canonical_value(key, value)))
             if len(values) > 1:
                 values.sort()
         answer_key = (resource, resource_account, *values)

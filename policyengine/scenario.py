@@ -19,10 +19,10 @@ from typing import Any
 import yaml
 
 from policyengine._catalog import unknown_action
+from policyengine.aws_facts import key_state_error
 from policyengine.errors import PolicyInputError, RequestError, ScenarioError
 from policyengine.evaluator.authorizer import PolicySet, authorize
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
-from policyengine.evaluator.kms_rules import key_state_error
 from policyengine.explain.decision import Decision, EvalNote, PolicyKind
 from policyengine.model.grant import Grant
 from policyengine.model.policy import PolicyDocument

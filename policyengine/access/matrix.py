@@ -24,9 +24,8 @@ from policyengine.access.partial import Partial, Prepared, Status
 from policyengine.access.queries import Access
 from policyengine.access.subjects import Subject
 from policyengine.access.world import KeyInfo
+from policyengine.aws_facts import CONTEXT_OPERATIONS, CROSS_ACCOUNT_OPERATIONS
 from policyengine.evaluator.compiled import CompiledPolicy
-from policyengine.evaluator.kms_rules import CROSS_ACCOUNT_OPERATIONS
-from policyengine.model.grant import CONTEXT_OPERATIONS
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,14 @@ from typing import Literal
 from policyengine.access.atoms import ConditionAtom, GrantAtom, ResourceAtom
 from policyengine.access.facts import Facts
 from policyengine.access.formula import FALSE, TRUE, Atom, Formula, all_of, and_, any_of, lit, not_, or_
+from policyengine.aws_facts import CONTEXT_OPERATIONS, CROSS_ACCOUNT_OPERATIONS, canonical_operation
 from policyengine.evaluator.authorizer import PolicySet, _scps_apply, authorize
 from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
 from policyengine.evaluator.conditions import CompiledCondition
-from policyengine.evaluator.grants import _grantee_is_caller, constraints_hold, matching_grants
-from policyengine.evaluator.kms_rules import CROSS_ACCOUNT_OPERATIONS
+from policyengine.evaluator.grants import constraints_hold, grantee_is_caller, matching_grants
 from policyengine.evaluator.principals import Via
 from policyengine.explain.decision import Decision, StatementRef
-from policyengine.model.grant import CONTEXT_OPERATIONS, Grant
+from policyengine.model.grant import Grant
 from policyengine.model.request import Request
 from policyengine.model.template import VariablePart
 
@@ -195,7 +195,7 @@ class Prepared:
         )
         self.rcp_levels = [[e for p in level for e in self._entries(p)] for level in (policies.rcp_levels or ())] if rcps else []
         self.grants = [
-            g for g in policies.grants if g.key_arn == request.resource and _grantee_is_caller(g.grantee, request.caller)
+            g for g in policies.grants if g.key_arn == request.resource and grantee_is_caller(g.grantee, request.caller)
         ]
         shape = request.resource.split(":", 5)
         self.key_shaped = len(shape) == 6 and shape[0] == "arn" and shape[2] == "kms" and shape[5].startswith("key/")
@@ -259,7 +259,7 @@ class _Combine:
     def grants(self) -> Formula:
         p = self.p
         request = p.request
-        operation = self.action.partition(":")[2]
+        operation = canonical_operation(self.action)
         if operation == "RetireGrant" and request.grant_id is not None:
             return TRUE if matching_grants(p.policies.grants, p.build(self.action) if p.build else request) else FALSE
         decided = p.facts.closed or p.facts.encryption_context is not None
@@ -300,11 +300,8 @@ class _Combine:
         if gate == "kms" and p.cross and self.lowered.partition(":")[2] not in CROSS_ACCOUNT_OPERATIONS:
             return self.finish(FALSE, "operation_not_cross_account", gate)
 
-        # 2. Guardrails: every level must allow.
-        guards = all_of(
-            [self.formulas(level, "scp", deny=False) for level in scp_c]
-            + [self.formulas(level, "rcp", deny=False) for level in rcp_c]
-        )
+        # 2. Guardrails: every SCP level must allow (RCPs only deny: RCPFullAWSAccess is implied).
+        guards = all_of([self.formulas(level, "scp", deny=False) for level in scp_c])
 
         # 3. Allow sources and caps.
         role: Role = "trust_policy" if gate == "trust" else "key_policy"
@@ -329,7 +326,7 @@ class _Combine:
         else:
             allow = and_(or_(direct, capped, account), identity, caps)
         residual = and_(not_(deny), guards, allow)
-        reason = _reason(deny, guards, bool(scp_c), direct, capped, account, caps, grants, allow)
+        reason = _reason(deny, guards, direct, capped, account, boundary_ok, session_ok, grants, allow)
         return self.finish(residual, reason, gate)
 
     def finish(self, residual: Formula, reason: str, gate: Gate) -> Partial:
@@ -381,11 +378,11 @@ def partial_authorize(
 def _reason(
     deny: Formula,
     guards: Formula,
-    has_scps: bool,
     direct: Formula,
     capped: Formula,
     account: Formula,
-    caps: Formula,
+    boundary_ok: Formula,
+    session_ok: Formula,
     grants: Formula,
     allow: Formula,
 ) -> str:
@@ -393,11 +390,13 @@ def _reason(
     if deny is TRUE:
         return "explicit_deny"
     if guards is FALSE:
-        return "no_scp_allow" if has_scps else "no_rcp_allow"
+        return "no_scp_allow"
     if allow is not FALSE:
         return "allowed" if allow is TRUE else "conditional"
     if direct is FALSE and capped is FALSE and account is FALSE and grants is FALSE:
         return "resource_policy_excludes_caller"
-    if caps is FALSE:
+    if boundary_ok is FALSE:
         return "boundary_cap"
+    if session_ok is FALSE:
+        return "session_policy_cap"
     return "no_allow"

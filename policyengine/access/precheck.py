@@ -14,6 +14,7 @@ from __future__ import annotations
 from policyengine.access.actions import key_actions
 from policyengine.access.subjects import Subject
 from policyengine.access.world import KeyInfo
+from policyengine.aws_facts import canonical_operation
 from policyengine.evaluator.compiled import CompiledStatement
 from policyengine.evaluator.principals import principal_matches
 from policyengine.parsing.request import classify_caller
@@ -68,7 +69,7 @@ class Prechecks:
 
     def denied(self, subject: Subject, key: KeyInfo, action: str | None = None) -> str | None:
         """A reason every action (or ``action``) of ``subject`` on ``key`` is denied, or None when it must be evaluated."""
-        operation = action.partition(":")[2] if action else None
+        operation = canonical_operation(action) if action else None
         lowered = action.lower() if action else None
         for grant in key.grants:
             if _grantee_may_be(grant.grantee.account, subject) and (operation is None or operation in grant.operations):

@@ -26,9 +26,10 @@ from policyengine.access.reach import Reachability
 from policyengine.access.sameness import Sameness
 from policyengine.access.subjects import Subject, SubjectIndex, facts_for, principal_subject, subject_facts
 from policyengine.access.world import KeyInfo, Principal, World
+from policyengine.aws_facts import key_state_error
 from policyengine.errors import RequestError
 from policyengine.evaluator.authorizer import PolicySet
-from policyengine.evaluator.kms_rules import key_state_error
+from policyengine.explain.decision import Decision, Effect
 from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.request import make_request
 
@@ -156,12 +157,14 @@ class Access:
     def ask(self, subject: Subject, action: str, key: KeyInfo, *, full: bool = False) -> Answer:
         """``evaluate`` with the notes a person needs next to the answer.
 
-        Unless ``full``, a pair the pre-checks deny is answered from them (with their reason)
-        instead of a full evaluation; ``full`` is for explanations that name every statement.
+        Unless ``full``, a pair the pre-checks deny is answered "deny" from them without a full
+        evaluation; its reason and deciding statements, when read, come from the full evaluation,
+        so a matching Deny statement still makes the answer an explicit deny, as ``simulate``
+        says. ``full`` is for explanations that name every statement.
         """
         reason = None if full else self.prechecks.denied(subject, key, action)
         if reason is not None:
-            result = Partial("deny", FALSE, reason, ())
+            result = Partial("deny", FALSE, reason, (), lambda: self._full_decision(subject, action, key))
         else:
             same = None if full else self.same(subject, key)
             memo = self._memo.get((*same, action)) if same is not None else None
@@ -169,6 +172,15 @@ class Access:
             if same is not None and memo is None:
                 self._memo[(*same, action)] = result
         return Answer(subject, action, key, result, self.notes(result, action, key))
+
+    def _full_decision(self, subject: Subject, action: str, key: KeyInfo) -> Decision:
+        """The decision a full evaluation gives, for an answer the pre-checks settled."""
+        full = self.evaluate(subject, action, key)
+        decision = full.decision
+        if decision is not None:
+            return decision
+        effect: Effect = "explicit_deny" if full.reason == "explicit_deny" else "implicit_deny"
+        return Decision(effect, full.deciding, full.reason)
 
     def same(self, subject: Subject, key: KeyInfo) -> tuple[object, ...] | None:
         """A memo key shared by callers that must get the same answers on ``key`` (``sameness.py``)."""

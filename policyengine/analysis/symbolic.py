@@ -22,7 +22,7 @@ from policyengine.analysis.keys import KeyUse
 from policyengine.analysis.regex import glob_regex, glob_test, resource_test
 from policyengine.analysis.universe import CallerClass, Named, Observed
 from policyengine.analysis.values import IP_V6_OFFSET
-from policyengine.evaluator.kms_rules import CROSS_ACCOUNT_OPERATIONS
+from policyengine.aws_facts import CROSS_ACCOUNT_OPERATIONS
 from policyengine.evaluator.patterns import glob_matcher
 
 _BYPASS_ACTIONS = ("kms:putkeypolicy", "kms:createkey")

@@ -6,7 +6,8 @@ access to an AWS KMS key"; SEMANTICS.md §1-4):
 1. any matching Deny in any applicable policy -> explicit deny;
 2. a KMS operation that cannot cross accounts, from another account -> implicit deny;
 3. service control policies: every level of the caller's organization must allow;
-4. resource control policies: every level of the resource's organization must allow;
+4. resource control policies: only their denies count, because AWS attaches RCPFullAWSAccess
+   to every root, OU and account and it cannot be detached;
 5. the allow sources: key policy (naming the caller directly, or its account, which only
    opens the door to IAM policies), identity policies, grants; same-account and
    cross-account rules differ;
@@ -43,7 +44,8 @@ class PolicySet:
     """Everything that can decide one caller's request, compiled.
 
     ``scp_levels`` are the SCPs of the caller's account (root level first); ``rcp_levels`` the
-    RCPs of the resource's account. ``None`` means no organization policies were given.
+    RCPs of the resource's account (RCPFullAWSAccess is implied at each level: list only the
+    others). ``None`` means no organization policies were given.
     """
 
     key_policy: CompiledPolicy | None = None
@@ -142,10 +144,8 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
         for level in policies.scp_levels:
             if not _level_allows(level, request, has_boundary):
                 return Decision("implicit_deny", (), "no_scp_allow")
-    if rcps and policies.rcp_levels is not None:
-        for level in policies.rcp_levels:
-            if not _level_allows(level, request, has_boundary):
-                return Decision("implicit_deny", (), "no_rcp_allow")
+    # RCPs need no allow: RCPFullAWSAccess is attached at every level and cannot be detached
+    # (Organizations UG, resource control policies), so only their Deny statements count (step 1).
 
     # 5. Allow sources.
     direct: list[Candidate] = []

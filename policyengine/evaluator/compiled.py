@@ -69,7 +69,7 @@ class CompiledStatement:
             applies = not_principal_applies(statement.not_principal, request.caller, deny=self.deny, has_boundary=has_boundary)
             if not applies:
                 return None
-            return "direct_capped" if request.caller.kind == "assumed_role" else "direct"
+            return "direct"  # like `*`: the statement names every caller it applies to
         return None
 
 

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from policyengine.aws_facts import CONTEXT_OPERATIONS
 from policyengine.evaluator.kms_rules import grant_operation
-from policyengine.model.grant import CONTEXT_OPERATIONS, Grant
+from policyengine.model.grant import Grant
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import Request
 
 
-def _grantee_is_caller(grantee: PrincipalRef, caller: PrincipalRef) -> bool:
+def grantee_is_caller(grantee: PrincipalRef, caller: PrincipalRef) -> bool:
+    """Does a grant's grantee principal name this caller? A service principal has no account:
+    it is named by its service name (``list-grants`` shows ``rds.us-east-1.amazonaws.com``)."""
+    if grantee.kind == "service" or caller.kind == "service":
+        return grantee.kind == caller.kind and grantee.text.lower() == caller.text.lower()
     if grantee.account != caller.account or grantee.partition != caller.partition:
-        return grantee.kind == "service" and caller.kind == "service" and grantee.text == caller.text
+        return False
     if grantee.kind == "role":
         return caller.kind in ("assumed_role", "role") and grantee.name == caller.name
     if grantee.kind == "assumed_role":
@@ -61,7 +66,7 @@ def retirement_grant(grants: Iterable[Grant], request: Request) -> Grant | None:
             continue
         if grant.retiring_principal is not None and grant.retiring_principal in (request.principal, request.identity_arn):
             return grant
-        if "RetireGrant" in grant.operations and _grantee_is_caller(grant.grantee, request.caller):
+        if "RetireGrant" in grant.operations and grantee_is_caller(grant.grantee, request.caller):
             return grant
     return None
 
@@ -76,7 +81,7 @@ def matching_grants(grants: Iterable[Grant], request: Request) -> list[Grant]:
     for grant in grants:
         if grant.key_arn != request.resource or operation not in grant.operations:
             continue
-        if not _grantee_is_caller(grant.grantee, request.caller):
+        if not grantee_is_caller(grant.grantee, request.caller):
             continue
         if grant.pending and (grant.grant_token is None or grant.grant_token not in request.grant_tokens):
             continue

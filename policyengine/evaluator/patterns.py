@@ -83,7 +83,12 @@ def resource_matcher(pattern: str) -> Matcher:
 
 
 def arn_condition_matcher(pattern: str) -> Matcher:
-    """``ArnLike``/``ArnEquals``: each of the six ARN parts globbed on its own, case-sensitive."""
+    """``ArnLike``/``ArnEquals``: each colon-delimited ARN component globbed on its own, case-sensitive.
+
+    IAM UG, condition operators (ARN): "Each of the six colon-delimited components of the ARN
+    is checked separately". Unlike the Resource element, a ``*`` never runs past a colon into the
+    next component, so a pattern with fewer components than the value never matches it.
+    """
     return _arn_condition_matcher(pattern)
 
 
@@ -92,13 +97,12 @@ def _arn_condition_matcher(pattern: str) -> Matcher:
     if pattern == "*":
         return _always
     parts = pattern.split(":", 5)
-    if len(parts) != 6:
-        return glob_matcher(pattern)
     matchers = [glob_matcher(p) for p in parts]
+    count = len(parts)
 
     def match(value: str) -> bool:
         pieces = value.split(":", 5)
-        if len(pieces) != 6:
+        if len(pieces) != count:
             return False
         return all(m(p) for m, p in zip(matchers, pieces, strict=True))
 

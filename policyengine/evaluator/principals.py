@@ -2,14 +2,16 @@
 
 How the key policy names the caller changes what else must allow (SEMANTICS §2): naming the
 account only opens the door to IAM policies; naming a user, session or federated user grants
-directly; naming a role grants directly to its sessions but keeps the boundary and session
-policy as caps. ``Via`` carries that distinction out of this module.
+directly; naming a role grants directly to its sessions (and to the role ARN given as the caller, which
+stands for them) but keeps the boundary and session policy as caps; ``*`` names the caller
+itself, whatever its form, so it grants directly. ``Via`` carries that distinction out of this module.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from policyengine.aws_facts import NOT_PRINCIPAL_LEVELS, ROLE_KINDS
 from policyengine.model.policy import PrincipalBlock, PrincipalEntry
 from policyengine.model.principal import PrincipalRef
 
@@ -26,7 +28,7 @@ def entry_matches(entry: PrincipalEntry, caller: PrincipalRef) -> Via | None:
     ref = entry.ref
     kind = ref.kind
     if kind == "any":
-        return "direct_capped" if caller.kind == "assumed_role" else "direct"
+        return "direct"
     if caller.kind == "service":
         return "direct" if kind == "service" and ref.text == caller.text else None
     if kind == "account":
@@ -34,10 +36,10 @@ def entry_matches(entry: PrincipalEntry, caller: PrincipalRef) -> Via | None:
     if kind == "user":
         return "direct" if caller.kind == "user" and _same(ref, caller) and ref.name == caller.name else None
     if kind == "role":
-        if caller.kind == "assumed_role" and _same(ref, caller) and ref.name == caller.name:
+        # A role ARN covers the role's sessions and keeps their boundary and session policy as caps;
+        # the role ARN given as the caller stands for its sessions, so it is capped alike.
+        if caller.kind in ROLE_KINDS and _same(ref, caller) and ref.name == caller.name:
             return "direct_capped"
-        if caller.kind == "role" and _same(ref, caller) and ref.name == caller.name:
-            return "direct"
         return None
     if kind == "assumed_role":
         same_session = caller.kind == "assumed_role" and ref.name == caller.name and ref.session == caller.session
@@ -50,7 +52,7 @@ def entry_matches(entry: PrincipalEntry, caller: PrincipalRef) -> Via | None:
 def principal_matches(block: PrincipalBlock, caller: PrincipalRef) -> Via | None:
     """The strongest way a Principal element names the caller, or None."""
     if block.wildcard:
-        return "direct_capped" if caller.kind == "assumed_role" else "direct"
+        return "direct"
     best: Via | None = None
     for entry in block.entries:
         via = entry_matches(entry, caller)
@@ -63,14 +65,7 @@ def principal_matches(block: PrincipalBlock, caller: PrincipalRef) -> Via | None
 
 def _levels(caller: PrincipalRef) -> tuple[str, ...]:
     """The identities AWS checks a NotPrincipal list against, for this kind of caller."""
-    return {
-        "user": ("user", "account"),
-        "assumed_role": ("session", "role", "account"),
-        "role": ("role", "account"),
-        "federated_user": ("federated_user", "account"),
-        "account": ("account",),
-        "service": ("service",),
-    }.get(caller.kind, ("account",))
+    return NOT_PRINCIPAL_LEVELS.get(caller.kind, ("account",))
 
 
 def _level_listed(level: str, block: PrincipalBlock, caller: PrincipalRef) -> bool:
@@ -94,12 +89,17 @@ def _level_listed(level: str, block: PrincipalBlock, caller: PrincipalRef) -> bo
 def not_principal_applies(block: PrincipalBlock, caller: PrincipalRef, *, deny: bool, has_boundary: bool) -> bool:
     """True when a NotPrincipal statement applies to the caller.
 
-    The caller escapes only when every level of its identity is listed (IAM UG, NotPrincipal:
-    for a role session list the session, the role and the account). A Deny with NotPrincipal
-    in a resource policy always applies to a caller that has a permissions boundary.
+    Deny: the caller escapes only when every level of its identity is listed (IAM UG,
+    NotPrincipal: for a role session list the session, the role and the account), and a Deny
+    with NotPrincipal in a resource policy always applies to a caller that has a permissions
+    boundary. Allow (which the IAM UG calls unsupported and advises against): the statement
+    grants everyone the list does not name, so a caller named at any level, as ``Principal``
+    would name it, gets nothing from it.
     """
     if block.wildcard:
         return False
-    if deny and has_boundary:
+    if not deny:
+        return all(entry_matches(entry, caller) is None for entry in block.entries)
+    if has_boundary:
         return True
     return not all(_level_listed(level, block, caller) for level in _levels(caller))

@@ -21,10 +21,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from policyengine.aws_facts import key_state_error
 from policyengine.errors import PolicyEngineError
 from policyengine.evaluator.authorizer import PolicySet, authorize
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
-from policyengine.evaluator.kms_rules import key_state_error
 from policyengine.explain.decision import Decision
 from policyengine.kms import _crypto
 from policyengine.kms.audit import build_event

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.aws_facts import GRANT_OPERATIONS
 from policyengine.errors import RequestError
 from policyengine.explain.decision import Decision
 from policyengine.kms import validation
@@ -21,7 +22,6 @@ from policyengine.kms.errors import (
 )
 from policyengine.kms.grant_tokens import grant_of_token, make_token
 from policyengine.kms.pagination import page
-from policyengine.model.grant import GRANT_OPERATIONS
 from policyengine.parsing.request import classify_caller
 from policyengine.store.base import StoreTransaction
 from policyengine.store.records import GrantRecord, KeyRecord

@@ -8,44 +8,6 @@ from policyengine.model.principal import PrincipalRef
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-#: The operations a grant may allow (API CreateGrant, ``Operations``).
-GRANT_OPERATIONS = frozenset(
-    {
-        "Decrypt",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateMac",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "Sign",
-        "Verify",
-        "VerifyMac",
-        "CreateGrant",
-        "DescribeKey",
-        "GetPublicKey",
-        "RetireGrant",
-        "DeriveSharedSecret",
-    }
-)
-
-#: Operations whose requests carry an encryption context; grant constraints apply only to them.
-CONTEXT_OPERATIONS = frozenset(
-    {
-        "Decrypt",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-    }
-)
-
-
 class GrantConstraints(BaseModel):
     """``EncryptionContextEquals`` or ``EncryptionContextSubset`` (keys case-insensitive)."""
 

@@ -13,20 +13,13 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from policyengine.aws_facts import GRANT_OPERATIONS, PRINCIPAL_TYPES
 from policyengine.errors import RequestError
-from policyengine.model.grant import GRANT_OPERATIONS, Grant, GrantConstraints
+from policyengine.model.grant import Grant, GrantConstraints
 from policyengine.model.policy import PolicyDocument
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.strings import classify_aws_principal, classify_principal, parse_arn
-
-_PRINCIPAL_TYPES = {
-    "user": "User",
-    "assumed_role": "AssumedRole",
-    "federated_user": "FederatedUser",
-    "account": "Account",
-    "role": "AssumedRole",
-}
 
 
 @lru_cache(maxsize=4096)
@@ -42,7 +35,12 @@ def classify_caller(principal: str) -> PrincipalRef:
     return ref
 
 
-def _context_value(key: str, value: Any) -> ContextValue:
+def canonical_value(key: str, value: Any) -> ContextValue:
+    """A context value in its canonical text form: booleans ``true``/``false``, numbers as written
+    by ``str``, lists as tuples. Conditions compare these texts, so two values with one canonical
+    form decide alike (``True`` and ``"true"``; not ``True`` and ``1``, although Python equates them)."""
+    if type(value) is str:
+        return value
     if isinstance(value, (list, tuple)):
         return tuple(_scalar(key, v) for v in value)
     return _scalar(key, value)
@@ -105,7 +103,7 @@ def make_request(
         ctx["kms:encryptioncontextkeys"] = tuple(encryption_context)
     if context:
         for key, value in context.items():
-            ctx[key.lower()] = value if type(value) is str else _context_value(key, value)
+            ctx[key.lower()] = value if type(value) is str else canonical_value(key, value)
     return Request(
         principal=principal,
         caller=caller,
@@ -144,7 +142,7 @@ def _default_context(
         defaults["aws:principalarn"] = identity_arn or principal
         if principal_account:
             defaults["aws:principalaccount"] = principal_account
-        defaults["aws:principaltype"] = _PRINCIPAL_TYPES.get(caller.kind, "AssumedRole")
+        defaults["aws:principaltype"] = PRINCIPAL_TYPES.get(caller.kind, "AssumedRole")
         defaults["aws:principalisawsservice"] = "false"
         if caller.kind == "user" and caller.name:
             defaults["aws:username"] = caller.name

@@ -40,3 +40,58 @@ def test_memoized_decisions_equal_direct_ones(policies: dict[str, Any], batch: l
         direct = pe.authorize(pe.make_request(request["principal"], request["action"], request["resource"], context), policy_set)
         memo = authorizer.decide(request["principal"], request["action"], request["resource"], context)
         assert (memo.decision, memo.reason, memo.deciding_labels) == (direct.decision, direct.reason, direct.deciding_labels)
+
+
+_VARIANTS = st.sampled_from([True, False, 1, 0, 1.0, "true", "false", "1", "True", ["true", "1"], [True, 1], ("1",), 10, "10"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policy_sets(),
+    st.lists(requests(), min_size=1, max_size=8),
+    st.lists(_VARIANTS, min_size=1, max_size=8),
+    st.randoms(use_true_random=False),
+)
+def test_memo_keys_on_canonical_facts(policies: dict[str, Any], batch: list[dict[str, Any]], values: list[Any], rng: Any) -> None:
+    """Context values of other types (True vs 1 vs "true", lists, numbers) and action-name case never
+    make the memo answer for a different canonical request: decide() equals authorize() each time."""
+    policy_set = _policy_set(policies)
+    authorizer = pe.Authorizer(policy_set)
+    for request in batch + batch:
+        context: dict[str, Any] = dict(request["context"])
+        for key in sorted(context):
+            if rng.random() < 0.5:
+                context[key] = rng.choice(values)
+        context["aws:SecureTransport"] = rng.choice(values)
+        context["aws:MultiFactorAuthPresent"] = rng.choice(values)
+        action = request["action"]
+        action = rng.choice([action, action.lower(), action.upper(), action.swapcase()])
+        direct = pe.authorize(pe.make_request(request["principal"], action, request["resource"], context), policy_set)
+        memo = authorizer.decide(request["principal"], action, request["resource"], context)
+        assert (memo.decision, memo.reason, memo.deciding_labels) == (direct.decision, direct.reason, direct.deciding_labels)
+
+
+def test_memo_tells_true_from_one() -> None:
+    """The memo's first answer for {"aws:x": True} is not reused for {"aws:x": 1}: their canonical texts differ."""
+    policy = pe.parse_policy_fast(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "T",
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:x": "true"}},
+                    }
+                ],
+            }
+        )
+    )
+    policy_set = pe.PolicySet(identity=(pe.compile_policy(policy, "identity", "id"),))
+    authorizer = pe.Authorizer(policy_set)
+    user = "arn:aws:iam::111122223333:user/Alice"
+    assert authorizer.decide(user, "s3:GetObject", "arn:aws:s3:::b/k", {"aws:x": True}).allowed
+    assert not authorizer.decide(user, "s3:GetObject", "arn:aws:s3:::b/k", {"aws:x": 1}).allowed
+    assert authorizer.decide(user, "S3:getobject", "arn:aws:s3:::b/k", {"aws:x": "true"}).allowed

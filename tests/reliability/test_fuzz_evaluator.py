@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import policyengine as pe
+from policyengine.aws_facts import GRANT_OPERATIONS
 from policyengine.kms.ops_grants import CONSTRAINT_NAMES
-from policyengine.model.grant import GRANT_OPERATIONS
 from tests.reliability.conftest import count, fuzz_settings
 from tests.reliability.strategies import KEY_ARN, policies, requests
 

@@ -25,4 +25,5 @@ def test_example_parses_to_its_golden_model(path: Path) -> None:
     if os.environ.get("PE_UPDATE_GOLDEN"):
         GOLDEN.mkdir(parents=True, exist_ok=True)
         golden.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n")
+        pytest.skip("golden file regenerated: review the diff (a regenerated file is not checked against itself)")
     assert model == json.loads(golden.read_text())

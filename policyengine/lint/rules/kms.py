@@ -383,7 +383,7 @@ def resource_not_star(target: LintTarget) -> Iterator[Finding]:
     help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
 )
 def management_cross_account(target: LintTarget) -> Iterator[Finding]:
-    from policyengine.evaluator.kms_rules import CROSS_ACCOUNT_OPERATIONS
+    from policyengine.aws_facts import CROSS_ACCOUNT_OPERATIONS
 
     mine = own_account(target)
     for statement in statements(target):

@@ -144,7 +144,8 @@ _not_rule(
     "allow-with-notprincipal",
     "NotPrincipal",
     "security",
-    "`Allow` with `NotPrincipal` grants every principal not listed, anonymous ones included.",
+    "`Allow` with `NotPrincipal` (which AWS calls unsupported) grants every principal not listed, anonymous ones "
+    "included; policyengine evaluates it so that only a caller the list names, at any level, is left out.",
     '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "NotPrincipal": {"AWS": '
     '"arn:aws:iam::111122223333:user/eve"}, "Action": "kms:Decrypt", "Resource": "*"}]}',
     '{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Deny", "NotPrincipal": {"AWS": '
