@@ -30,21 +30,25 @@ from policyengine.access.atoms import ConditionAtom, GrantAtom, ResourceAtom
 from policyengine.access.facts import Facts
 from policyengine.access.formula import FALSE, TRUE, Atom, Formula, all_of, and_, any_of, lit, not_, or_
 from policyengine.aws_facts import CONTEXT_OPERATIONS, CROSS_ACCOUNT_OPERATIONS, canonical_operation
-from policyengine.evaluator.authorizer import PolicySet, _scps_apply, authorize
-from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
+from policyengine.evaluator.authorizer import PolicySet, authorize, rcps_apply, scps_apply, trust_gated
+from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement, compile_policy
 from policyengine.evaluator.conditions import CompiledCondition
 from policyengine.evaluator.grants import constraints_hold, grantee_is_caller, matching_grants
 from policyengine.evaluator.principals import Via
+from policyengine.evaluator.rule import PIECE_NAMES, Algebra, Pieces, allowed, reason
 from policyengine.explain.decision import Decision, StatementRef
 from policyengine.model.grant import Grant
 from policyengine.model.request import Request
 from policyengine.model.template import VariablePart
+from policyengine.parsing.document import parse_policy_fast
 
 Status = Literal["allow", "deny", "conditional"]
 Gate = Literal["kms", "trust", "iam"]
 
 #: What each part of an explanation played in the decision.
-Role = Literal["deny", "scp", "rcp", "key_policy", "trust_policy", "identity", "boundary", "session_policy", "grant", "outside"]
+Role = Literal[
+    "deny", "scp", "rcp", "endpoint", "key_policy", "trust_policy", "identity", "boundary", "session_policy", "grant", "outside"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,19 +185,18 @@ class Prepared:
         self._formulas: dict[int, Formula] = {}
         #: Each policy with the bit mask of its statements kept for this caller and resource.
         self.relevant: list[tuple[CompiledPolicy, int]] = []
-        self.key = self._entries(policies.key_policy)
+        if gate is None and trust_gated(policies, request):
+            self.gate = "trust"
+        self.key = self._entries(policies.trust_policy if self.gate == "trust" and policies.trust_policy else policies.key_policy)
         self.identity = [e for policy in policies.identity for e in self._entries(policy)]
         self.boundary = self._entries(policies.boundary)
         self.session = self._entries(policies.session_policy)
-        scps = _scps_apply(policies, request) and bool(policies.scp_levels)
+        scps = scps_apply(policies, request) and bool(policies.scp_levels)
         self.scp_levels = [[e for p in level for e in self._entries(p)] for level in (policies.scp_levels or ())] if scps else []
-        rcps = (
-            policies.rcp_levels is not None
-            and bool(policies.rcp_levels)
-            and request.caller.kind != "service"
-            and not (policies.management_account is not None and request.resource_account == policies.management_account)
-        )
+        rcps = bool(policies.rcp_levels) and rcps_apply(policies, request)
         self.rcp_levels = [[e for p in level for e in self._entries(p)] for level in (policies.rcp_levels or ())] if rcps else []
+        self.endpoint = self._entries(policies.endpoint_policy)
+        self.through_endpoint = _through_endpoint(policies, facts, request)
         self.grants = [
             g for g in policies.grants if g.key_arn == request.resource and grantee_is_caller(g.grantee, request.caller)
         ]
@@ -277,15 +280,16 @@ class _Combine:
 
     def run(self) -> Partial:
         p = self.p
-        gate = p.gate or ("kms" if p.key_shaped and self.lowered.startswith("kms:") else "iam")
+        gate: Gate = p.gate or ("kms" if p.key_shaped and self.lowered.startswith("kms:") else "iam")
         key_c = self.fit(p.key)
         identity_c = self.fit(p.identity)
         boundary_c = self.fit(p.boundary)
         session_c = self.fit(p.session)
         scp_c = [self.fit(level) for level in p.scp_levels]
         rcp_c = [self.fit(level) for level in p.rcp_levels] if self.lowered != "kms:retiregrant" else []
+        endpoint_c = self.fit(p.endpoint) if p.through_endpoint is not FALSE else []
 
-        # 1. Any deny, anywhere.
+        # What each policy says, as formulas; the rule (evaluator/rule.py) combines them.
         deny = any_of(
             [
                 self.formulas(identity_c, "identity", deny=True),
@@ -293,48 +297,43 @@ class _Combine:
                 self.formulas(session_c, "session_policy", deny=True),
                 *(self.formulas(level, "scp", deny=True) for level in scp_c),
                 *(self.formulas(level, "rcp", deny=True) for level in rcp_c),
+                and_(p.through_endpoint, self.formulas(endpoint_c, "endpoint", deny=True)),
                 self.formulas(key_c, "key_policy", deny=True),
             ]
         )
-        gated = gate in ("kms", "trust")
-        if gate == "kms" and p.cross and self.lowered.partition(":")[2] not in CROSS_ACCOUNT_OPERATIONS:
-            return self.finish(FALSE, "operation_not_cross_account", gate)
-
-        # 2. Guardrails: every SCP level must allow (RCPs only deny: RCPFullAWSAccess is implied).
-        guards = all_of([self.formulas(level, "scp", deny=False) for level in scp_c])
-
-        # 3. Allow sources and caps.
+        blocked = gate == "kms" and p.cross and self.lowered.partition(":")[2] not in CROSS_ACCOUNT_OPERATIONS
+        scps = all_of([self.formulas(level, "scp", deny=False) for level in scp_c])
+        endpoint = or_(not_(p.through_endpoint), self.formulas(endpoint_c, "endpoint", deny=False))
         role: Role = "trust_policy" if gate == "trust" else "key_policy"
-        direct = self.formulas(key_c, role, deny=False, via="direct")
-        capped = self.formulas(key_c, role, deny=False, via="direct_capped")
-        account = self.formulas(key_c, role, deny=False, via="account")
         identity = TRUE if p.request.caller.kind == "account" else self.formulas(identity_c, "identity", deny=False)
         if p.identity_atom is not None and identity is not TRUE:
             identity = or_(identity, lit(p.identity_atom))
             self.parts.append(Part("outside", None, lit(p.identity_atom), p.identity_atom.text()))
-        boundary_ok = TRUE if p.policies.boundary is None else self.formulas(boundary_c, "boundary", deny=False)
-        session_ok = TRUE if p.policies.session_policy is None else self.formulas(session_c, "session_policy", deny=False)
-        caps = and_(boundary_ok, session_ok)
-        grants = self.grants() if gate == "kms" and p.grants else FALSE
-
-        if gated and not p.cross:
-            allow = or_(direct, and_(or_(capped, and_(account, identity)), caps), grants)
-        elif gated:
-            allow = or_(and_(or_(direct, capped, account), identity, caps), grants)
-        elif not p.cross:
-            allow = or_(direct, and_(or_(capped, identity), caps))
-        else:
-            allow = and_(or_(direct, capped, account), identity, caps)
-        residual = and_(not_(deny), guards, allow)
-        reason = _reason(deny, guards, direct, capped, account, boundary_ok, session_ok, grants, allow)
-        return self.finish(residual, reason, gate)
+        pieces = Pieces(
+            deny=deny,
+            blocked=TRUE if blocked else FALSE,
+            scps=scps,
+            endpoint=endpoint,
+            gated=TRUE if gate in ("kms", "trust") else FALSE,
+            cross=TRUE if p.cross else FALSE,
+            direct=self.formulas(key_c, role, deny=False, via="direct"),
+            capped=self.formulas(key_c, role, deny=False, via="direct_capped"),
+            account=self.formulas(key_c, role, deny=False, via="account"),
+            identity=identity,
+            boundary=TRUE if p.policies.boundary is None else self.formulas(boundary_c, "boundary", deny=False),
+            session=TRUE if p.policies.session_policy is None else self.formulas(session_c, "session_policy", deny=False),
+            grants=self.grants() if gate == "kms" and p.grants else FALSE,
+        )
+        residual = allowed(FORMULAS, pieces)
+        settled = Pieces(**{name: _settled(getattr(pieces, name)) for name in PIECE_NAMES})
+        return self.finish(residual, reason(settled, gate=gate), gate)
 
     def finish(self, residual: Formula, reason: str, gate: Gate) -> Partial:
         p = self.p
         parts = tuple(self.parts)
         if residual is TRUE or residual is FALSE:
             status: Status = "allow" if residual is TRUE else "deny"
-            if gate != "trust" and p.identity_atom is None:
+            if p.identity_atom is None:
                 build = p.build
                 action = self.action
                 request = p.request
@@ -375,28 +374,52 @@ def partial_authorize(
     return Prepared(request, policies, facts, gate=gate, identity_atom=identity_atom).decide(request.action)
 
 
-def _reason(
-    deny: Formula,
-    guards: Formula,
-    direct: Formula,
-    capped: Formula,
-    account: Formula,
-    boundary_ok: Formula,
-    session_ok: Formula,
-    grants: Formula,
-    allow: Formula,
-) -> str:
-    """A reason code for answers ``authorize`` cannot explain (trust policies, outside callers)."""
-    if deny is TRUE:
-        return "explicit_deny"
-    if guards is FALSE:
-        return "no_scp_allow"
-    if allow is not FALSE:
-        return "allowed" if allow is TRUE else "conditional"
-    if direct is FALSE and capped is FALSE and account is FALSE and grants is FALSE:
-        return "resource_policy_excludes_caller"
-    if boundary_ok is FALSE:
-        return "boundary_cap"
-    if session_ok is FALSE:
-        return "session_policy_cap"
-    return "no_allow"
+def _settled(f: Formula) -> bool | None:
+    """A formula's truth value when it is constant, else None (still open)."""
+    return True if f is TRUE else False if f is FALSE else None
+
+
+class _Formulas:
+    """Residual formulas as the rule's algebra."""
+
+    true = TRUE
+    false = FALSE
+
+    @staticmethod
+    def and_(items: Sequence[Formula]) -> Formula:
+        return all_of(items)
+
+    @staticmethod
+    def or_(items: Sequence[Formula]) -> Formula:
+        return any_of(items)
+
+    @staticmethod
+    def not_(item: Formula) -> Formula:
+        return not_(item)
+
+
+FORMULAS: Algebra[Formula] = _Formulas()
+_SOURCE_VPCE = "aws:sourcevpce"
+_VPCE_PRESENT: list[Formula] = []
+
+
+def _vpce_present() -> Formula:
+    """``aws:SourceVpce`` is present (a Null condition on it), as an open atom."""
+    if not _VPCE_PRESENT:
+        document = parse_policy_fast(
+            '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", '
+            '"Condition": {"Null": {"aws:SourceVpce": "false"}}}]}',
+            source="<endpoint>",
+        )
+        condition = compile_policy(document, "identity", "<endpoint>").statements[0].conditions[0]
+        _VPCE_PRESENT.append(lit(ConditionAtom.of(condition)))
+    return _VPCE_PRESENT[0]
+
+
+def _through_endpoint(policies: PolicySet, facts: Facts, request: Request) -> Formula:
+    """Does the request come through the VPC endpoint whose policy is given? TRUE, FALSE or open."""
+    if policies.endpoint_policy is None:
+        return FALSE
+    if facts.decided(_SOURCE_VPCE):
+        return TRUE if _SOURCE_VPCE in request.context else FALSE
+    return _vpce_present()

@@ -207,16 +207,14 @@ class Access:
         )
         policies = self.policy_set(subject, None, role.account)
         policies = PolicySet(
-            key_policy=role.trust,
+            trust_policy=role.trust,
             identity=policies.identity,
             boundary=policies.boundary,
             scp_levels=policies.scp_levels,
             rcp_levels=policies.rcp_levels,
             management_account=policies.management_account,
         )
-        return partial_authorize(
-            request, policies, self._facts(subject, request.context), gate="trust", identity_atom=subject.outside_atom()
-        )
+        return partial_authorize(request, policies, self._facts(subject, request.context), identity_atom=subject.outside_atom())
 
     @property
     def reach(self) -> Reachability:

@@ -3,12 +3,9 @@
 ``allowed`` follows ``evaluator/authorizer.py`` for the policies a check is given (a key policy
 and, for one principal, identity policies; no boundary, session policy, SCPs, RCPs or grants):
 
-1. a matching Deny in the key policy or the caller's identity policies denies;
-2. a KMS operation that cannot cross accounts, from another account, is denied;
-3. on a key, in the key's account: a statement naming the caller (or its role) allows, and a
-   statement naming the account allows when the caller's IAM policies do (the KMS rule: IAM
-   policies count only through the account); across accounts both sides are needed;
-4. elsewhere (not a KMS key): the usual union of resource and identity policy in one account.
+each piece (a Deny applies; the operation cannot cross accounts; the key policy names the
+caller, its role or its account; an identity policy allows) becomes a term, and the combining
+rule of ``evaluator/rule.py``, the one ``authorize`` and partial evaluation use, combines them.
 
 Whose IAM policies? The identity policies a check is given belong to one principal (and, for a
 role, to all its sessions); every other caller's IAM policies are unknown, so "its IAM policies
@@ -18,6 +15,7 @@ the same IAM policies on both sides). The root user needs no IAM policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from policyengine.analysis.backend import FALSE, TRUE, Backend, Term
@@ -26,6 +24,26 @@ from policyengine.analysis.regex import glob_test, representable
 from policyengine.analysis.symbolic import SymbolicRequest
 from policyengine.analysis.universe import ClassIndex
 from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
+from policyengine.evaluator.rule import Pieces, allowed
+
+
+class _Terms:
+    """Solver terms as the combining rule's algebra (``evaluator/rule.py``)."""
+
+    true = TRUE
+    false = FALSE
+
+    def __init__(self, backend: Backend) -> None:
+        self.b = backend
+
+    def and_(self, items: Sequence[Term]) -> Term:
+        return self.b.and_(items)
+
+    def or_(self, items: Sequence[Term]) -> Term:
+        return self.b.or_(items)
+
+    def not_(self, item: Term) -> Term:
+        return self.b.not_(item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,17 +179,22 @@ class PolicyEncoder:
                 direct.append(b.and_((match, self.sym.caller_in(d))))
                 capped.append(b.and_((match, self.sym.caller_in(c))))
                 account.append(b.and_((match, self.sym.caller_in(a))))
-        deny = b.or_(denies)
-        named = b.or_((*direct, *capped))
-        by_account = b.or_(account)
-        any_key = b.or_((named, by_account))
-        on_key = b.ite(
-            self.cross,
-            b.and_((self.sym.cross_account_operation, any_key, identity_ok)),
-            b.or_((named, b.and_((by_account, identity_ok)))),
+        pieces = Pieces(
+            deny=b.or_(denies),
+            blocked=b.and_((self.kms, self.cross, b.not_(self.sym.cross_account_operation))),
+            scps=TRUE,
+            endpoint=TRUE,
+            gated=self.kms,
+            cross=self.cross,
+            direct=b.or_(direct),
+            capped=b.or_(capped),
+            account=b.or_(account),
+            identity=identity_ok,
+            boundary=TRUE,
+            session=TRUE,
+            grants=FALSE,
         )
-        elsewhere = b.ite(self.cross, b.and_((any_key, identity_ok)), b.or_((named, identity_ok)))
-        return b.and_((b.not_(deny), b.ite(self.kms, on_key, elsewhere)))
+        return allowed(_Terms(b), pieces)
 
     def identity_allowed(self, policies: tuple[CompiledPolicy, ...]) -> Term:
         """An identity policy on its own: some statement allows and none denies."""

@@ -8,13 +8,16 @@ access to an AWS KMS key"; SEMANTICS.md §1-4):
 3. service control policies: every level of the caller's organization must allow;
 4. resource control policies: only their denies count, because AWS attaches RCPFullAWSAccess
    to every root, OU and account and it cannot be detached;
-5. the allow sources: key policy (naming the caller directly, or its account, which only
-   opens the door to IAM policies), identity policies, grants; same-account and
-   cross-account rules differ;
-6. the caps: permissions boundary and session policy, where the allow depends on them;
-7. for PutKeyPolicy/CreateKey with a new policy, the lockout safety check.
+5. a request through a VPC endpoint (``aws:SourceVpce``) must be allowed by the endpoint policy;
+6. the allow sources: key policy or role trust policy (naming the caller directly, or its
+   account, which only opens the door to IAM policies), identity policies, grants; same-account
+   and cross-account rules differ;
+7. the caps: permissions boundary and session policy, where the allow depends on them;
+8. for PutKeyPolicy/CreateKey with a new policy, the lockout safety check.
 
-The function is pure: it reads its arguments and returns a ``Decision``.
+Steps 1-7 gather what each policy says; how those pieces combine is the rule in ``rule.py``,
+written once and shared with partial evaluation and the solver encoding. The function is pure:
+it reads its arguments and returns a ``Decision``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from policyengine.evaluator.compiled import Candidate, CompiledPolicy, compile_policy
 from policyengine.evaluator.grants import matching_grants
 from policyengine.evaluator.kms_rules import allowed_cross_account, is_key_request
+from policyengine.evaluator.rule import ALLOW_PATHS, reason_bool
 from policyengine.explain.decision import Decision, StatementRef
 from policyengine.model.grant import Grant
 from policyengine.model.request import Request
@@ -37,15 +41,21 @@ _PATH_CROSS = (("path", "cross_account"),)
 _PATH_GRANT = (("path", "grant"),)
 # An implicit deny where the key policy let the account in but no IAM policy allowed.
 _DOOR_OPEN = (("key_policy", "trusts_account"),)
+_NO_FACTS: tuple[tuple[str, str], ...] = ()
+_TRUST_ACTIONS = ("sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity", "sts:tagsession")
 
 
 @dataclass(frozen=True, slots=True)
 class PolicySet:
     """Everything that can decide one caller's request, compiled.
 
-    ``scp_levels`` are the SCPs of the caller's account (root level first); ``rcp_levels`` the
-    RCPs of the resource's account (RCPFullAWSAccess is implied at each level: list only the
-    others). ``None`` means no organization policies were given.
+    ``key_policy`` is the resource's policy (a KMS key policy, or any resource policy).
+    ``trust_policy`` is a role's trust policy, which gates ``sts:AssumeRole*`` requests on that
+    role like a key policy gates KMS requests (it must admit the caller). ``endpoint_policy`` is
+    the policy of the VPC endpoint requests with ``aws:SourceVpce`` arrive through: it must allow
+    them too. ``scp_levels`` are the SCPs of the caller's account (root level first);
+    ``rcp_levels`` the RCPs of the resource's account (RCPFullAWSAccess is implied at each level:
+    list only the others). ``None`` means no organization policies were given.
     """
 
     key_policy: CompiledPolicy | None = None
@@ -56,25 +66,16 @@ class PolicySet:
     rcp_levels: tuple[tuple[CompiledPolicy, ...], ...] | None = None
     grants: tuple[Grant, ...] = ()
     management_account: str | None = None
-
-
-def _statement_refs(candidates: list[Candidate]) -> list[StatementRef]:
-    return [c[0].ref for c in candidates]
+    trust_policy: CompiledPolicy | None = None
+    endpoint_policy: CompiledPolicy | None = None
 
 
 def _grant_ref(grant: Grant) -> StatementRef:
     return StatementRef("grant", "grants", 0, grant.grant_id, "Allow", None)
 
 
-def _level_allows(level: tuple[CompiledPolicy, ...], request: Request, has_boundary: bool) -> bool:
-    for policy in level:
-        for cs, _via in policy.matching(request, has_boundary):
-            if not cs.deny:
-                return True
-    return False
-
-
-def _scps_apply(policies: PolicySet, request: Request) -> bool:
+def scps_apply(policies: PolicySet, request: Request) -> bool:
+    """Do the caller's SCPs apply? Not to service principals, the management account or service-linked roles."""
     if policies.scp_levels is None or request.caller.kind == "service":
         return False
     if policies.management_account is not None and request.principal_account == policies.management_account:
@@ -82,12 +83,23 @@ def _scps_apply(policies: PolicySet, request: Request) -> bool:
     return not (request.identity_arn and _EXEMPT_PATH in request.identity_arn)
 
 
-def _rcps_apply(policies: PolicySet, request: Request) -> bool:
+def rcps_apply(policies: PolicySet, request: Request) -> bool:
+    """Do the resource's RCPs apply? Not to service principals, kms:RetireGrant or the management account's resources."""
     if policies.rcp_levels is None or request.caller.kind == "service":
         return False
     if request.action_lower == "kms:retiregrant":
         return False
     return not (policies.management_account is not None and request.resource_account == policies.management_account)
+
+
+def trust_gated(policies: PolicySet, request: Request) -> bool:
+    """An ``sts:AssumeRole*`` request on a role whose trust policy is given: the trust policy is the gate."""
+    return policies.trust_policy is not None and request.action_lower.startswith(_TRUST_ACTIONS)
+
+
+def via_endpoint(policies: PolicySet, request: Request) -> bool:
+    """Does the request come through the VPC endpoint whose policy is given (``aws:SourceVpce`` set)?"""
+    return policies.endpoint_policy is not None and "aws:sourcevpce" in request.context
 
 
 def authorize(request: Request, policies: PolicySet, *, trace: bool = False) -> Decision:
@@ -103,125 +115,120 @@ def authorize(request: Request, policies: PolicySet, *, trace: bool = False) -> 
 
 
 def _decide(request: Request, policies: PolicySet) -> Decision:
+    """Gather what each policy says, then let the combining rule (``rule.py``) decide."""
     has_boundary = policies.boundary is not None
-    scps = _scps_apply(policies, request)
-    rcps = _rcps_apply(policies, request)
+    trust = trust_gated(policies, request)
+    resource_policy = policies.trust_policy if trust else policies.key_policy
 
     # 1. Gather matching statements; any Deny anywhere decides.
-    key_matches = policies.key_policy.matching(request, has_boundary) if policies.key_policy is not None else []
+    key_matches = resource_policy.matching(request, has_boundary) if resource_policy is not None else []
     identity_matches: list[Candidate] = []
     for policy in policies.identity:
         identity_matches.extend(policy.matching(request, has_boundary))
-    boundary_matches = policies.boundary.matching(request, has_boundary) if policies.boundary is not None else []
-    session_matches = policies.session_policy.matching(request, has_boundary) if policies.session_policy is not None else []
-    guard_matches: list[Candidate] = []
-    if scps and policies.scp_levels:
+    boundary_matches = policies.boundary.matching(request, has_boundary) if has_boundary else []  # type: ignore[union-attr]
+    session = policies.session_policy
+    session_matches = session.matching(request, has_boundary) if session is not None else []
+    scp_matches: list[list[Candidate]] = []
+    if policies.scp_levels and scps_apply(policies, request):
         for level in policies.scp_levels:
+            found: list[Candidate] = []
             for policy in level:
-                guard_matches.extend(policy.matching(request, has_boundary))
-    if rcps and policies.rcp_levels:
+                found.extend(policy.matching(request, has_boundary))
+            scp_matches.append(found)
+    rcp_matches: list[Candidate] = []
+    if policies.rcp_levels and rcps_apply(policies, request):
         for level in policies.rcp_levels:
             for policy in level:
-                guard_matches.extend(policy.matching(request, has_boundary))
+                rcp_matches.extend(policy.matching(request, has_boundary))
+    endpoint = via_endpoint(policies, request)
+    endpoint_matches = policies.endpoint_policy.matching(request, has_boundary) if endpoint else []  # type: ignore[union-attr]
     denies = [
         c[0].ref
-        for group in (identity_matches, boundary_matches, session_matches, guard_matches, key_matches)
+        for group in (
+            identity_matches,
+            boundary_matches,
+            session_matches,
+            *scp_matches,
+            rcp_matches,
+            endpoint_matches,
+            key_matches,
+        )
         for c in group
         if c[0].deny
     ]
     if denies:
         return Decision("explicit_deny", tuple(denies), "explicit_deny")
 
-    kms = is_key_request(request)
+    kms = not trust and is_key_request(request)
+    gated = kms or trust
     cross = request.cross_account and request.caller.kind != "service"
 
     # 2. Operations that cannot be used across accounts.
     if kms and cross and not allowed_cross_account(request):
         return Decision("implicit_deny", (), "operation_not_cross_account")
+    # 3. Organization guardrails: every SCP level must allow (RCPs only deny: RCPFullAWSAccess is
+    #    attached at every level and cannot be detached). The endpoint policy must allow too.
+    for level_matches in scp_matches:
+        if not level_matches:
+            return Decision("implicit_deny", (), "no_scp_allow")
+    if endpoint and not endpoint_matches:
+        return Decision("implicit_deny", (), "no_endpoint_allow")
 
-    # 3-4. Organization guardrails: every level must allow.
-    if scps and policies.scp_levels is not None:
-        for level in policies.scp_levels:
-            if not _level_allows(level, request, has_boundary):
-                return Decision("implicit_deny", (), "no_scp_allow")
-    # RCPs need no allow: RCPFullAWSAccess is attached at every level and cannot be detached
-    # (Organizations UG, resource control policies), so only their Deny statements count (step 1).
-
-    # 5. Allow sources.
-    direct: list[Candidate] = []
-    direct_capped: list[Candidate] = []
-    account: list[Candidate] = []
-    for candidate in key_matches:
-        via = candidate[1]
+    # 4. The allow sources and caps, combined by the rule.
+    direct: list[StatementRef] = []
+    capped: list[StatementRef] = []
+    account: list[StatementRef] = []
+    for cs, via in key_matches:
         if via == "direct":
-            direct.append(candidate)
+            direct.append(cs.ref)
         elif via == "direct_capped":
-            direct_capped.append(candidate)
+            capped.append(cs.ref)
         elif via == "account":
-            account.append(candidate)
-    identity_allows = [c for c in identity_matches if not c[0].deny]
-    root_caller = request.caller.kind == "account"
-    identity_ok = bool(identity_allows) or root_caller
-    boundary_ok = policies.boundary is None or bool(boundary_matches)
-    session_ok = policies.session_policy is None or bool(session_matches)
-    caps_ok = boundary_ok and session_ok
-    cap_reason = "boundary_cap" if not boundary_ok else "session_policy_cap"
-    grants = matching_grants(policies.grants, request) if (kms and policies.grants) else []
+            account.append(cs.ref)
+    identity_refs = [c[0].ref for c in identity_matches]
+    identity_ok = bool(identity_refs) or request.caller.kind == "account"
+    boundary_ok = not has_boundary or bool(boundary_matches)
+    session_ok = session is None or bool(session_matches)
+    grants = matching_grants(policies.grants, request) if (kms and policies.grants) else ()
+    if not ALLOW_PATHS[(gated, cross)](
+        bool(direct), bool(capped), bool(account), identity_ok, boundary_ok, session_ok, bool(grants)
+    ):
+        why = reason_bool(
+            False,
+            False,
+            True,
+            True,
+            gated,
+            cross,
+            bool(direct),
+            bool(capped),
+            bool(account),
+            identity_ok,
+            boundary_ok,
+            session_ok,
+            bool(grants),
+            "trust" if trust else "kms" if kms else "iam",
+        )
+        facts = _DOOR_OPEN if (why == "no_allow" and kms and account) else _NO_FACTS
+        return Decision("implicit_deny", (), why, facts=facts)
+
+    # 5. Allowed: which statements decided, and by which path (for explanations).
+    key_refs = direct + capped + account
     grant_refs = [_grant_ref(g) for g in grants]
-
-    key_refs = _statement_refs(direct) + _statement_refs(direct_capped) + _statement_refs(account)
-    if kms:
-        counted_identity = _statement_refs(identity_allows) if account else []
-        deciding = tuple(key_refs + counted_identity + grant_refs)
-        if not cross:
-            if direct:
-                return Decision("allow", deciding, "allowed", facts=_PATH_DIRECT)
-            capped_path = bool(direct_capped) or (bool(account) and identity_ok)
-            if capped_path and caps_ok:
-                return Decision("allow", deciding, "allowed", facts=_PATH_ROLE if direct_capped else _PATH_ACCOUNT)
-            if grants:
-                return Decision("allow", deciding, "allowed", facts=_PATH_GRANT)
-            if capped_path:
-                return Decision("implicit_deny", (), cap_reason)
-            if identity_ok and not account:
-                return Decision("implicit_deny", (), "key_policy_does_not_trust_account")
-            return Decision("implicit_deny", (), "no_allow", facts=_DOOR_OPEN if account else ())
-        key_ok = bool(direct or direct_capped or account)
-        deciding = tuple(key_refs + (_statement_refs(identity_allows) if key_ok else []) + grant_refs)
-        if key_ok and identity_ok and caps_ok:
-            return Decision("allow", deciding, "allowed", facts=_PATH_CROSS)
-        if grants:
-            return Decision("allow", tuple(grant_refs + key_refs), "allowed", facts=_PATH_GRANT)
-        if key_ok and identity_ok:
-            return Decision("implicit_deny", (), cap_reason)
-        if key_ok:
-            return Decision("implicit_deny", (), "cross_account_needs_identity_allow")
-        if identity_ok:
-            return Decision("implicit_deny", (), "key_policy_does_not_trust_account")
-        return Decision("implicit_deny", (), "no_allow")
-
-    # Not a key: the general IAM rule (union in one account, both sides across accounts).
-    resource_refs = key_refs
-    deciding = tuple(_statement_refs(identity_allows) + resource_refs)
+    if not gated:
+        return Decision("allow", tuple(identity_refs + key_refs), "allowed")
+    caps_ok = boundary_ok and session_ok
     if not cross:
+        counted = identity_refs if account else []
+        deciding = tuple(key_refs + counted + grant_refs)
         if direct:
-            return Decision("allow", deciding, "allowed")
-        capped_path = bool(direct_capped) or identity_ok
-        if capped_path and caps_ok:
-            return Decision("allow", deciding, "allowed")
-        if capped_path:
-            return Decision("implicit_deny", (), cap_reason)
-        return Decision("implicit_deny", (), "no_allow")
-    resource_ok = bool(resource_refs)
-    if resource_ok and identity_ok and caps_ok:
-        return Decision("allow", deciding, "allowed")
-    if resource_ok and identity_ok:
-        return Decision("implicit_deny", (), cap_reason)
-    if resource_ok:
-        return Decision("implicit_deny", (), "cross_account_needs_identity_allow")
-    if identity_ok:
-        return Decision("implicit_deny", (), "cross_account_needs_resource_allow")
-    return Decision("implicit_deny", (), "no_allow")
+            return Decision("allow", deciding, "allowed", facts=_PATH_DIRECT)
+        if caps_ok and (capped or (account and identity_ok)):
+            return Decision("allow", deciding, "allowed", facts=_PATH_ROLE if capped else _PATH_ACCOUNT)
+        return Decision("allow", deciding, "allowed", facts=_PATH_GRANT)
+    if key_refs and identity_ok and caps_ok:
+        return Decision("allow", tuple(key_refs + identity_refs + grant_refs), "allowed", facts=_PATH_CROSS)
+    return Decision("allow", tuple(grant_refs + key_refs), "allowed", facts=_PATH_GRANT)
 
 
 def _lockout_check(request: Request, policies: PolicySet, decision: Decision) -> Decision:
@@ -253,6 +260,7 @@ def _lockout_check(request: Request, policies: PolicySet, decision: Decision) ->
         rcp_levels=policies.rcp_levels,
         grants=(),
         management_account=policies.management_account,
+        endpoint_policy=policies.endpoint_policy,
     )
     if _decide(probe, new_policies).allowed:
         return decision

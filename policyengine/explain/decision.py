@@ -31,7 +31,7 @@ REASONS: dict[str, str] = {
     "the other account in; cross-account access needs both sides",
     "operation_not_cross_account": "this KMS operation cannot be used on a key in another account",
     "no_scp_allow": "no service control policy allows the action at some level of the caller's organization",
-    "no_rcp_allow": "no resource control policy allows the action at some level of the key's organization",
+    "no_endpoint_allow": "the request comes through a VPC endpoint whose policy does not allow it",
     "boundary_cap": "the caller's permissions boundary does not allow the action",
     "session_policy_cap": "the caller's session policy does not allow the action",
     "lockout_safety_check": "the new key policy would not let the caller call PutKeyPolicy again (the lockout safety check)",

@@ -75,7 +75,6 @@ _IMPLICIT_WORDS = {
     "cross_account_needs_identity_allow": "no identity-based policy allows",
     "cross_account_needs_resource_allow": "no resource-based policy allows",
     "no_scp_allow": "no service control policy allows",
-    "no_rcp_allow": "no resource control policy allows",
     "boundary_cap": "no permissions boundary allows",
     "session_policy_cap": "no session policy allows",
 }
