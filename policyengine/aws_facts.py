@@ -42,7 +42,9 @@ class KmsOperation:
     of another account may call it on the key; ``grant``: a grant may allow it;
     ``encryption_context``: the request carries an encryption context (grant constraints apply);
     ``lockout``: the call installs a key policy, so the lockout safety check runs;
-    ``reads_only``: the call changes nothing.
+    ``reads_only``: the call changes nothing. ``group``: what the permission lets a principal do
+    (use the key, manage grants, change or destroy the key, or read about it), the split
+    separation of duties is judged by.
     """
 
     name: str
@@ -55,6 +57,7 @@ class KmsOperation:
     state: StateClass = "other"
     lockout: bool = False
     reads_only: bool = False
+    group: Literal["crypto", "grant", "administer", "read"] = "read"
 
     @property
     def action(self) -> str:
@@ -71,6 +74,7 @@ def _crypto(name: str, *, context: bool = False, grant: bool = True, api: bool =
         encryption_context=context,
         state="crypto",
         reads_only=True,
+        group="crypto",
     )
 
 
@@ -89,41 +93,41 @@ _OPERATIONS: tuple[KmsOperation, ...] = (
     _crypto("Verify"),
     _crypto("GenerateMac"),
     _crypto("VerifyMac"),
-    _crypto("GetPublicKey"),
+    KmsOperation("GetPublicKey", cross_account=True, grant=True, state="crypto", reads_only=True),
     _crypto("DeriveSharedSecret"),
-    KmsOperation("Encapsulate", cross_account=True, state="crypto", reads_only=True),
-    KmsOperation("Decapsulate", cross_account=True, state="crypto", reads_only=True),
-    KmsOperation("CreateGrant", cross_account=True, grant=True, state="crypto"),
+    KmsOperation("Encapsulate", cross_account=True, state="crypto", reads_only=True, group="crypto"),
+    KmsOperation("Decapsulate", cross_account=True, state="crypto", reads_only=True, group="crypto"),
+    KmsOperation("CreateGrant", cross_account=True, grant=True, state="crypto", group="grant"),
     # Reading and grant management: every key state.
     KmsOperation("DescribeKey", cross_account=True, grant=True, state="any_state", reads_only=True),
     KmsOperation("GetKeyRotationStatus", cross_account=True, reads_only=True),
-    KmsOperation("ListGrants", cross_account=True, state="any_state", reads_only=True),
-    KmsOperation("RetireGrant", cross_account=True, grant=True, state="any_state"),
-    KmsOperation("RevokeGrant", cross_account=True, state="any_state"),
+    KmsOperation("ListGrants", cross_account=True, state="any_state", reads_only=True, group="grant"),
+    KmsOperation("RetireGrant", cross_account=True, grant=True, state="any_state", group="grant"),
+    KmsOperation("RevokeGrant", cross_account=True, state="any_state", group="grant"),
     KmsOperation("GetKeyPolicy", state="any_state", reads_only=True),
-    KmsOperation("PutKeyPolicy", state="any_state", lockout=True),
+    KmsOperation("PutKeyPolicy", state="any_state", lockout=True, group="administer"),
     KmsOperation("ListKeyPolicies", state="any_state", reads_only=True),
     KmsOperation("ListResourceTags", state="any_state", reads_only=True),
     KmsOperation("DeleteAlias", state="any_state"),
     # Key administration: the key's own account only.
-    KmsOperation("EnableKey", state="enable_disable"),
-    KmsOperation("DisableKey", state="enable_disable"),
-    KmsOperation("ScheduleKeyDeletion", state="schedule_deletion"),
-    KmsOperation("CancelKeyDeletion", state="cancel_deletion"),
-    KmsOperation("TagResource", state="not_pending_deletion"),
-    KmsOperation("UntagResource", state="not_pending_deletion"),
-    KmsOperation("UpdateKeyDescription", state="not_pending_deletion"),
+    KmsOperation("EnableKey", state="enable_disable", group="administer"),
+    KmsOperation("DisableKey", state="enable_disable", group="administer"),
+    KmsOperation("ScheduleKeyDeletion", state="schedule_deletion", group="administer"),
+    KmsOperation("CancelKeyDeletion", state="cancel_deletion", group="administer"),
+    KmsOperation("TagResource", state="not_pending_deletion", group="administer"),
+    KmsOperation("UntagResource", state="not_pending_deletion", group="administer"),
+    KmsOperation("UpdateKeyDescription", state="not_pending_deletion", group="administer"),
     KmsOperation("CreateAlias", state="not_pending_deletion"),
     KmsOperation("UpdateAlias"),
-    KmsOperation("EnableKeyRotation", state="rotation"),
-    KmsOperation("DisableKeyRotation", state="rotation"),
-    KmsOperation("RotateKeyOnDemand"),
+    KmsOperation("EnableKeyRotation", state="rotation", group="administer"),
+    KmsOperation("DisableKeyRotation", state="rotation", group="administer"),
+    KmsOperation("RotateKeyOnDemand", group="administer"),
     KmsOperation("ListKeyRotations", reads_only=True),
     KmsOperation("GetParametersForImport"),
-    KmsOperation("ImportKeyMaterial"),
-    KmsOperation("DeleteImportedKeyMaterial"),
-    KmsOperation("ReplicateKey"),
-    KmsOperation("UpdatePrimaryRegion"),
+    KmsOperation("ImportKeyMaterial", group="administer"),
+    KmsOperation("DeleteImportedKeyMaterial", group="administer"),
+    KmsOperation("ReplicateKey", group="administer"),
+    KmsOperation("UpdatePrimaryRegion", group="administer"),
     KmsOperation("GetKeyLastUsage", reads_only=True),
     # No key resource: granted by IAM policies only (SEMANTICS §4.5).
     KmsOperation("CreateKey", on_key=False, state="keyless", lockout=True),
@@ -149,6 +153,11 @@ GRANT_OPERATIONS = frozenset(op.name for op in _OPERATIONS if op.grant)
 CONTEXT_OPERATIONS = frozenset(op.name for op in _OPERATIONS if op.encryption_context and op.permission)
 #: Lowercased operation names a caller of another account may call on a key.
 CROSS_ACCOUNT_OPERATIONS = frozenset(op.name.lower() for op in _OPERATIONS if op.cross_account and op.permission)
+#: Lowercased permission names by group (what separation of duties is judged by).
+KMS_GROUPS: dict[str, frozenset[str]] = {
+    group: frozenset(op.name.lower() for op in _OPERATIONS if op.permission and op.group == group)
+    for group in ("crypto", "grant", "administer", "read")
+}
 #: API operations of KMS, by AWS spelling.
 API_OPERATIONS = tuple(op.name for op in _OPERATIONS if op.api)
 

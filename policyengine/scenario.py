@@ -1,7 +1,9 @@
 """Scenarios: everything one authorization question needs, read from a file or a dict.
 
-A scenario has ``policies`` (key policy, identity policies by identity ARN, boundary, session
-policy, SCP and RCP levels by account, grants) and a ``request``. JSON files are read with
+A scenario has ``policies`` (key policy or resource policy, a role's trust policy for
+``sts:AssumeRole*``, a VPC endpoint policy for requests with ``aws:SourceVpce``, identity
+policies by identity ARN, boundary, session policy, SCP and RCP levels by account, grants) and a
+``request``. JSON files are read with
 source positions, so a deciding statement points into the scenario file itself (or into the
 policy file a scenario names by path). Unknown fields are errors: a typo must not silently
 change the question.
@@ -43,6 +45,8 @@ POLICY_FIELDS = {
     "rcps",
     "management_account",
     "grants",
+    "trust_policy",
+    "endpoint_policy",
 }
 REQUEST_FIELDS = {
     "principal",
@@ -237,6 +241,13 @@ class _ScenarioReader:
         if "session_policy" in policies:
             doc = self.policy(policies["session_policy"], "policies.session_policy")
             session = compile_policy(doc, "session_policy", self.name(doc, "session policy"))
+        trust = endpoint = None
+        if "trust_policy" in policies:
+            doc = self.policy(policies["trust_policy"], "policies.trust_policy")
+            trust = compile_policy(doc, "trust_policy", self.name(doc, "trust policy"))
+        if "endpoint_policy" in policies:
+            doc = self.policy(policies["endpoint_policy"], "policies.endpoint_policy")
+            endpoint = compile_policy(doc, "endpoint_policy", self.name(doc, "VPC endpoint policy"))
         scps = self.levels(policies["scps"], "policies.scps", "scp") if "scps" in policies else {}
         rcps = self.levels(policies["rcps"], "policies.rcps", "rcp") if "rcps" in policies else {}
         grants: list[Grant] = []
@@ -255,6 +266,8 @@ class _ScenarioReader:
             rcp_levels=rcps.get(request.resource_account or "") if rcps else None,
             grants=tuple(grants),
             management_account=self.string(management, "policies.management_account") if management else None,
+            trust_policy=trust,
+            endpoint_policy=endpoint,
         )
         return Scenario(self.source, request, policy_set, key_state)
 

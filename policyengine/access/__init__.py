@@ -25,7 +25,7 @@ from policyengine.access.importers import (
 )
 from policyengine.access.loader import dump_snapshot, load_snapshot, snapshot_from_data
 from policyengine.access.matrix import Cell, Matrix, access_matrix
-from policyengine.access.partial import Partial, partial_authorize
+from policyengine.access.partial import Partial, allow_only_if, partial_authorize
 from policyengine.access.pull import READ_ONLY_OPERATIONS, PullResult, pull, snapshot_from_exports
 from policyengine.access.queries import Access
 from policyengine.access.report import render_html
@@ -53,6 +53,7 @@ __all__ = [
     "World",
     "access_matrix",
     "actions_for",
+    "allow_only_if",
     "build_snapshot",
     "dump_snapshot",
     "explain_lines",

@@ -31,6 +31,7 @@ _ROLE_WORDS = {
     "deny": "deny",
     "scp": "SCP allow",
     "rcp": "RCP allow",
+    "endpoint": "VPC endpoint policy allow",
     "key_policy": "key policy allow",
     "trust_policy": "trust policy allow",
     "identity": "identity policy allow",

@@ -64,7 +64,8 @@ class Facts:
     when not None, is the exact encryption context (then every encryption-context key is
     decided). ``opened`` are caller keys left open because the snapshot knows the caller only
     in part (``aws:principaltag/`` opens every tag). ``closed`` decides every key: absent
-    unless given, i.e. a concrete request.
+    unless given, i.e. a concrete request. ``unknown`` keys are open whatever else is said
+    ("allow only if": a concrete request with these keys left open).
     """
 
     context: Mapping[str, ContextValue] = field(default_factory=dict)
@@ -72,9 +73,12 @@ class Facts:
     encryption_context: Mapping[str, str] | None = None
     opened: frozenset[str] = frozenset()
     closed: bool = False
+    unknown: frozenset[str] = frozenset()
 
     def decided(self, key: str) -> bool:
         """Whether the (lowercased) key's value or absence is fixed for this question."""
+        if key in self.unknown:
+            return False
         if self.closed or key in self.given:
             return True
         if key in self.opened or (key.startswith(PRINCIPAL_PREFIXES) and PRINCIPAL_PREFIXES[0] in self.opened):

@@ -423,3 +423,19 @@ def _through_endpoint(policies: PolicySet, facts: Facts, request: Request) -> Fo
     if facts.decided(_SOURCE_VPCE):
         return TRUE if _SOURCE_VPCE in request.context else FALSE
     return _vpce_present()
+
+
+def allow_only_if(request: Request, policies: PolicySet, unknown: Iterable[str] | None = None) -> Partial:
+    """``authorize`` with some context keys left open: the residual says when the request is allowed.
+
+    ``unknown`` names the open keys (case ignored; ``kms:EncryptionContext:k`` for a pair);
+    ``None`` leaves open every key the request does not give (keys AWS derives from the caller
+    and the resource stay decided). Every other key is as the request says.
+    """
+    given = frozenset(request.context)
+    if unknown is None:
+        facts = Facts(request.context, given, request.encryption_context or None)
+    else:
+        opened = frozenset(k.lower() for k in unknown)
+        facts = Facts(request.context, given, request.encryption_context, closed=True, unknown=opened)
+    return partial_authorize(request, policies, facts)

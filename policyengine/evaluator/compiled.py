@@ -182,7 +182,7 @@ class CompiledPolicy:
         self.name = name or document.source
         substitutes = document.substitutes_variables
         self.statements = tuple(compile_statement(s, kind, self.name, substitutes, document.source) for s in document.statements)
-        self.uses_principal = kind in ("key_policy", "resource_policy", "rcp")
+        self.uses_principal = kind in ("key_policy", "resource_policy", "trust_policy", "endpoint_policy", "rcp")
         self._cache: dict[tuple[str, str, str | None, bool], _CandidateIndex] = {}
 
     def _index(self, request: Request, has_boundary: bool) -> _CandidateIndex:

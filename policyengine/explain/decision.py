@@ -13,7 +13,18 @@ from typing import Any, Literal
 from policyengine.model.span import Span
 
 Effect = Literal["allow", "explicit_deny", "implicit_deny"]
-PolicyKind = Literal["key_policy", "resource_policy", "identity", "boundary", "session_policy", "scp", "rcp", "grant"]
+PolicyKind = Literal[
+    "key_policy",
+    "resource_policy",
+    "trust_policy",
+    "endpoint_policy",
+    "identity",
+    "boundary",
+    "session_policy",
+    "scp",
+    "rcp",
+    "grant",
+]
 Outcome = Literal[
     "match", "no_match", "missing_key_true", "missing_key_false", "type_mismatch", "unsupported", "missing_variable"
 ]
@@ -31,6 +42,8 @@ REASONS: dict[str, str] = {
     "the other account in; cross-account access needs both sides",
     "operation_not_cross_account": "this KMS operation cannot be used on a key in another account",
     "no_scp_allow": "no service control policy allows the action at some level of the caller's organization",
+    "resource_policy_excludes_caller": "the role's trust policy (or the key policy) names neither the caller nor its "
+    "account, and it must",
     "no_endpoint_allow": "the request comes through a VPC endpoint whose policy does not allow it",
     "boundary_cap": "the caller's permissions boundary does not allow the action",
     "session_policy_cap": "the caller's session policy does not allow the action",

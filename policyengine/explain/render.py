@@ -16,6 +16,8 @@ HEADLINES = {"allow": "ALLOW", "explicit_deny": "DENY (explicit)", "implicit_den
 KIND_WORDS = {
     "key_policy": "key policy",
     "resource_policy": "resource policy",
+    "trust_policy": "trust policy",
+    "endpoint_policy": "VPC endpoint policy",
     "identity": "identity policy",
     "boundary": "permissions boundary",
     "session_policy": "session policy",

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from policyengine.aws_facts import API_OPERATIONS
 from policyengine.kms.clock import Clock
 from policyengine.kms.custom_key_stores import CustomKeyStoreOps
 from policyengine.kms.ops_agreement import AgreementOps
@@ -35,66 +36,6 @@ from policyengine.store.sqlite import SqliteKeyStore
 if TYPE_CHECKING:
     from policyengine.store.postgres import PostgresKeyStore
 
-#: Every operation LocalKms implements, by its AWS name.
-OPERATIONS = (
-    "CancelKeyDeletion",
-    "ConnectCustomKeyStore",
-    "CreateAlias",
-    "CreateCustomKeyStore",
-    "CreateGrant",
-    "CreateKey",
-    "Decapsulate",
-    "Decrypt",
-    "DeleteAlias",
-    "DeleteCustomKeyStore",
-    "DeleteImportedKeyMaterial",
-    "DeriveSharedSecret",
-    "DescribeCustomKeyStores",
-    "DescribeKey",
-    "DisableKey",
-    "DisableKeyRotation",
-    "DisconnectCustomKeyStore",
-    "EnableKey",
-    "EnableKeyRotation",
-    "Encapsulate",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "GenerateRandom",
-    "GetKeyLastUsage",
-    "GetKeyPolicy",
-    "GetKeyRotationStatus",
-    "GetParametersForImport",
-    "GetPublicKey",
-    "ImportKeyMaterial",
-    "ListAliases",
-    "ListGrants",
-    "ListKeyPolicies",
-    "ListKeyRotations",
-    "ListKeys",
-    "ListResourceTags",
-    "ListRetirableGrants",
-    "PutKeyPolicy",
-    "ReEncrypt",
-    "RetireGrant",
-    "RevokeGrant",
-    "ReplicateKey",
-    "RotateKeyOnDemand",
-    "ScheduleKeyDeletion",
-    "Sign",
-    "TagResource",
-    "UntagResource",
-    "UpdateAlias",
-    "UpdateCustomKeyStore",
-    "UpdateKeyDescription",
-    "UpdatePrimaryRegion",
-    "Verify",
-    "VerifyMac",
-)
-
 
 class LocalKms(MultiRegionOps, CryptoOps, AgreementOps, AliasOps, GrantOps, RotationOps, ImportOps, CustomKeyStoreOps, UsageOps):
     """The local KMS. See the module docstring."""
@@ -108,6 +49,11 @@ def snake_case(operation: str) -> str:
             out.append("_")
         out.append(char.lower())
     return "".join(out)
+
+
+#: Every operation LocalKms implements, by its AWS name: the KMS API operations of
+#: ``policyengine.aws_facts`` that have a method here.
+OPERATIONS = tuple(op for op in API_OPERATIONS if callable(getattr(LocalKms, snake_case(op), None)))
 
 
 def default_data_dir() -> Path:

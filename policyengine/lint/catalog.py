@@ -21,6 +21,7 @@ from policyengine._catalog import actions as actions
 from policyengine._catalog import catalog_version as catalog_version
 from policyengine._catalog import data
 from policyengine._catalog import services as services
+from policyengine.aws_facts import KMS_GROUPS
 
 
 @cache
@@ -299,46 +300,11 @@ KMS_ADMIN = frozenset(
         "UpdatePrimaryRegion",
     )
 )
-#: Administration that changes or destroys the key (what separation of duties keeps from key users).
-KMS_MANAGEMENT = frozenset(
-    a.lower()
-    for a in (
-        "CancelKeyDeletion",
-        "DeleteImportedKeyMaterial",
-        "DisableKey",
-        "DisableKeyRotation",
-        "EnableKey",
-        "EnableKeyRotation",
-        "ImportKeyMaterial",
-        "PutKeyPolicy",
-        "RotateKeyOnDemand",
-        "ScheduleKeyDeletion",
-        "UpdateKeyDescription",
-        "UpdatePrimaryRegion",
-        "ReplicateKey",
-        "TagResource",
-        "UntagResource",
-    )
-)
-KMS_CRYPTO = frozenset(
-    a.lower()
-    for a in (
-        "Decrypt",
-        "DeriveSharedSecret",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateMac",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "Sign",
-        "Verify",
-        "VerifyMac",
-    )
-)
-KMS_GRANTS = frozenset(a.lower() for a in ("CreateGrant", "ListGrants", "RevokeGrant", "RetireGrant"))
+#: Administration that changes or destroys the key (what separation of duties keeps from key users),
+#: cryptographic use, and grant management: the groups of ``policyengine.aws_facts``.
+KMS_MANAGEMENT = KMS_GROUPS["administer"]
+KMS_CRYPTO = KMS_GROUPS["crypto"]
+KMS_GRANTS = KMS_GROUPS["grant"]
 
 
 def kms_group(action: str) -> str:

@@ -185,3 +185,40 @@ def test_audit_reads_the_trail_with_filters(tmp_path: Path, capsys: pytest.Captu
     assert events[0]["userIdentity"]["arn"].endswith("user/eve")
     code, out, err = run(["audit", "--data", str(tmp_path / "nothing")], capsys)
     assert code == 1 and "no local KMS state here" in out + err
+
+
+def test_simulate_allow_only_if_leaves_named_keys_open(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate --unknown K` answers "allow only if" on K, the rest decided; `--unknown-all` opens every unspecified key."""
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "UseOverTls",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:user/alice"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+            }
+        ],
+    }
+    scenario = {
+        "policies": {"key_policy": key_policy},
+        "request": {
+            "principal": "arn:aws:iam::111122223333:user/alice",
+            "action": "kms:Decrypt",
+            "resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "context": {"aws:RequestedRegion": "us-east-1"},
+        },
+    }
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario))
+    code, out, _ = run(["simulate", str(path), "--unknown", "aws:SecureTransport"], capsys)
+    assert code == 2 and "ALLOW ONLY IF aws:SecureTransport" in out
+    code, out, _ = run(["simulate", str(path), "--unknown-all", "--format", "json"], capsys)
+    data = json.loads(out)
+    assert code == 2 and data["status"] == "conditional" and "aws:SecureTransport" in data["residual"]
+    assert "aws:RequestedRegion" not in data["residual"]  # given in the scenario, so decided
+    code, out, _ = run(["simulate", str(path), "--unknown", "aws:RequestedRegion", "--format", "json"], capsys)
+    data = json.loads(out)  # SecureTransport is absent and decided: no value of the open key can allow
+    assert code == 2 and data["status"] == "deny"
