@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+from policyengine.aws_facts import CALLER_TEXT_KEYS
 from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
 from policyengine.evaluator.principals import Via
 from policyengine.model.policy import PrincipalBlock
@@ -126,16 +127,6 @@ class Observed:
 
 
 _ACCOUNT_TEXT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
-_CALLER_TEXT_KEYS = frozenset(
-    (
-        "aws:principalarn",
-        "aws:principalaccount",
-        "kms:calleraccount",
-        "aws:resourceaccount",
-        "aws:username",
-        "aws:principalservicename",
-    )
-)
 
 
 def _wild(text: str) -> bool:
@@ -159,7 +150,7 @@ def collect_named(policies: Iterable[CompiledPolicy], resources: Iterable[str]) 
             named.add_block(cs.statement.not_principal)
             patterns.extend(i.value for i in cs.statement.resource or cs.statement.not_resource or ())
             for cc in cs.conditions:
-                if cc.key not in _CALLER_TEXT_KEYS or cc.operator is None or cc.operator.kind == "null":
+                if cc.key not in CALLER_TEXT_KEYS or cc.operator is None or cc.operator.kind == "null":
                     continue
                 textual = cc.operator.kind in ("string", "arn") and "IgnoreCase" not in cc.operator.name
                 for value in cc.source.values:
