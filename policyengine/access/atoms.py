@@ -39,6 +39,12 @@ class ConditionAtom:
         source = self.compiled.source
         return describe_condition(source.operator, source.base, source.qualifier, source.if_exists, source.key, self.values)
 
+    def negated_text(self) -> str:
+        source = self.compiled.source
+        return describe_condition(
+            source.operator, source.base, source.qualifier, source.if_exists, source.key, self.values, negated=True
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "type": "condition",
@@ -67,7 +73,17 @@ class GrantAtom:
             pairs = ", ".join(f"{k}={v}" for k, v in sorted(constraints.encryption_context_equals.items()))
             return f"encryption context is exactly {{{pairs}}} (grant {self.grant_id})"
         wanted = sorted((constraints.encryption_context_subset or {}).items())
-        tests = " AND ".join(f"kms:EncryptionContext:{k} = {v}" for k, v in wanted)
+        tests = " and ".join(f"kms:EncryptionContext:{k} = {v}" for k, v in wanted)
+        return f"{tests} (grant {self.grant_id})"
+
+    def negated_text(self) -> str:
+        constraints = self.grant.constraints
+        assert constraints is not None
+        if constraints.encryption_context_equals is not None:
+            pairs = ", ".join(f"{k}={v}" for k, v in sorted(constraints.encryption_context_equals.items()))
+            return f"encryption context is not exactly {{{pairs}}} (grant {self.grant_id})"
+        wanted = sorted((constraints.encryption_context_subset or {}).items())
+        tests = " or ".join(f"kms:EncryptionContext:{k} is absent or not {v}" for k, v in wanted)
         return f"{tests} (grant {self.grant_id})"
 
     def to_json(self) -> dict[str, Any]:
@@ -97,6 +113,9 @@ class ResourceAtom:
     def text(self) -> str:
         return f"`{self.resource}` fits {' | '.join(self.patterns)} ({self.label})"
 
+    def negated_text(self) -> str:
+        return f"`{self.resource}` fits none of {' | '.join(self.patterns)} ({self.label})"
+
     def to_json(self) -> dict[str, Any]:
         return {"type": "resource", "statement": self.label, "patterns": list(self.patterns), "text": self.text()}
 
@@ -112,6 +131,9 @@ class OutsideAtom:
 
     def text(self) -> str:
         return self.description
+
+    def negated_text(self) -> str:
+        return f"not so: {self.description}"
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "outside_snapshot", "text": self.description}

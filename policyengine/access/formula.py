@@ -20,6 +20,10 @@ class Atom(Protocol):
 
     def text(self) -> str: ...
 
+    def negated_text(self) -> str:
+        """The atom's opposite in words (``x is absent or x = true``), never ``NOT x``."""
+        ...
+
     def to_json(self) -> dict[str, Any]: ...
 
 
@@ -164,22 +168,24 @@ def holds(f: Formula, value: Callable[[Atom], bool]) -> bool:
     return any(holds(g, value) for g in f.items)
 
 
-def _text(f: Formula, parent: str | None = None) -> str:
+def _text(f: Formula, parent: str | None = None, negated: bool = False) -> str:
+    """Words for ``f`` (its opposite when ``negated``): negations are pushed down to the atoms,
+    which say their own opposite, so no ``NOT`` is left; a part that reads with its own
+    ``and``/``or`` is bracketed inside another."""
     if isinstance(f, Const):
-        return "true" if f.value else "false"
+        return "true" if f.value != negated else "false"
     if isinstance(f, Lit):
-        return f.atom.text()
+        text = f.atom.negated_text() if negated else f.atom.text()
+        return f"({text})" if parent is not None and (" or " in text or " and " in text) else text
     if isinstance(f, Not):
-        inner = _text(f.inner, "not")
-        return f"NOT {inner}" if isinstance(f.inner, Lit) else f"NOT ({inner})"
-    word = " AND " if isinstance(f, And) else " OR "
-    me = "and" if isinstance(f, And) else "or"
-    body = word.join(sorted(_text(g, me) for g in f.items))
+        return _text(f.inner, parent, not negated)
+    me = "and" if isinstance(f, And) != negated else "or"
+    body = f" {me} ".join(sorted(_text(g, me, negated) for g in f.items))
     return f"({body})" if parent is not None and parent != me else body
 
 
 def to_text(f: Formula) -> str:
-    """Readable text: ``kms:ViaService = s3.us-east-1.amazonaws.com AND NOT (...)``."""
+    """Readable text: ``kms:ViaService = s3.us-east-1.amazonaws.com and (aws:SecureTransport is absent or ...)``."""
     return _text(f)
 
 

@@ -59,63 +59,93 @@ def describe_statement(statement: Statement) -> str:
     return " — ".join(parts)
 
 
-_SYMBOL = {
-    "StringEquals": "=",
-    "StringNotEquals": "!=",
-    "StringEqualsIgnoreCase": "= (any case)",
-    "StringNotEqualsIgnoreCase": "!= (any case)",
-    "StringLike": "like",
-    "StringNotLike": "not like",
-    "NumericEquals": "=",
-    "NumericNotEquals": "!=",
-    "NumericLessThan": "<",
-    "NumericLessThanEquals": "<=",
-    "NumericGreaterThan": ">",
-    "NumericGreaterThanEquals": ">=",
-    "DateEquals": "=",
-    "DateNotEquals": "!=",
-    "DateLessThan": "before",
-    "DateLessThanEquals": "at or before",
-    "DateGreaterThan": "after",
-    "DateGreaterThanEquals": "at or after",
-    "Bool": "=",
-    "BinaryEquals": "=",
-    "IpAddress": "in",
-    "NotIpAddress": "not in",
-    "ArnEquals": "like",
-    "ArnLike": "like",
-    "ArnNotEquals": "not like",
-    "ArnNotLike": "not like",
+#: A positive base operator's words when a request value matches, and when it does not.
+_WORDS: dict[str, tuple[str, str]] = {
+    "StringEquals": ("=", "!="),
+    "StringEqualsIgnoreCase": ("= (any case)", "!= (any case)"),
+    "StringLike": ("like", "not like"),
+    "NumericEquals": ("=", "!="),
+    "NumericLessThan": ("<", ">="),
+    "NumericLessThanEquals": ("<=", ">"),
+    "NumericGreaterThan": (">", "<="),
+    "NumericGreaterThanEquals": (">=", "<"),
+    "DateEquals": ("=", "!="),
+    "DateLessThan": ("before", "at or after"),
+    "DateLessThanEquals": ("at or before", "after"),
+    "DateGreaterThan": ("after", "at or before"),
+    "DateGreaterThanEquals": ("at or after", "before"),
+    "Bool": ("=", "!="),
+    "BinaryEquals": ("=", "!="),
+    "IpAddress": ("in", "not in"),
+    "ArnEquals": ("like", "not like"),
+    "ArnLike": ("like", "not like"),
 }
+#: AWS's negated operators (true when the key is absent) and the positive operator each negates.
+_NEGATED_OF = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
+#: How a symbol reads before a set of values: ``in {a, b}``, ``like none of {a, b}``.
+_MANY = {"=": "in", "!=": "not in", "in": "in one of", "not in": "in none of", "not like": "like none of"}
+
+
+def _compare(subject: str, base: str, symbol_index: int, values: tuple[str, ...]) -> str:
+    """``subject symbol values``, the symbol being the base's match (0) or no-match (1) words."""
+    symbol = _WORDS[base][symbol_index]
+    if base == "Bool" and len(values) == 1 and values[0].lower() in ("true", "false"):
+        # AWS's Bool keys hold "true" or "false": not matching one is being the other
+        wanted = values[0].lower() == "true"
+        return f"{subject} = {str(wanted if symbol_index == 0 else not wanted).lower()}"
+    if len(values) == 1:
+        return f"{subject} {symbol} {values[0]}"
+    many = _MANY.get(symbol, f"{symbol} {'one' if symbol_index == 0 else 'all'} of")
+    return f"{subject} {many} {{{', '.join(values)}}}"
 
 
 def describe_condition(
-    operator: str, base: str, qualifier: str | None, if_exists: bool, key: str, values: tuple[str, ...]
+    operator: str,
+    base: str,
+    qualifier: str | None,
+    if_exists: bool,
+    key: str,
+    values: tuple[str, ...],
+    *,
+    negated: bool = False,
 ) -> str:
-    """A condition in words: ``kms:ViaService in {a, b}``, ``aws:SourceIp not in 10.0.0.0/8``."""
+    """A condition (or, with ``negated``, its opposite) in words, saying where an absent key passes.
+
+    ``kms:ViaService in {a, b}``; ``aws:SourceIp`` with NotIpAddress reads
+    ``aws:SourceIp is absent or aws:SourceIp not in 10.0.0.0/8``, as AWS treats a negated operator
+    on a missing key as met; the opposite of ``Bool aws:SecureTransport false`` reads
+    ``aws:SecureTransport is absent or aws:SecureTransport = true`` (never "NOT ... = false").
+    """
     if base == "Null":
-        wants_absent = [v.lower() == "true" for v in values]
-        if all(wants_absent):
-            return f"{key} is absent"
-        if not any(wants_absent):
-            return f"{key} is present"
-        return f"{key} is absent or present"
-    symbol = _SYMBOL.get(base)
-    if symbol is None:
-        return f"{operator} {key} {' | '.join(values)}"
-    if len(values) == 1:
-        shown = values[0]
-    else:
-        shown = "{" + ", ".join(values) + "}"
-        symbol = {"=": "in", "!=": "not in"}.get(symbol, symbol if symbol in ("in", "not in") else f"{symbol} one of")
-        if symbol.startswith("not ") and symbol.endswith(" one of"):
-            symbol = symbol.removesuffix(" one of") + " any of"
-    subject = key
+        wants_absent = {v.lower() == "true" for v in values}
+        if len(wants_absent) != 1:
+            return f"{key} is absent or present" if not negated else f"never ({key} is absent and present)"
+        return f"{key} is {'absent' if (True in wants_absent) != negated else 'present'}"
+    positive = _NEGATED_OF.get(base, base)
+    if positive not in _WORDS:
+        text = f"{operator} {key} {' | '.join(values)}"
+        return f"not ({text})" if negated else text
+    matches = base == positive  # a positive operator is met by a matching value, a negated one by none
+    if qualifier == "ForAllValues":
+        # met when absent or every value is met; its opposite: some value is not
+        if negated:
+            return _compare(f"some value of {key}", positive, 1 if matches else 0, values)
+        return f"{key} is absent or " + _compare(f"every value of {key}", positive, 0 if matches else 1, values)
     if qualifier == "ForAnyValue":
-        subject = f"some value of {key}"
-    elif qualifier == "ForAllValues":
-        subject = f"every value of {key} (or none)"
-    text = f"{subject} {symbol} {shown}"
-    if if_exists:
-        text += f" (or {key} absent)"
-    return text
+        absent_passes = if_exists
+        subject, opposite = f"some value of {key}", f"every value of {key}"
+    else:
+        absent_passes = if_exists or not matches
+        subject = opposite = key
+    met = matches != negated
+    text = _compare(subject if not negated else opposite, positive, 0 if met else 1, values)
+    return f"{key} is absent or {text}" if absent_passes != negated else text

@@ -21,6 +21,9 @@ class Name:
     def text(self) -> str:
         return self.name
 
+    def negated_text(self) -> str:
+        return f"not-{self.name}"
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name}
 
@@ -44,9 +47,11 @@ def test_contradictions_and_absorption() -> None:
 
 
 def test_text_and_json() -> None:
-    """Text joins with AND/OR, bracketing nested groups; JSON mirrors the tree."""
+    """Text joins with and/or, bracketing nested groups; negations reach the atoms (De Morgan), so no NOT is
+    left; JSON mirrors the tree."""
     f = and_(A, or_(B, C), not_(C))
-    assert to_text(f) == "(b OR c) AND NOT c AND a"
+    assert to_text(f) == "(b or c) and a and not-c"
+    assert to_text(not_(and_(A, or_(B, C)))) == "(not-b and not-c) or not-a"
     assert to_json(and_(A, B)) == {"and": [{"name": "a"}, {"name": "b"}]}
     assert [a.text() for a in atoms(f)] == ["a", "b", "c"]
 
