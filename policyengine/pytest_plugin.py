@@ -30,8 +30,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from policyengine.server import BackgroundServer
     from policyengine.server.denials import Denial
+    from policyengine.server.seed import Seed
 
 __all__ = ["LocalKmsFixture", "local_kms", "local_kms_server"]
 
@@ -48,19 +51,53 @@ class LocalKmsFixture:
         self.region = region
         self.default_account: str = server.app.authenticator.default_account
         self._secrets: dict[str, tuple[str, str | None]] = {}
+        self._seeds: list[Seed] = []
+
+    def load(self, snapshot: str | Path | Mapping[str, Any] | Any) -> Seed:
+        """Start this test from an account snapshot (a file, its data, or a ``Snapshot``; the format of
+        ``policyengine snapshot import`` and ``can -s``): its keys with their own key ids and ARNs, key
+        policies, grants, aliases and tags, and its users and roles, who sign with their IAM policies,
+        boundaries and the organization's SCPs (RCPs guard the keys). Sign as one with
+        ``client(principal="arn:aws:iam::...:role/app")``. Key material is new: production ciphertexts
+        do not decrypt. A bad snapshot raises ``SnapshotError`` naming the field."""
+        from policyengine.server.seed import load_seed
+
+        seed = load_seed(snapshot)
+        seed.apply(self._server.app)
+        for principal in seed.principals:
+            self._secrets[principal.access_key] = (ANY_SECRET, None)
+        self._seeds.append(seed)
+        return seed
+
+    def access_key(self, principal: str) -> str:
+        """The access key a principal of a loaded snapshot signs with (by ARN, role session ARN or ``role/name``)."""
+        if not self._seeds:
+            raise LookupError("no snapshot is loaded: call local_kms.load(snapshot) first")
+        failure: Exception | None = None
+        for seed in reversed(self._seeds):
+            try:
+                return seed.access_key(principal)
+            except Exception as error:  # SnapshotError: not in this snapshot
+                failure = error
+        assert failure is not None
+        raise failure
 
     def client(
         self,
         access_key: str = "AKIAPOLICYENGINETEST",
         *,
+        principal: str | None = None,
         region: str | None = None,
         secret_key: str | None = None,
         session_token: str | None = None,
     ) -> Any:
-        """A boto3 KMS client signing as ``access_key``; unknown keys act as the default account's root."""
+        """A boto3 KMS client signing as ``access_key`` (or as a loaded snapshot's ``principal``);
+        unknown access keys act as the default account's root."""
         import boto3
         from botocore.config import Config
 
+        if principal is not None:
+            access_key = self.access_key(principal)
         known_secret, known_token = self._secrets.get(access_key, (ANY_SECRET, None))
         session = boto3.session.Session(
             aws_access_key_id=access_key,
@@ -101,8 +138,12 @@ class LocalKmsFixture:
         self._server.app.registry.add(identity)
         self._secrets[access_key] = (secret, identity.session_token)
 
-    def environ(self, access_key: str = "AKIAPOLICYENGINETEST", *, region: str | None = None) -> dict[str, str]:
-        """Environment variables that point SDKs at this server as ``access_key``."""
+    def environ(
+        self, access_key: str = "AKIAPOLICYENGINETEST", *, principal: str | None = None, region: str | None = None
+    ) -> dict[str, str]:
+        """Environment variables that point SDKs at this server as ``access_key`` (or a loaded snapshot's ``principal``)."""
+        if principal is not None:
+            access_key = self.access_key(principal)
         secret, token = self._secrets.get(access_key, (ANY_SECRET, None))
         env = {
             "AWS_ENDPOINT_URL_KMS": self.endpoint_url,
@@ -133,11 +174,11 @@ class LocalKmsFixture:
         return self._server.app.denials.all()
 
     def reset(self) -> None:
-        """Wipe every key, alias and grant, forget identities added with ``add_identity`` and past denials."""
-        self._server.app.state.reset()
-        self._server.app.registry.reset()
-        self._server.app.denials.clear()
+        """Wipe every key, alias and grant, forget identities added with ``add_identity``, loaded snapshots and
+        past denials."""
+        self._server.app.reset()
         self._secrets.clear()
+        self._seeds.clear()
 
 
 @pytest.fixture(scope="session")

@@ -193,6 +193,34 @@ def _principal_names(principal: Principal, text: str) -> bool:
     )
 
 
+def policy_text(document: PolicyJson, source: str, where: str) -> str:
+    """The text of a snapshot policy field: the JSON object, its text, or the file it names (a path
+    relative to the snapshot file ``source``, as scenario files allow); ``where`` names the field.
+
+    A saved ``aws kms get-key-policy`` output (``{"Policy": "..."}``) is read as the policy it holds.
+    """
+    if not isinstance(document, str):
+        return json.dumps(document, indent=2)
+    if document.lstrip().startswith("{"):
+        return document
+    path = Path(document.strip())
+    if not path.is_absolute():
+        origin = Path(source)
+        path = (origin.parent if origin.suffix else Path.cwd()) / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        message = f"not a JSON policy, nor a readable policy file `{document}` ({exc.strerror})"
+        raise SnapshotError(source, where, message) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return text  # the parser reports the problem with its line and column
+    if isinstance(data, dict) and isinstance(data.get("Policy"), str) and "Statement" not in data:
+        return str(data["Policy"])
+    return text
+
+
 class _Builder:
     """Turns the snapshot's plain data into compiled policies, reporting the field of any problem."""
 
@@ -208,9 +236,7 @@ class _Builder:
         found = self.compiled.get(cache_key)
         if found is not None:
             return found
-        text = document if isinstance(document, str) else json.dumps(document)
-        if isinstance(document, str) and not document.lstrip().startswith("{"):
-            text = self.policy_file(document, where)
+        text = policy_text(document, self.source, where)
         try:
             parsed = parse_policy_fast(text, name)
         except PolicyInputError as exc:
@@ -220,29 +246,6 @@ class _Builder:
         compiled = compile_policy(parsed, kind, name)
         self.compiled[cache_key] = compiled
         return compiled
-
-    def policy_file(self, reference: str, where: str) -> str:
-        """The text of a policy given by path (relative to the snapshot file), as scenario files allow.
-
-        A saved ``aws kms get-key-policy`` output (``{"Policy": "..."}``) is read as the policy it holds.
-        """
-        path = Path(reference.strip())
-        if not path.is_absolute():
-            source = Path(self.source)
-            path = (source.parent if source.suffix else Path.cwd()) / path
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SnapshotError(
-                self.source, where, f"not a JSON policy, nor a readable policy file `{reference}` ({exc.strerror})"
-            ) from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            return text  # the parser reports the problem with its line and column
-        if isinstance(data, dict) and isinstance(data.get("Policy"), str) and "Statement" not in data:
-            return str(data["Policy"])
-        return text
 
     def levels(self, account: Account, which: Literal["scps", "rcps"]) -> tuple[tuple[CompiledPolicy, ...], ...] | None:
         levels = account.scps if which == "scps" else account.rcps

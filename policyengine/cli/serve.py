@@ -55,6 +55,15 @@ from policyengine.server import serve as run_server
     "and POST /_reset wipes all state.",
 )
 @click.option(
+    "--seed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="SNAPSHOT",
+    help="With --test-mode: start with an account snapshot's keys (their own ids and ARNs, policies, grants, aliases, "
+    "tags) and its users and roles as identities (access key per principal in the log; see docs/testing-with-local-kms.md). "
+    "POST /_reset puts it back.",
+)
+@click.option(
     "--allow-remote-test-mode",
     is_flag=True,
     help="Let --test-mode listen on a non-loopback --host (anyone who can reach it is root and can wipe it).",
@@ -76,6 +85,7 @@ def serve(
     store: str | None,
     identities: Path | None,
     test_mode: bool,
+    seed: Path | None,
     allow_remote_test_mode: bool,
     trust_proxy: tuple[str, ...],
     workers: int,
@@ -107,6 +117,7 @@ def serve(
             log_requests=not quiet,
             trust_proxy=trust_proxy,
             allow_remote_test_mode=allow_remote_test_mode,
+            seed=seed,
         )
     except ValueError as error:
         _fail(str(error))

@@ -32,13 +32,15 @@ class Caller:
     via_service: str | None = None
     user_agent: str = "policyengine"
     identity_arn: str | None = None
+    user_id: str | None = None  # aws:userid (AIDA... for a user, AROA...:session for a role session)
     _compiled: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         classify_caller(self.principal)  # raises RequestError for a malformed principal
         compiled = self._compiled
         compiled["identity"] = tuple(
-            compile_policy(doc, "identity", doc.id or f"identity policy {i + 1}") for i, doc in enumerate(self.identity_policies)
+            compile_policy(doc, "identity", doc.id or _named(doc, f"identity policy {i + 1}"))
+            for i, doc in enumerate(self.identity_policies)
         )
         compiled["boundary"] = (
             compile_policy(self.permissions_boundary, "boundary", "permissions boundary") if self.permissions_boundary else None
@@ -47,7 +49,10 @@ class Caller:
             compile_policy(self.session_policy, "session_policy", "session policy") if self.session_policy else None
         )
         compiled["scps"] = (
-            tuple(tuple(compile_policy(d, "scp", f"scp level {i}") for d in level) for i, level in enumerate(self.scp_levels))
+            tuple(
+                tuple(compile_policy(d, "scp", _named(d, f"scp level {i}")) for d in level)
+                for i, level in enumerate(self.scp_levels)
+            )
             if self.scp_levels is not None
             else None
         )
@@ -76,6 +81,12 @@ class Caller:
     @property
     def is_root(self) -> bool:
         return self.principal.endswith(":root")
+
+
+def _named(document: PolicyDocument, fallback: str) -> str:
+    """A policy's name in explanations: the name it was parsed under (a snapshot's "SCP FullAWSAccess",
+    a file's path), else ``fallback``."""
+    return fallback if document.source == "<policy>" else document.source
 
 
 def root_caller(account: str, **facts: object) -> Caller:

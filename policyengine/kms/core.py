@@ -41,6 +41,7 @@ from policyengine.kms.errors import (
     ValidationException,
 )
 from policyengine.kms.grant_tokens import check_tokens
+from policyengine.kms.organization import Organization
 from policyengine.model.grant import Grant
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy_fast
@@ -125,6 +126,7 @@ class KmsCore:
         self._cache_lock = threading.Lock()
         self._next_due: float = 0.0
         self._calls = threading.local()  # .current: the _OpenCall of this thread's call in progress
+        self.organization = Organization()  # shared in place by every region view (for_region copies the reference)
 
     def __repr__(self) -> str:
         return f"LocalKms(region={self.region!r})"
@@ -360,6 +362,10 @@ class KmsCore:
         if caller.via_service:
             context["kms:ViaService"] = caller.via_service
             context["aws:ViaAWSService"] = "true"
+        if caller.user_id is not None:
+            context["aws:userid"] = caller.user_id
+        if self.organization:
+            context.update(self.organization.principal_context(caller.account))
         return context
 
     def key_context(self, key: KeyRecord) -> dict[str, Any]:
@@ -376,6 +382,8 @@ class KmsCore:
             context["kms:MultiRegionKeyType"] = "PRIMARY" if key.multi_region["primary"] == key.region else "REPLICA"
         for tag_key, tag_value in key.tags.items():
             context[f"aws:ResourceTag/{tag_key}"] = tag_value
+        if self.organization:
+            context.update(self.organization.resource_context(key.account))
         return context
 
     def authorize(
@@ -432,7 +440,9 @@ class KmsCore:
             boundary=caller.compiled_boundary,
             session_policy=caller.compiled_session_policy,
             scp_levels=caller.compiled_scps,
+            rcp_levels=self.organization.rcp_levels(key.account) if key is not None else None,
             grants=grants,
+            management_account=self.organization.management_account,
         )
         decision = authorize(request, policies)
         if not decision.allowed:

@@ -23,7 +23,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
@@ -46,6 +47,9 @@ from policyengine.server.protocol import (
 from policyengine.server.proxies import TrustedProxies
 from policyengine.server.shapes import ServiceCodec
 from policyengine.server.state import KmsState, memory_state, postgres_state, sqlite_state
+
+if TYPE_CHECKING:
+    from policyengine.server.seed import Seed
 
 __all__ = ["KmsApp", "app_from_environment", "build_app"]
 
@@ -95,6 +99,8 @@ class KmsApp:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policyengine-kms")
         #: Test mode only: each refused call's explanation, for the ``local_kms`` fixture (server/denials.py).
         self.denials = DenialLog()
+        #: Test mode only: the snapshot the server was started with (``--seed``), put back after every reset.
+        self.seed: Seed | None = None
 
     @property
     def state(self) -> KmsState:
@@ -246,11 +252,19 @@ class KmsApp:
             return _Outcome(error.status, error_body(error.code, error.message), "_clock")
         return _Outcome(200, json.dumps({"now": now}).encode(), "_clock")
 
+    def reset(self) -> None:
+        """Test mode: wipe every key, identity added at run time, organization and denial; then put the
+        ``--seed`` snapshot back, so each test starts from it."""
+        self.state.reset()
+        self.state.organization.clear()
+        self.registry.reset()
+        self.denials.clear()
+        if self.seed is not None:
+            self.seed.apply(self)
+
     def _reset(self) -> _Outcome:
         try:
-            self.state.reset()
-            self.registry.reset()
-            self.denials.clear()
+            self.reset()
         except Exception as error:
             status, body = error_for(error, request_id="reset", operation="_reset")
             return _Outcome(status, body, "_reset")
@@ -274,7 +288,7 @@ def build_app(config: ServerConfig, *, registry: IdentityRegistry | None = None)
     else:
         state = memory_state(clock)
     model = botocore.session.get_session().get_service_model("kms")
-    return KmsApp(
+    app = KmsApp(
         Dispatcher(state, ServiceCodec(model)),
         Authenticator(registry, test_mode=config.test_mode),
         test_mode=config.test_mode,
@@ -283,6 +297,22 @@ def build_app(config: ServerConfig, *, registry: IdentityRegistry | None = None)
         log_requests=config.log_requests,
         proxies=TrustedProxies(config.trust_proxy),
     )
+    if config.seed is not None:
+        _seed(app, config.seed)
+    return app
+
+
+def _seed(app: KmsApp, path: Path) -> None:
+    """Start from the snapshot at ``path`` (a bad snapshot stops the server with one line naming the field)."""
+    from policyengine.server.seed import load_seed  # the snapshot layer only when asked for
+
+    try:
+        app.seed = load_seed(path)
+        app.seed.apply(app)
+    except BaseException:
+        app.close()
+        raise
+    log.info("%s", app.seed.summary())
 
 
 def app_from_environment() -> KmsApp:

@@ -75,6 +75,7 @@ class ServerConfig:
     log_requests: bool = True
     trust_proxy: tuple[str, ...] = ()
     allow_remote_test_mode: bool = False
+    seed: Path | None = None  # test mode: an account snapshot whose keys and principals the server starts with
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trust_proxy", tuple(self.trust_proxy))
@@ -88,6 +89,8 @@ class ServerConfig:
                 f"test mode accepts any credentials and lets anyone wipe the store: it listens on a loopback address, "
                 f"not {self.host}, unless --allow-remote-test-mode is given"
             )
+        if self.seed is not None and not self.test_mode:
+            raise ValueError("--seed is for test mode: it adds identities that sign with a known secret")
         if self.store is not None and not is_store_url(self.store):
             raise ValueError("a store is named by a postgresql:// URL")
         if self.store is not None and self.data_dir is None:
@@ -103,12 +106,13 @@ class ServerConfig:
         data = asdict(self)
         data["data_dir"] = None if self.data_dir is None else str(self.data_dir)
         data["identities"] = None if self.identities is None else str(self.identities)
+        data["seed"] = None if self.seed is None else str(self.seed)
         return json.dumps(data)
 
     @classmethod
     def from_env(cls, text: str) -> ServerConfig:
         data = json.loads(text)
-        for name in ("data_dir", "identities"):
+        for name in ("data_dir", "identities", "seed"):
             if data.get(name) is not None:
                 data[name] = Path(data[name])
         return cls(**data)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import cast
 
 from policyengine.kms import Clock, LocalKms, open_local_kms
+from policyengine.kms.organization import Organization
 from policyengine.server.errors import StartupError
 from policyengine.store import MemoryKeyStore, load_or_create_master_key
 
@@ -76,6 +77,11 @@ class KmsState:
         with self._lock:
             self._kms = self._wipe(self._kms)
             self._views = {}
+
+    @property
+    def organization(self) -> Organization:
+        """The organization facts every region's view shares (a seeded snapshot's)."""
+        return self._kms.organization
 
     @property
     def clock(self) -> Clock:

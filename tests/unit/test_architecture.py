@@ -25,7 +25,7 @@ LAYERS: dict[str, set[str]] = {
     "lint": {"model", "parsing", "evaluator", "explain", "lint", "_catalog"},
     "access": {"model", "parsing", "evaluator", "explain", "lint", "access", "scenario", "engine", "key_policies", "_catalog"},
     "analysis": {"model", "parsing", "evaluator", "explain", "lint", "analysis"},
-    "server": {"__init__", "kms", "store", "server", "parsing", "model", "explain"},
+    "server": {"__init__", "kms", "store", "server", "parsing", "model", "explain", "access"},  # access: --seed snapshots
     "pytest_plugin": {"server", "kms"},
     "playground": {
         "model", "parsing", "evaluator", "explain", "key_policies",
