@@ -40,7 +40,9 @@ def resource_types(service: str) -> dict[str, dict[str, Any]]:
     return _resources(service) if service in services() else {}
 
 
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+#: ``${TagKey}``, ``<name>`` and the Service Authorization Reference's literal ``tag-key`` ending
+#: (``secretsmanager:ResourceTag/tag-key``): parts of a condition key any text can fill.
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>|(?<=/)tag-key$")
 
 
 @cache
@@ -211,6 +213,31 @@ def _table_key(service: str, key: str) -> ConditionKeyInfo | None:
         if _key_pattern(template).match(key):
             return ConditionKeyInfo(template, kind)
     return None
+
+
+#: Service keys that describe the caller's credentials, not the action: AWS adds them to every request
+#: signed with such credentials, whatever service it goes to, though the Service Authorization Reference
+#: lists them under few actions (EC2 UG, "Condition keys for IAM roles for Amazon EC2": ec2:SourceInstanceARN,
+#: ec2:RoleDelivery; Lambda DG, "lambda:SourceFunctionArn"; Systems Manager UG, hybrid activations:
+#: ssm:SourceInstanceARN; Glue DG, glue:RoleAssumedBy, glue:CredentialIssuingService).
+CALLER_CONTEXT_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "ec2:SourceInstanceARN",
+        "ec2:RoleDelivery",
+        "lambda:SourceFunctionArn",
+        "ssm:SourceInstanceARN",
+        "glue:RoleAssumedBy",
+        "glue:CredentialIssuingService",
+    )
+)
+
+#: Prefixes the Service Authorization Reference documents for two services each (Elastic Load Balancing
+#: and Elastic Load Balancing V2, Amazon SES and SES v2, API Gateway Management and Management V2, Amazon
+#: Lex and Lex V2). The catalog keeps one description per action name, so for these an action's resource
+#: types and condition keys are those of one of the two: rules that would call a resource or key
+#: unsupported stay silent rather than judge by half the reference.
+SHARED_PREFIXES = frozenset({"elasticloadbalancing", "ses", "apigateway", "lex"})
 
 
 @cache

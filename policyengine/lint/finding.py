@@ -78,6 +78,9 @@ class LintTarget:
     (a template macro's or an installer's statements file): rules about the document as a whole
     (its Version, an account statement, who can change the key) do not judge it
     (``engine.WHOLE_DOCUMENT_RULES``); every statement is still checked.
+
+    ``compact_size`` is the policy's length as compact JSON, whitespace between tokens removed, when the
+    reader measured it (the limits that exclude whitespace compare it); None: measure ``text``.
     """
 
     source: str
@@ -88,6 +91,7 @@ class LintTarget:
     read_issues: tuple[Issue, ...] = field(default=())
     authored_by_aws: bool = False
     fragment: bool = False
+    compact_size: int | None = None
 
     @property
     def label(self) -> str:

@@ -114,10 +114,14 @@ def example(text: str) -> str | None:
 
 
 def stand_in(text: str) -> str:
-    """``text`` with each unknown as an example of its kind, or as written when it has none: for measuring sizes."""
+    """``text`` with each unknown as an example of its kind and an unknown of no kind as nothing: for sizes.
+
+    The size measured is at most the deployed one (no example is longer than a real value of its kind),
+    so a policy found too large is too large whatever the unknowns hold.
+    """
     if OPEN not in text:
         return text
-    return _MARKER.sub(lambda m: _EXAMPLES.get(_unknown(m).kind) or _unknown(m).label, text)
+    return _MARKER.sub(lambda m: _EXAMPLES.get(_unknown(m).kind, ""), text)
 
 
 def strip(text: str) -> str:

@@ -434,3 +434,66 @@ def test_principal_is_aws_service_limits_the_caller(tmp_path: Path) -> None:
     assert "PE401" in rules_of(lint_policy(tmp_path, policy(everyone)))
     negated = {**everyone, "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}}}
     assert "PE401" in rules_of(lint_policy(tmp_path, policy(negated)))
+
+
+# --- the catalog read as AWS means it -----------------------------------------------------------------
+# Service Authorization Reference: Elastic Load Balancing and Elastic Load Balancing V2 share the
+# elasticloadbalancing prefix (V2's AddTags acts on target groups and listeners); Secrets Manager lists
+# `secretsmanager:ResourceTag/tag-key` with the literal placeholder `tag-key`.
+
+
+def test_elb_v2_resources_are_not_a_mismatch(tmp_path: Path) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+        "Resource": ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*", "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*"],
+    }
+    assert "PE105" not in rules_of(lint_policy(tmp_path, policy(statement)))
+    # a service with one description per action still gets the check
+    assert "PE105" in rules_of(lint_policy(tmp_path, policy({**statement, "Action": "kms:Decrypt"})))
+
+
+def test_tag_key_placeholder_of_the_reference(tmp_path: Path) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "secretsmanager:DeleteSecret",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"secretsmanager:ResourceTag/managed-by": "external-secrets"}},
+    }
+    assert "PE104" not in rules_of(lint_policy(tmp_path, policy(statement)))
+
+
+def test_caller_credential_keys_apply_to_every_action(tmp_path: Path) -> None:
+    """ssm:SourceInstanceARN is on every request signed with hybrid-activation credentials (SSM UG)."""
+    statement = {
+        "Effect": "Allow",
+        "Action": "ssm:DescribeInstanceInformation",
+        "Resource": "*",
+        "Condition": {"ArnLike": {"ssm:SourceInstanceARN": "arn:aws:ssm:*:*:managed-instance/*"}},
+    }
+    assert "PE104" not in rules_of(lint_policy(tmp_path, policy(statement)))
+    kms_only = {**statement, "Condition": {"StringEquals": {"kms:EncryptionContext:app": "x"}}}
+    assert "PE104" in rules_of(lint_policy(tmp_path, policy(kms_only)))
+
+
+# --- sizes of policies written in Terraform ---------------------------------------------------------
+# IAM UG, quotas: managed policies 6,144 characters and role trust policies 2,048, whitespace excluded. A
+# data source is measured as the JSON it renders, not as its HCL text; unknown values count as nothing.
+
+
+def test_terraform_document_is_measured_as_the_json_it_renders(tmp_path: Path) -> None:
+    comment = "# " + "x" * 100 + "\n"
+    statements = "".join(
+        f'{comment}  statement {{\n    sid = "S{i}"\n    actions = ["s3:GetObject"]\n'
+        f'    resources = ["arn:aws:s3:::${{var.bucket}}/{i}/*"]\n  }}\n'
+        for i in range(60)
+    )
+    policy_resource = 'resource "aws_iam_policy" "p" {\n  policy = data.aws_iam_policy_document.p.json\n}\n'
+    source = f'data "aws_iam_policy_document" "p" {{\n{statements}}}\n\n{policy_resource}'
+    path = tmp_path / "main.tf"
+    path.write_text(source)
+    assert len("".join(source.split())) > 6144  # the HCL text is over the limit, the policy is not
+    assert "PE018" not in rules_of(lint_file(path))
+    big = source.replace("/*", "/" + "k" * 60 + "/*")
+    path.write_text(big)
+    assert "PE018" in rules_of(lint_file(path))

@@ -40,6 +40,11 @@ from policyengine.parsing.reader import read_document_best_effort
 Syntax = Literal["json", "yaml", "hcl"]
 
 
+#: The smallest size limit that excludes whitespace (a role trust policy's 2,048 characters): a policy no
+#: longer than this as written is no longer compacted either, so it is not measured twice.
+_SMALLEST_COMPACT_LIMIT = 2048
+
+
 @dataclass
 class FileContext:
     """One input file being read: its name, text, syntax, the ``--policy-type`` and its input errors."""
@@ -83,10 +88,9 @@ class FileContext:
         """Read ``document_root`` into a target; validation problems become its ``read_issues``."""
         if document_root is None:
             return LintTarget(self.source, policy_type, None, self.text, owner, issues)
-        if size is None:
-            size = compact_size(document_root)
-        document, problems = read_document_best_effort(document_root, self.source, size)
-        return LintTarget(self.source, policy_type, document, self.text, owner, problems)
+        compact = compact_size(document_root) if size is None or size > _SMALLEST_COMPACT_LIMIT else size
+        document, problems = read_document_best_effort(document_root, self.source, size if size is not None else compact)
+        return LintTarget(self.source, policy_type, document, self.text, owner, problems, compact_size=compact)
 
 
 # --- small JNode helpers -------------------------------------------------------------------
@@ -137,7 +141,8 @@ def compact_size(node: JNode) -> int:
     """The length of the policy as compact JSON: what a service receives from an inline object.
 
     Used for documents written as objects inside a larger file (their indentation belongs to
-    the file, not to the policy); a policy file on its own is measured as written.
+    the file, not to the policy); a policy file on its own is measured as written. Unknown values
+    count as the shortest they could be (``unknown.stand_in``), so the size is a lower bound.
     """
     return len(unknown.stand_in(json.dumps(node.to_python(), separators=(",", ":"), ensure_ascii=False)))
 

@@ -152,10 +152,14 @@ def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
         ]
         if not patterns or any(i.value == "*" for i in statement.action):
             continue
+        if any(service in catalog.SHARED_PREFIXES for service, _name in patterns):
+            continue  # half of what such an action supports is known (catalog.SHARED_PREFIXES)
         for condition in statement.conditions:
             service = condition.key.partition(":")[0].lower()
             if service == "aws" or service not in catalog.services() or condition.if_exists:
                 continue
+            if condition.key.lower() in catalog.CALLER_CONTEXT_KEYS:
+                continue  # set on every request made with such credentials (catalog.CALLER_CONTEXT_KEYS)
             if catalog.condition_key(condition.key) is None:
                 continue
             if not any(catalog.pattern_supports_key(condition.key, s, n) for s, n in patterns):
@@ -189,6 +193,9 @@ def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
         formats: list[str] = []
         any_resource = False
         for service, name, _text in _concrete_actions(statement):
+            if service in catalog.SHARED_PREFIXES:
+                any_resource = True  # half of what such an action acts on is known (catalog.SHARED_PREFIXES)
+                break
             pattern_any, pattern_formats = _resource_formats(service, name)
             any_resource = any_resource or pattern_any
             formats.extend(pattern_formats)

@@ -353,7 +353,9 @@ def policy_too_large(target: LintTarget) -> Iterator[Finding]:
     limit, strip_space, why = _LIMITS[target.policy_type]
     size = document.size
     compact = size
-    if (strip_space or size > limit) and target.text is not None and document.span is not None:
+    if target.compact_size is not None:
+        compact = target.compact_size  # measured by the reader on the policy itself, not on YAML or HCL around it
+    elif (strip_space or size > limit) and target.text is not None and document.span is not None:
         body = target.text[document.span.offset : document.span.end_offset]
         compact = len("".join(body.split()))  # split() cuts at exactly what str.isspace() calls whitespace
     if strip_space:
