@@ -16,20 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from policyengine.evaluator.authorizer import PolicySet, authorize
-from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
+from policyengine.evaluator.compiled import CompiledStatement
 from policyengine.explain.decision import Decision
 from policyengine.model.request import Request
 from policyengine.model.template import VariablePart
 from policyengine.parsing.request import canonical_value, make_request
-
-
-def _policies(policies: PolicySet) -> list[CompiledPolicy]:
-    found = [p for p in (policies.key_policy, policies.boundary, policies.session_policy) if p is not None]
-    found.extend(policies.identity)
-    for levels in (policies.scp_levels, policies.rcp_levels):
-        for level in levels or ():
-            found.extend(level)
-    return found
 
 
 def _statement_keys(cs: CompiledStatement, keys: set[str]) -> None:
@@ -49,7 +40,7 @@ def _statement_keys(cs: CompiledStatement, keys: set[str]) -> None:
 def referenced_keys(policies: PolicySet) -> frozenset[str]:
     """Every context key (lowercased) a condition or a policy variable of ``policies`` reads."""
     keys: set[str] = set()
-    for policy in _policies(policies):
+    for policy in policies.all_policies():
         for cs in policy.statements:
             _statement_keys(cs, keys)
     return frozenset(keys)
@@ -84,7 +75,7 @@ class Authorizer:
     def _question(self, request: Request) -> _Question:
         keys: set[str] = set()
         has_boundary = self.policies.boundary is not None
-        for policy in _policies(self.policies):
+        for policy in self.policies.all_policies():
             for cs in policy.statements_for(request, has_boundary):
                 _statement_keys(cs, keys)
         return _Question(frozenset(keys))

@@ -69,6 +69,20 @@ class PolicySet:
     trust_policy: CompiledPolicy | None = None
     endpoint_policy: CompiledPolicy | None = None
 
+    def all_policies(self) -> list[CompiledPolicy]:
+        """Every policy in the set, in the order explanations list them (the resource's first).
+
+        The one list the trace, the context keys a question depends on and the playground's
+        suggestions walk, so a policy kind added here is seen by all of them.
+        """
+        found = [p for p in (self.key_policy, self.trust_policy) if p is not None]
+        found.extend(self.identity)
+        found.extend(p for p in (self.boundary, self.session_policy, self.endpoint_policy) if p is not None)
+        for levels in (self.scp_levels, self.rcp_levels):
+            for level in levels or ():
+                found.extend(level)
+        return found
+
 
 def _grant_ref(grant: Grant) -> StatementRef:
     return StatementRef("grant", "grants", 0, grant.grant_id, "Allow", None)

@@ -59,25 +59,11 @@ def _principal_result(cs: CompiledStatement, policy: CompiledPolicy, request: Re
     return ElementResult(element, True, None, words[via])
 
 
-def _policies(policies: PolicySet) -> list[CompiledPolicy]:
-    found: list[CompiledPolicy] = []
-    if policies.key_policy is not None:
-        found.append(policies.key_policy)
-    found.extend(policies.identity)
-    for single in (policies.boundary, policies.session_policy):
-        if single is not None:
-            found.append(single)
-    for levels in (policies.scp_levels, policies.rcp_levels):
-        for level in levels or ():
-            found.extend(level)
-    return found
-
-
 def trace_statements(decision: Decision, request: Request, policies: PolicySet) -> Decision:
     """``decision`` with the per-statement trace attached."""
     has_boundary = policies.boundary is not None
     results: list[StatementResult] = []
-    for policy in _policies(policies):
+    for policy in policies.all_policies():
         for cs in policy.statements:
             principal = _principal_result(cs, policy, request, has_boundary)
             action = _action_result(cs, request)

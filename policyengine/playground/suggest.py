@@ -182,7 +182,7 @@ def _layer_fix(
     texts: dict[str, str], callers: list[str], request: Request, policies: PolicySet, decision: Decision
 ) -> tuple[Change, PolicySet] | None:
     """One policy edit that removes the current reason for denying, or None when none can."""
-    documents = {p.name: p for p in _all(policies)}
+    documents = {p.name: p for p in policies.all_policies()}
     action, resource = request.action, request.resource
     reason = decision.reason
     if reason == "explicit_deny":
@@ -242,15 +242,6 @@ def _level_allows(policy: CompiledPolicy, request: Request) -> bool:
 
 def _trusts(decision: Decision) -> bool:
     return ("key_policy", "trusts_account") in decision.facts or decision.reason != "no_allow"
-
-
-def _all(policies: PolicySet) -> list[CompiledPolicy]:
-    found = [p for p in (policies.key_policy, policies.boundary, policies.session_policy) if p is not None]
-    found.extend(policies.identity)
-    for levels in (policies.scp_levels, policies.rcp_levels):
-        for level in levels or ():
-            found.extend(level)
-    return found
 
 
 def suggestions(built: Built, decision: Decision) -> list[Suggestion]:

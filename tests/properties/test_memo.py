@@ -95,3 +95,38 @@ def test_memo_tells_true_from_one() -> None:
     assert authorizer.decide(user, "s3:GetObject", "arn:aws:s3:::b/k", {"aws:x": True}).allowed
     assert not authorizer.decide(user, "s3:GetObject", "arn:aws:s3:::b/k", {"aws:x": 1}).allowed
     assert authorizer.decide(user, "S3:getobject", "arn:aws:s3:::b/k", {"aws:x": "true"}).allowed
+
+
+def test_memo_keys_on_what_the_endpoint_policy_reads() -> None:
+    """A VPC endpoint policy's condition keys are part of the memo's facts, like every other policy's.
+
+    The memo used to gather keys from the key policy, identity policies, boundary, session policy and
+    organization levels only: an endpoint policy that allows one source network and not another got
+    the first answer twice.
+    """
+    user = "arn:aws:iam::111122223333:user/Alice"
+    key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    def compiled(statement: dict[str, Any], kind: str, name: str) -> pe.CompiledPolicy:
+        document = pe.parse_policy_fast(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        return pe.compile_policy(document, kind, name)  # type: ignore[arg-type]
+
+    allow_all = {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}
+    endpoint = compiled(
+        {**allow_all, "Principal": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+        "endpoint_policy",
+        "vpce",
+    )
+    policy_set = pe.PolicySet(
+        key_policy=compiled({**allow_all, "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}, "key_policy", "key"),
+        identity=(compiled(allow_all, "identity", "id"),),
+        endpoint_policy=endpoint,
+    )
+    authorizer = pe.Authorizer(policy_set)
+    through = {"aws:SourceVpce": "vpce-1a2b3c4d", "aws:SourceIp": "10.1.2.3"}
+    other = {"aws:SourceVpce": "vpce-1a2b3c4d", "aws:SourceIp": "192.0.2.7"}
+    for context in (through, other, through):
+        direct = pe.authorize(pe.make_request(user, "kms:Decrypt", key, context), policy_set)
+        memo = authorizer.decide(user, "kms:Decrypt", key, context)
+        assert (memo.decision, memo.reason) == (direct.decision, direct.reason)
+    assert not authorizer.decide(user, "kms:Decrypt", key, other).allowed
