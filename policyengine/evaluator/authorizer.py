@@ -22,9 +22,9 @@ it reads its arguments and returns a ``Decision``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from policyengine.evaluator.compiled import Candidate, CompiledPolicy, compile_policy
+from policyengine.evaluator.compiled import Candidate, CandidateIndex, CompiledPolicy, compile_policy, merged_index
 from policyengine.evaluator.grants import matching_grants
 from policyengine.evaluator.kms_rules import allowed_cross_account, is_key_request
 from policyengine.evaluator.rule import ALLOW_PATHS, reason_bool
@@ -68,6 +68,10 @@ class PolicySet:
     management_account: str | None = None
     trust_policy: CompiledPolicy | None = None
     endpoint_policy: CompiledPolicy | None = None
+    #: Decision plans by caller and action (see ``_Plan``): filled on use, never compared or copied.
+    plans: dict[tuple[str, str | None, str | None, str], _Plan] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def all_policies(self) -> list[CompiledPolicy]:
         """Every policy in the set, in the order explanations list them (the resource's first).
@@ -128,50 +132,91 @@ def authorize(request: Request, policies: PolicySet, *, trace: bool = False) -> 
     return decision
 
 
+class _Plan:
+    """What every request of one caller for one action shares: each policy's statements that fit
+    them (indexed by resource prefix, conditions still to test), whether the trust policy gates,
+    whether SCPs apply. Built on first use and kept in the policy set, so a decision only tests
+    resources and conditions (Cedar's and OPA's "prepare once, evaluate many")."""
+
+    __slots__ = ("any_deny", "boundary", "endpoint", "identity", "key", "rcps", "scps", "session", "trust")
+
+    def __init__(self, request: Request, policies: PolicySet) -> None:
+        has_boundary = policies.boundary is not None
+        self.trust = trust_gated(policies, request)
+        resource_policy = policies.trust_policy if self.trust else policies.key_policy
+        self.key = merged_index((resource_policy,), request, has_boundary) if resource_policy is not None else None
+        self.identity = merged_index(policies.identity, request, has_boundary)
+        self.boundary = merged_index((policies.boundary,), request, has_boundary) if policies.boundary else None
+        session = policies.session_policy
+        self.session = merged_index((session,), request, has_boundary) if session is not None else None
+        self.scps: tuple[CandidateIndex | None, ...] | None = None
+        if policies.scp_levels and scps_apply(policies, request):
+            self.scps = tuple(merged_index(level, request, has_boundary) for level in policies.scp_levels)
+        self.rcps: tuple[CandidateIndex | None, ...] = tuple(
+            merged_index(level, request, has_boundary) for level in policies.rcp_levels or ()
+        )
+        endpoint = policies.endpoint_policy
+        self.endpoint = merged_index((endpoint,), request, has_boundary) if endpoint is not None else None
+        indexes = (self.key, self.identity, self.boundary, self.session, self.endpoint, *(self.scps or ()), *self.rcps)
+        self.any_deny = any(index is not None and index.has_deny for index in indexes)
+
+
+_PLAN_LIMIT = 65_536
+_NO_MATCHES: list[Candidate] = []
+
+
+def _plan(policies: PolicySet, request: Request) -> _Plan:
+    key = (request.principal, request.identity_arn, request.principal_account, request.action_lower)
+    plans = policies.plans
+    plan = plans.get(key)
+    if plan is None:
+        if len(plans) >= _PLAN_LIMIT:
+            plans.clear()
+        plan = plans[key] = _Plan(request, policies)
+    return plan
+
+
 def _decide(request: Request, policies: PolicySet) -> Decision:
     """Gather what each policy says, then let the combining rule (``rule.py``) decide."""
-    has_boundary = policies.boundary is not None
-    trust = trust_gated(policies, request)
-    resource_policy = policies.trust_policy if trust else policies.key_policy
+    plan = _plan(policies, request)
+    resource = request.resource
+    context = request.context
+    trust = plan.trust
 
     # 1. Gather matching statements; any Deny anywhere decides.
-    key_matches = resource_policy.matching(request, has_boundary) if resource_policy is not None else []
-    identity_matches: list[Candidate] = []
-    for policy in policies.identity:
-        identity_matches.extend(policy.matching(request, has_boundary))
-    boundary_matches = policies.boundary.matching(request, has_boundary) if has_boundary else []  # type: ignore[union-attr]
+    key_matches = plan.key.matching(resource, context) if plan.key is not None else _NO_MATCHES
+    identity_matches = plan.identity.matching(resource, context) if plan.identity is not None else _NO_MATCHES
+    has_boundary = policies.boundary is not None
+    boundary_matches = plan.boundary.matching(resource, context) if plan.boundary is not None else _NO_MATCHES
     session = policies.session_policy
-    session_matches = session.matching(request, has_boundary) if session is not None else []
+    session_matches = plan.session.matching(resource, context) if plan.session is not None else _NO_MATCHES
     scp_matches: list[list[Candidate]] = []
-    if policies.scp_levels and scps_apply(policies, request):
-        for level in policies.scp_levels:
-            found: list[Candidate] = []
-            for policy in level:
-                found.extend(policy.matching(request, has_boundary))
-            scp_matches.append(found)
+    if plan.scps is not None:
+        scp_matches = [level.matching(resource, context) if level is not None else [] for level in plan.scps]
     rcp_matches: list[Candidate] = []
-    if policies.rcp_levels and rcps_apply(policies, request):
-        for level in policies.rcp_levels:
-            for policy in level:
-                rcp_matches.extend(policy.matching(request, has_boundary))
-    endpoint = via_endpoint(policies, request)
-    endpoint_matches = policies.endpoint_policy.matching(request, has_boundary) if endpoint else []  # type: ignore[union-attr]
-    denies = [
-        c[0].ref
-        for group in (
-            identity_matches,
-            boundary_matches,
-            session_matches,
-            *scp_matches,
-            rcp_matches,
-            endpoint_matches,
-            key_matches,
-        )
-        for c in group
-        if c[0].deny
-    ]
-    if denies:
-        return Decision("explicit_deny", tuple(denies), "explicit_deny")
+    if plan.rcps and rcps_apply(policies, request):
+        for level in plan.rcps:
+            if level is not None:
+                rcp_matches.extend(level.matching(resource, context))
+    endpoint = policies.endpoint_policy is not None and "aws:sourcevpce" in context
+    endpoint_matches = plan.endpoint.matching(resource, context) if endpoint and plan.endpoint is not None else _NO_MATCHES
+    if plan.any_deny:
+        denies = [
+            c[0].ref
+            for group in (
+                identity_matches,
+                boundary_matches,
+                session_matches,
+                *scp_matches,
+                rcp_matches,
+                endpoint_matches,
+                key_matches,
+            )
+            for c in group
+            if c[0].deny
+        ]
+        if denies:
+            return Decision("explicit_deny", tuple(denies), "explicit_deny")
 
     kms = not trust and is_key_request(request)
     gated = kms or trust

@@ -40,6 +40,7 @@ class CompiledStatement:
     resource_items: tuple[StringItem, ...]
     resource_negated: bool
     conditions: tuple[CompiledCondition, ...]
+    condition_tests: tuple[Callable[[Context], bool], ...] = ()  # each condition's fastest ``holds``
 
     def resource_holds(self, resource: str, context: Context) -> bool:
         """Resource/NotResource test, substituting policy variables when the pattern has them."""
@@ -58,7 +59,10 @@ class CompiledStatement:
         return hit != self.resource_negated
 
     def conditions_hold(self, context: Context) -> bool:
-        return all(condition.holds(context) for condition in self.conditions)
+        for test in self.condition_tests:  # noqa: SIM110 - a plain loop: no generator on the hot path
+            if not test(context):
+                return False
+        return True
 
     def principal_via(self, request: Request, has_boundary: bool) -> Via | None:
         """How the statement's Principal/NotPrincipal applies to the caller (resource policies)."""
@@ -97,7 +101,10 @@ def compile_statement(
         kind, name, statement.index, statement.sid, statement.effect, statement.span, source if source != name else None
     )
     conditions = tuple(compile_condition(c, substitutes) for c in statement.conditions)
-    return CompiledStatement(ref, statement, statement.effect == "Deny", action_test, resource_static, items, negated, conditions)
+    tests = tuple(c.test if c.test is not None else c.holds for c in conditions)
+    return CompiledStatement(
+        ref, statement, statement.effect == "Deny", action_test, resource_static, items, negated, conditions, tests
+    )
 
 
 def _always(_: str) -> bool:
@@ -117,7 +124,7 @@ def _literal_prefix(pattern: str) -> str:
     return pattern[:cut]
 
 
-class _CandidateIndex:
+class CandidateIndex:
     """Statements that fit a caller and an action, indexed by the literal prefix of their resources.
 
     A request's resource can only match a pattern that it starts with the literal prefix of, so
@@ -125,9 +132,10 @@ class _CandidateIndex:
     full resource test, however many statements the policy has.
     """
 
-    __slots__ = ("always", "by_prefix", "lengths")
+    __slots__ = ("always", "by_prefix", "has_deny", "lengths", "plain")
 
     def __init__(self, candidates: list[tuple[int, Candidate]]) -> None:
+        self.has_deny = any(c[0].deny for _, c in candidates)
         self.always: list[tuple[int, Candidate]] = []
         self.by_prefix: dict[str, list[tuple[int, Candidate]]] = {}
         for order, candidate in candidates:
@@ -143,6 +151,24 @@ class _CandidateIndex:
                 for prefix in prefixes:
                     self.by_prefix.setdefault(prefix, []).append((order, candidate))
         self.lengths = tuple(sorted({len(p) for p in self.by_prefix}))
+        #: With no prefix index, the candidates to test, in order (the common, small case).
+        self.plain = tuple(c for _, c in self.always) if not self.lengths else None
+
+    def matching(self, resource: str, context: Context) -> list[Candidate]:
+        """The candidates whose resource and conditions hold for this request."""
+        out: list[Candidate] = []
+        for candidate in self.plain if self.plain is not None else self.lookup(resource):
+            cs = candidate[0]
+            static = cs.resource_static
+            if static is not None:
+                if not static(resource):
+                    continue
+            elif not cs.resource_holds(resource, context):
+                continue
+            if cs.condition_tests and not cs.conditions_hold(context):
+                continue
+            out.append(candidate)
+        return out
 
     def lookup(self, resource: str) -> list[Candidate]:
         if not self.lengths:
@@ -183,9 +209,9 @@ class CompiledPolicy:
         substitutes = document.substitutes_variables
         self.statements = tuple(compile_statement(s, kind, self.name, substitutes, document.source) for s in document.statements)
         self.uses_principal = kind in ("key_policy", "resource_policy", "trust_policy", "endpoint_policy", "rcp")
-        self._cache: dict[tuple[str, str, str | None, bool], _CandidateIndex] = {}
+        self._cache: dict[tuple[str, str, str | None, bool], CandidateIndex] = {}
 
-    def _index(self, request: Request, has_boundary: bool) -> _CandidateIndex:
+    def _index(self, request: Request, has_boundary: bool) -> CandidateIndex:
         action = request.action_lower
         key = (action, request.principal, request.identity_arn, has_boundary)
         index = self._cache.get(key)
@@ -200,11 +226,17 @@ class CompiledPolicy:
                     if via is None:
                         continue
                 found.append((order, (cs, via)))
-            index = _CandidateIndex(found)
+            index = CandidateIndex(found)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = index
         return index
+
+    def index_for(self, request: Request, has_boundary: bool, start: int = 0) -> list[tuple[int, Candidate]]:
+        """The (order, candidate) pairs that fit the caller and action, orders offset by ``start``."""
+        index = self._index(request, has_boundary)
+        pairs = [*index.always, *(pair for hits in index.by_prefix.values() for pair in hits)]
+        return [(start + order, candidate) for order, candidate in pairs]
 
     def statements_for(self, request: Request, has_boundary: bool) -> list[CompiledStatement]:
         """Statements whose principal and action fit the request, whatever its resource."""
@@ -239,6 +271,21 @@ class CompiledPolicy:
                 continue
             out.append(candidate)
         return out
+
+
+def merged_index(policies: tuple[CompiledPolicy, ...], request: Request, has_boundary: bool) -> CandidateIndex | None:
+    """One index over the statements of several policies (identity policies, an SCP level) that
+    fit the caller and action, in policy order; None when none fits."""
+    pairs: list[tuple[int, Candidate]] = []
+    start = 0
+    for policy in policies:
+        pairs.extend(policy.index_for(request, has_boundary, start))
+        start += len(policy.statements)
+    if not pairs:
+        return None
+    # a statement listed under several prefixes appears once per prefix: keep one
+    unique = list({order: (order, candidate) for order, candidate in pairs}.values())
+    return CandidateIndex(unique)
 
 
 def compile_policy(document: PolicyDocument, kind: PolicyKind, name: str | None = None) -> CompiledPolicy:

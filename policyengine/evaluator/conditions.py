@@ -14,7 +14,7 @@ operators", "...IfExists", "Condition operator to check existence of condition k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +45,13 @@ class CompiledCondition:
     values: tuple[Any, ...]  # prepared values or _DynamicValue
     bad_values: tuple[str, ...]
     has_dynamic: bool
+    test: Callable[[Context], bool] | None = None  # a specialised ``holds`` for common operators
 
     def holds(self, context: Context) -> bool:
         """True when the condition is satisfied by ``context``."""
+        test = self.test
+        if test is not None:
+            return test(context)
         return evaluate_condition(self, context)[0] in _TRUE_OUTCOMES
 
     def explain(self, context: Context) -> ConditionResult:
@@ -83,7 +87,83 @@ def compile_condition(condition: Condition, substitutes_variables: bool) -> Comp
                 prepared.append(operator.prepare(value.value))
             except BadValue:
                 bad.append(value.value)
-    return CompiledCondition(condition, condition.key.lower(), operator, tuple(prepared), tuple(bad), has_dynamic)
+    compiled = CompiledCondition(condition, condition.key.lower(), operator, tuple(prepared), tuple(bad), has_dynamic)
+    test = _specialised(compiled)
+    if test is None:
+        return compiled
+    return CompiledCondition(compiled.source, compiled.key, operator, compiled.values, compiled.bad_values, has_dynamic, test)
+
+
+def _specialised(cc: CompiledCondition) -> Callable[[Context], bool] | None:
+    """A direct ``holds`` for the operators most policies use, with the generic rules of the
+    module docstring folded in (missing key, IfExists, negation, several values); None for the
+    rest (set qualifiers, variables, values that did not parse), which take the generic path.
+    A property test holds each specialised test equal to the generic one."""
+    operator = cc.operator
+    if operator is None or cc.has_dynamic or cc.bad_values or cc.source.qualifier is not None or not cc.values:
+        return None
+    key = cc.key
+    negated = operator.negated
+    missing = cc.source.if_exists or negated  # what an absent key makes of the condition
+    if operator.kind == "null":
+        wanted = tuple(cc.values)
+
+        def null_test(context: Context) -> bool:
+            raw = context.get(key)
+            present = raw is not None and (type(raw) is str or bool(raw))  # "" is a value; () is none
+            return any(w != present for w in wanted)
+
+        return null_test
+    if operator.name in ("StringEquals", "StringNotEquals"):
+        values = frozenset(cc.values)
+
+        def string_test(context: Context) -> bool:
+            raw = context.get(key)
+            if raw is None:
+                return missing
+            if type(raw) is str:
+                return (raw in values) != negated
+            if not raw:
+                return missing
+            return any(v in values for v in raw) != negated
+
+        return string_test
+    if operator.name == "Bool":
+        wanted_bools = frozenset(cc.values)
+
+        def bool_test(context: Context) -> bool:
+            raw = context.get(key)
+            if raw is None:
+                return missing
+            items = (raw,) if type(raw) is str else raw
+            if not items:
+                return missing
+            hit = False
+            for item in items:
+                lowered = item.strip().lower()
+                if lowered == "true":
+                    hit = hit or True in wanted_bools
+                elif lowered == "false":
+                    hit = hit or False in wanted_bools
+                else:
+                    return False  # a type mismatch is never a match
+            return hit
+
+        return bool_test
+    if operator.glob:
+        matchers = tuple(cc.values)
+
+        def glob_test(context: Context) -> bool:
+            raw = context.get(key)
+            if raw is None:
+                return missing
+            items = (raw,) if type(raw) is str else raw
+            if not items:
+                return missing
+            return any(m(item) for item in items for m in matchers) != negated
+
+        return glob_test
+    return None
 
 
 def _policy_values(cc: CompiledCondition, operator: Operator, context: Context) -> list[Any]:

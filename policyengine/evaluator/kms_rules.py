@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from policyengine.aws_facts import CROSS_ACCOUNT_OPERATIONS, canonical_operation
 from policyengine.model.request import Request
 
 
 def is_key_request(request: Request) -> bool:
     """True for a KMS action on a key ARN: the key policy then governs (KMS DG key policies)."""
-    if request.service != "kms":
-        return False
-    resource = request.resource
+    return request.service == "kms" and is_key_arn(request.resource)
+
+
+@lru_cache(maxsize=4096)
+def is_key_arn(resource: str) -> bool:
+    """``arn:<partition>:kms:<region>:<account>:key/<id>``."""
     if not resource.startswith("arn:"):
         return False
     parts = resource.split(":", 5)

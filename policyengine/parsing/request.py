@@ -21,6 +21,9 @@ from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.strings import classify_aws_principal, classify_principal, parse_arn
 
+#: Context key names as written -> lowercased (condition keys are case-insensitive); names repeat.
+_LOWERED: dict[str, str] = {}
+
 
 @lru_cache(maxsize=4096)
 def classify_caller(principal: str) -> PrincipalRef:
@@ -71,6 +74,56 @@ def make_request(
     grant_id: str | None = None,
 ) -> Request:
     """A ``Request`` with the caller classified and the context AWS would send filled in."""
+    if resource_account is None:
+        parts = parse_arn(resource)
+        if parts is not None and parts.account:
+            resource_account = parts.account
+    caller, identity_arn, principal_account, defaults = _who(
+        principal, action, identity_arn, principal_account, resource_account, bypass_policy_lockout_safety_check
+    )
+    ctx = defaults.copy()
+    if encryption_context:
+        for key, value in encryption_context.items():
+            ctx[f"kms:encryptioncontext:{key.lower()}"] = str(value)
+        ctx["kms:encryptioncontextkeys"] = tuple(encryption_context)
+    if context:
+        lowered = _LOWERED
+        for key, value in context.items():
+            name = lowered.get(key)
+            if name is None:
+                name = key.lower()
+                if len(lowered) < 16_384:
+                    lowered[key] = name
+            ctx[name] = value if type(value) is str else canonical_value(key, value)
+    return Request(
+        principal,
+        caller,
+        identity_arn,
+        principal_account,
+        resource_account,
+        action,
+        resource,
+        ctx,
+        dict(encryption_context) if encryption_context else {},
+        tuple(grant_tokens) if grant_tokens else (),
+        key_state,
+        new_key_policy,
+        bypass_policy_lockout_safety_check,
+        grant_id,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _who(
+    principal: str,
+    action: str,
+    identity_arn: str | None,
+    principal_account: str | None,
+    resource_account: str | None,
+    bypass: bool,
+) -> tuple[PrincipalRef, str | None, str | None, dict[str, ContextValue]]:
+    """The classified caller, its identity ARN and account, and the context keys AWS derives (cached:
+    callers and actions repeat across requests; keyed on plain strings, so the lookup is cheap)."""
     if ":" not in action or action.startswith(":") or action.endswith(":"):
         raise RequestError(f"request action `{action}` is not of the form `service:Action`")
     caller = classify_caller(principal)
@@ -81,45 +134,11 @@ def make_request(
             identity_arn = caller.arn
     if principal_account is None:
         principal_account = caller.account
-    if resource_account is None:
-        parts = parse_arn(resource)
-        if parts is not None and parts.account:
-            resource_account = parts.account
-    ctx = dict(
-        _default_context(
-            caller,
-            principal,
-            identity_arn,
-            principal_account,
-            resource_account,
-            action.partition(":")[0].lower(),
-            action.lower(),
-            bypass_policy_lockout_safety_check,
-        )
+    lowered = action.lower()
+    defaults = _default_context(
+        caller, principal, identity_arn, principal_account, resource_account, lowered.partition(":")[0], lowered, bypass
     )
-    if encryption_context:
-        for key, value in encryption_context.items():
-            ctx[f"kms:encryptioncontext:{key.lower()}"] = str(value)
-        ctx["kms:encryptioncontextkeys"] = tuple(encryption_context)
-    if context:
-        for key, value in context.items():
-            ctx[key.lower()] = value if type(value) is str else canonical_value(key, value)
-    return Request(
-        principal=principal,
-        caller=caller,
-        identity_arn=identity_arn,
-        principal_account=principal_account,
-        resource_account=resource_account,
-        action=action,
-        resource=resource,
-        context=ctx,
-        encryption_context=dict(encryption_context or {}),
-        grant_tokens=tuple(grant_tokens),
-        key_state=key_state,
-        new_key_policy=new_key_policy,
-        bypass_policy_lockout_safety_check=bypass_policy_lockout_safety_check,
-        grant_id=grant_id,
-    )
+    return caller, identity_arn, principal_account, dict(defaults)
 
 
 @lru_cache(maxsize=4096)

@@ -121,9 +121,9 @@ def _with_context(request: Request, key: str, value: str) -> Request:
         encryption = {**request.encryption_context, name: value}
         context[lowered] = value
         context["kms:encryptioncontextkeys"] = tuple(sorted(encryption))
-        return replace(request, context=context, encryption_context=encryption)
+        return request.with_context(context, encryption)
     context[lowered] = value
-    return replace(request, context=context)
+    return request.with_context(context)
 
 
 def _satisfying_value(condition: ConditionResult) -> str | None:
