@@ -301,6 +301,39 @@ def principal_not_allowed(target: LintTarget) -> Iterator[Finding]:
 
 
 @rule(
+    "PE021",
+    "invalid-principal",
+    "error",
+    "A principal AWS cannot read: not `*`, an account id or the ARN of an account root, user, role or session "
+    "(a bare role name, a wildcard inside an ARN, a malformed service name). AWS refuses the policy.",
+    bad='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Principal": {"AWS": "KeyAdmin"}, '
+    '"Action": "kms:*", "Resource": "*"}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Principal": {"AWS": '
+    '"arn:aws:iam::111122223333:role/KeyAdmin"}, "Action": "kms:*", "Resource": "*"}]}',
+    family="structure",
+    policy_types=("key", "resource", "trust", "endpoint", "rcp"),
+    help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html",
+)
+def invalid_principal(target: LintTarget) -> Iterator[Finding]:
+    """KMS answers MalformedPolicyDocumentException ("one or more invalid principals"), IAM and S3 "Invalid principal"."""
+    for statement in statements(target):
+        for block in (statement.principal, statement.not_principal):
+            for entry in block.entries if block is not None else ():
+                if entry.ref.kind == "invalid":
+                    yield finding(
+                        target,
+                        "PE021",
+                        "error",
+                        entry.ref.problem or f"principal `{entry.value}` is not valid",
+                        entry.span,
+                        statement,
+                        suggestion='name a role or user by its ARN ("arn:aws:iam::ACCOUNT:role/NAME")'
+                        if entry.kind == "AWS"
+                        else None,
+                    )
+
+
+@rule(
     "PE017",
     "missing-resource",
     "error",
