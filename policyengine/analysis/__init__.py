@@ -2,7 +2,7 @@
 
 Policies are translated (from the evaluator's compiled form) into an SMT formula over a
 symbolic request and handed to a solver (cvc5 by default, z3 optional; both are the optional
-extra ``policyengine[analysis]`` and imported only when a check runs). A ``pass`` is a proof
+extra ``policyengine-kms[analysis]`` and imported only when a check runs). A ``pass`` is a proof
 for every request in the check's scope; every counterexample is replayed through the real
 evaluator before it is reported; a time-out is ``fail (unconfirmed)``, never a pass.
 """

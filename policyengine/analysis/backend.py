@@ -36,7 +36,9 @@ class SolverUnavailable(PolicyEngineError):
 
     def __init__(self, backend: str) -> None:
         package = "cvc5" if backend == "cvc5" else "z3-solver"
-        super().__init__(f"the `{backend}` solver is not installed: install policyengine[analysis] (or `pip install {package}`)")
+        super().__init__(
+            f'the `{backend}` solver is not installed: install "policyengine-kms[analysis]" (or `pip install {package}`)'
+        )
         self.backend = backend
 
 

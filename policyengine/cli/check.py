@@ -167,7 +167,7 @@ class _CheckGroup(click.Group):
 
 @click.group(cls=_CheckGroup)
 def check() -> None:
-    """Prove properties of key policies offline with an SMT solver (needs policyengine[analysis]).
+    """Prove properties of key policies offline with an SMT solver (needs `pip install "policyengine-kms[analysis]"`).
 
     Exit code 0 when the property is proved, 3 when it fails (or could not be proved), 1 for bad input.
     """

@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any, cast
 
 import click
-from rich.markup import escape
-from rich.progress import Progress
 
-from policyengine.cli.output import err, out
+from policyengine.cli.output import err, escape, out
 from policyengine.lint import (
     POLICY_TYPES,
+    SEVERITIES,
     Bindings,
     LintRun,
     PolicyType,
     Severity,
     all_rules,
+    fail_on_or_default,
     load_config,
     make_bindings,
     render_json,
@@ -27,7 +27,7 @@ from policyengine.lint import (
     run_lint,
 )
 
-SEVERITIES = ["error", "security", "warning", "suggestion"]
+_RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
 
 @click.command()
@@ -37,7 +37,8 @@ SEVERITIES = ["error", "security", "warning", "suggestion"]
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default=None,
-    help="exit 3 when a finding is at or above this severity [default: warning, or the config's]",
+    help="exit 3 when a finding is at or above this severity; the order is security > error > warning > suggestion"
+    " [default: the config's fail-on, else warning]",
 )
 @click.option("--select", default=None, help="comma-separated rule ids or families to run (replaces the config's)")
 @click.option("--ignore", default=None, help="comma-separated rule ids or families to skip (adds to the config's)")
@@ -75,6 +76,13 @@ SEVERITIES = ["error", "security", "warning", "suggestion"]
     metavar="NAME=VALUE",
     help="a template parameter or Terraform variable value; repeat for each one",
 )
+@click.option(
+    "--skip-non-policy",
+    is_flag=True,
+    default=False,
+    help="read named files as a directory walk would: skip quietly those that are not policies, templates, plans"
+    " or exports, and apply the config's include/exclude (the pre-commit hook passes this)",
+)
 @click.option("--explain", "explain_rule", default=None, metavar="RULE", help="describe one rule with examples and exit")
 def lint(
     paths: tuple[str, ...],
@@ -89,6 +97,7 @@ def lint(
     account: str | None,
     region: str | None,
     parameters: tuple[str, ...],
+    skip_non_policy: bool,
     explain_rule: str | None,
 ) -> None:
     """Lint PATHS (files or directories; `-` is stdin): policies, get-key-policy output, IAM
@@ -98,6 +107,8 @@ def lint(
     are unknowns of their kind unless --account, --region or --parameter give them.
 
     Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it; 1 input or usage error.
+    The last lines say how many findings of each severity were found and why the run exits as it does.
+    Configuration: [tool.policyengine.lint] in pyproject.toml or .policyengine.toml (docs/lint-config.md).
     """
     if explain_rule is not None:
         _explain(explain_rule)
@@ -112,26 +123,34 @@ def lint(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     stdin_text = sys.stdin.read() if "-" in paths else None
-    run = _run(paths, config, cast("PolicyType | None", policy_type), baseline, write_baseline, stdin_text, bindings)
+    run = _run(
+        paths, config, cast("PolicyType | None", policy_type), baseline, write_baseline, stdin_text, bindings, skip_non_policy
+    )
+    color_err = err.is_terminal
     for path, message in run.input_errors:
-        err.print(f"[bold]{escape(path)}[/]: [red]error[/]: {escape(message)}")
+        location = _paint(_BOLD, f"{path}:", color_err)
+        sys.stderr.write(f"{location} {_paint(_RED, 'error', color_err)}: {message}\n")
     if fmt == "json":
         print(render_json(run.findings, all_rules(), not_read=run.not_read, input_errors=run.input_errors))
     elif fmt == "sarif":
         from policyengine import __version__
 
-        print(render_sarif_json(run.findings, all_rules(), texts=run.texts, tool_version=__version__))
+        rules = all_rules()
+        print(render_sarif_json(run.findings, rules, texts=run.texts, tool_version=__version__, input_errors=run.input_errors))
     else:
-        unreadable = len({path for path, _ in run.input_errors})
-        report = render_text(run.findings, texts=run.texts, color=out.is_terminal, not_read=run.not_read, unreadable=unreadable)
-        sys.stdout.write(report + "\n")
-    threshold: Severity = config.fail_on or "warning"
-    if run.input_errors:
-        raise SystemExit(1)
-    if write_baseline is not None:
-        return
-    if run.fails(threshold):
-        raise SystemExit(3)
+        report = render_text(run.findings, texts=run.texts, color=out.is_terminal, not_read=run.not_read, summary=False)
+        sys.stdout.write(report + ("\n\n" if report else ""))
+    outcome = run.outcome(fail_on_or_default(config.fail_on))
+    # The text report ends with the summary; JSON and SARIF keep stdout a document, so it goes to stderr.
+    status = sys.stdout if fmt == "text" else sys.stderr
+    sys.stdout.flush()
+    status.write(f"{run.summary_line()}\n{outcome.line()}\n")
+    if outcome.exit_code:
+        raise SystemExit(outcome.exit_code)
+
+
+def _paint(style: str, text: str, color: bool) -> str:
+    return f"{style}{text}{_RESET}" if color else text
 
 
 def _run(
@@ -142,34 +161,28 @@ def _run(
     write_baseline: Path | None,
     stdin_text: str | None,
     bindings: Bindings,
+    skip_non_policy: bool,
 ) -> LintRun:
+    options: dict[str, Any] = {
+        "policy_type": policy_type,
+        "baseline": baseline,
+        "write_baseline_to": write_baseline,
+        "stdin_text": stdin_text,
+        "bindings": bindings,
+        "skip_non_policy": skip_non_policy,
+    }
     show = err.is_terminal and not (len(paths) == 1 and Path(paths[0]).is_file())
     if not show:
-        return run_lint(
-            paths,
-            config,
-            policy_type=policy_type,
-            baseline=baseline,
-            write_baseline_to=write_baseline,
-            stdin_text=stdin_text,
-            bindings=bindings,
-        )
+        return run_lint(paths, config, **options)
+    from rich.progress import Progress
+
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("linting", total=None)
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return run_lint(
-            paths,
-            config,
-            policy_type=policy_type,
-            baseline=baseline,
-            write_baseline_to=write_baseline,
-            stdin_text=stdin_text,
-            progress=advance,
-            bindings=bindings,
-        )
+        return run_lint(paths, config, progress=advance, **options)
 
 
 def _names(value: str | None) -> list[str] | None:

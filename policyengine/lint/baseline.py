@@ -16,11 +16,17 @@ findings. The file is JSON with sorted entries, so it diffs well in review::
     }
 
 ``rule``, ``file``, ``pointer`` and ``message`` are there for the reader; only ``fingerprint`` matches.
+
+File paths (in ``file`` and inside the fingerprint) are relative to ``baseline_root``: the root of
+the git repository holding the baseline file, or the baseline file's directory outside a
+repository. So a baseline written from the repository root matches the same findings when the
+linter runs from a subdirectory, a CI runner's checkout or a pre-commit hook.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,11 +35,17 @@ from typing import Any
 
 from policyengine.lint.config import ConfigError
 from policyengine.lint.finding import Finding
-from policyengine.lint.reporters._common import fingerprint, ordered, relative_path, stable_pointer
+from policyengine.lint.reporters._common import fingerprint, ordered, relative_path, repository_root, stable_pointer
 
-__all__ = ["BASELINE_VERSION", "Baseline", "BaselineEntry", "load_baseline", "write_baseline"]
+__all__ = ["BASELINE_VERSION", "Baseline", "BaselineEntry", "baseline_root", "load_baseline", "write_baseline"]
 
 BASELINE_VERSION = 1
+
+
+def baseline_root(path: Path) -> Path:
+    """What the paths of the baseline at ``path`` are relative to: its git repository's root, else its directory."""
+    directory = Path(os.path.abspath(path)).parent
+    return repository_root(directory) or directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +108,23 @@ def baseline_of(findings: Iterable[Finding], texts: Mapping[str, str], root: Pat
 
 
 def write_baseline(findings: Iterable[Finding], path: Path, texts: Mapping[str, str], root: Path | None = None) -> Baseline:
-    """Write the baseline accepting ``findings`` to ``path`` (JSON, sorted, trailing newline) and return it."""
+    """Write the baseline accepting ``findings`` to ``path`` (JSON, sorted, trailing newline) and return it.
+
+    Missing parent directories are made; the file is replaced whole (written beside it, then renamed), so
+    an interrupted run never leaves half a baseline. ``ConfigError`` names the file when it cannot be written.
+    """
     baseline = baseline_of(findings, texts, root)
     document = {"version": BASELINE_VERSION, "tool": "policyengine", "entries": [e.to_json() for e in baseline.entries]}
-    Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return Baseline(baseline.entries, Path(path), root)
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: cannot write baseline: {error.strerror or error}") from None
+    return Baseline(baseline.entries, target, root)
 
 
 def load_baseline(path: Path, root: Path | None = None) -> Baseline:

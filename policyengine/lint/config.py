@@ -1,5 +1,7 @@
 """Lint configuration and suppressions: the config file, per-path ignores and ignore markers in Sids.
 
+docs/lint-config.md documents every key with an example; keep the two in step (a test checks).
+
 The configuration lives in ``pyproject.toml`` under ``[tool.policyengine.lint]``, or in a
 ``.policyengine.toml`` under ``[lint]`` (``[tool.policyengine.lint]`` is accepted there too, so a
 block copied from ``pyproject.toml`` works). Without ``--config FILE`` the nearest one is used,
@@ -9,7 +11,7 @@ wins over ``pyproject.toml``, and a ``pyproject.toml`` without the table is skip
     [tool.policyengine.lint]
     select = ["ALL"]                      # rule ids (PE020), family names (kms) or ALL; default ALL
     ignore = ["PE104", "types"]           # rule ids or families
-    fail-on = "warning"                   # error | security | warning | suggestion
+    fail-on = "warning"                   # security | error | warning | suggestion (default warning)
     include = ["policies/**"]             # only these paths (default: everything given)
     exclude = ["vendor", "**/*.draft.json"]
 
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.errors import PolicyEngineError
-from policyengine.lint.finding import POLICY_TYPES, SEVERITY_ORDER, Finding, PolicyType, Severity
+from policyengine.lint.finding import POLICY_TYPES, SEVERITIES, Finding, PolicyType, Severity
 from policyengine.lint.registry import Rule
 
 __all__ = [
@@ -66,7 +68,6 @@ PYPROJECT = "pyproject.toml"
 ALL = "ALL"
 
 _KEYS = ("select", "ignore", "per-path-ignores", "fail-on", "include", "exclude", "policy-type")
-_SEVERITIES = tuple(sorted(SEVERITY_ORDER, key=lambda s: -SEVERITY_ORDER[s]))
 
 
 class ConfigError(PolicyEngineError):
@@ -242,7 +243,9 @@ def _lint_table(path: Path, data: dict[str, Any], *, required: bool) -> tuple[st
         if key == "tool" and nested is not None and data["tool"] == {"policyengine": {"lint": nested}}:
             continue
         if key != "lint":
-            raise ConfigError(f"{path}: unknown key `{key}`{_did_you_mean(key, {'lint'})}")
+            raise ConfigError(
+                f"{path}: unknown key `{key}`{_did_you_mean(key, {'lint'})}; valid tables: [lint] or [tool.policyengine.lint]"
+            )
     if "lint" in data and nested is not None:
         raise ConfigError(f"{path}: both [lint] and [tool.policyengine.lint]; keep one")
     if nested is not None:
@@ -267,7 +270,9 @@ def _table(path: Path, name: str, value: Any) -> tuple[str, dict[str, Any]]:
 def _parse(path: Path, name: str, table: dict[str, Any]) -> LintConfig:
     for key in table:
         if key not in _KEYS:
-            raise ConfigError(f"{path}: unknown key `{key}` in [{name}]{_did_you_mean(key, set(_KEYS))}")
+            raise ConfigError(
+                f"{path}: unknown key `{key}` in [{name}]{_did_you_mean(key, set(_KEYS))}; valid keys: {', '.join(_KEYS)}"
+            )
 
     def strings(key: str) -> tuple[str, ...] | None:
         value = table.get(key)
@@ -294,8 +299,8 @@ def _parse(path: Path, name: str, table: dict[str, Any]) -> LintConfig:
             raise ConfigError(f'{path}: `{name}.policy-type."{glob}"` must be one of {", ".join(POLICY_TYPES)}')
         kinds.append((glob, kind))
     fail_on = table.get("fail-on")
-    if fail_on is not None and fail_on not in _SEVERITIES:
-        raise ConfigError(f"{path}: `{name}.fail-on` must be one of {', '.join(_SEVERITIES)}")
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise ConfigError(f"{path}: `{name}.fail-on` must be one of {', '.join(SEVERITIES)}")
     select = strings("select")
     return LintConfig(
         path=path,

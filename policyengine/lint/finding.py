@@ -1,7 +1,10 @@
 """What the linter reports: findings with a stable rule id, a severity and a precise location.
 
-Severities follow IAM Access Analyzer's catalog order (error, security warning, warning,
-suggestion); ``--fail-on`` compares against this order.
+Severities are IAM Access Analyzer's four (security warning, error, warning, suggestion), ranked for
+CI by what reaches production: a security finding (a public key, ``kms:*`` to an application role)
+describes a policy AWS accepts and then enforces, so it ranks above an error (a policy AWS rejects
+or misreads). ``--fail-on S`` fails on S and everything ranked above it, in the CLI, the pre-commit
+hook and the GitHub Action alike, and all three default to ``DEFAULT_FAIL_ON`` (docs/lint-config.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from policyengine.model.policy import PolicyDocument
 from policyengine.model.span import Span
 
 Severity = Literal["error", "security", "warning", "suggestion"]
-SEVERITY_ORDER: dict[Severity, int] = {"error": 3, "security": 2, "warning": 1, "suggestion": 0}
+SEVERITY_ORDER: dict[Severity, int] = {"security": 3, "error": 2, "warning": 1, "suggestion": 0}
+#: Severities from the most to the least serious: the order of ``--fail-on`` choices and of summary counts.
+SEVERITIES: tuple[Severity, ...] = ("security", "error", "warning", "suggestion")
+#: What fails a run when neither ``--fail-on`` nor the configuration says: every warning or worse.
+DEFAULT_FAIL_ON: Severity = "warning"
 PolicyType = Literal["key", "identity", "resource", "scp", "rcp", "boundary", "trust", "endpoint"]
 POLICY_TYPES: tuple[PolicyType, ...] = ("key", "identity", "resource", "scp", "rcp", "boundary", "trust", "endpoint")
 

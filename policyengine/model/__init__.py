@@ -1,20 +1,31 @@
-"""The policy language as data: frozen pydantic models with source spans."""
+"""The policy language as data: frozen pydantic models with source spans.
 
-from policyengine.model.policy import (
-    CURRENT_VERSION,
-    LEGACY_VERSION,
-    VALID_VERSIONS,
-    Condition,
-    ConditionValue,
-    DuplicateKey,
-    PolicyDocument,
-    PrincipalBlock,
-    PrincipalEntry,
-    Statement,
-    StringItem,
-)
-from policyengine.model.principal import PrincipalRef
-from policyengine.model.span import Span
+Names are imported on first use (see ``policyengine._lazy``): ``policyengine.errors`` needs only
+``Span``, and must not build the pydantic models to get it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from policyengine._lazy import lazy_exports
+
+_POLICY = "policyengine.model.policy"
+_EXPORTS: dict[str, str] = {
+    "CURRENT_VERSION": _POLICY,
+    "LEGACY_VERSION": _POLICY,
+    "VALID_VERSIONS": _POLICY,
+    "Condition": _POLICY,
+    "ConditionValue": _POLICY,
+    "DuplicateKey": _POLICY,
+    "PolicyDocument": _POLICY,
+    "PrincipalBlock": _POLICY,
+    "PrincipalEntry": _POLICY,
+    "Statement": _POLICY,
+    "StringItem": _POLICY,
+    "PrincipalRef": "policyengine.model.principal",
+    "Span": "policyengine.model.span",
+}
 
 __all__ = [
     "CURRENT_VERSION",
@@ -31,3 +42,22 @@ __all__ = [
     "Statement",
     "StringItem",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from policyengine.model.policy import (
+        CURRENT_VERSION,
+        LEGACY_VERSION,
+        VALID_VERSIONS,
+        Condition,
+        ConditionValue,
+        DuplicateKey,
+        PolicyDocument,
+        PrincipalBlock,
+        PrincipalEntry,
+        Statement,
+        StringItem,
+    )
+    from policyengine.model.principal import PrincipalRef
+    from policyengine.model.span import Span

@@ -74,7 +74,7 @@ try:
     from psycopg.types.json import Json
     from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError as _missing:  # pragma: no cover - exercised only without the extra installed
-    raise StoreError("PostgreSQL stores need psycopg and psycopg-pool: pip install 'policyengine[postgres]'") from _missing
+    raise StoreError("PostgreSQL stores need psycopg and psycopg-pool: pip install 'policyengine-kms[postgres]'") from _missing
 
 __all__ = ["SCHEMA_VERSION", "PostgresKeyStore", "describe_url", "is_postgres_url", "schema_version", "upgrade"]
 

@@ -13,7 +13,7 @@ import policyengine as pe
 PAIRS_DIR = Path(__file__).parent / "pairs"
 
 requires_cvc5 = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("cvc5") is None, reason="cvc5 is not installed (pip install policyengine[analysis])"
+    __import__("importlib").util.find_spec("cvc5") is None, reason="cvc5 is not installed: policyengine-kms[analysis]"
 )
 requires_z3 = pytest.mark.skipif(__import__("importlib").util.find_spec("z3") is None, reason="z3-solver is not installed")
 

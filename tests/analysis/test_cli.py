@@ -173,10 +173,10 @@ def test_input_errors_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_missing_solver_exits_1_with_the_install_hint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without the solver installed the command exits 1 and says to install policyengine[analysis]."""
+    """Without the solver installed the command exits 1 and says to install "policyengine-kms[analysis]"."""
     from policyengine.analysis import _cvc5
 
     monkeypatch.setattr(_cvc5, "available", lambda: False)
     good = _write(tmp_path / "good.json", ROOT)
     code, out, err = run(capsys, "no-public-access", good)
-    assert code == 1 and "install policyengine[analysis]" in out + err
+    assert code == 1 and 'install "policyengine-kms[analysis]"' in out + err

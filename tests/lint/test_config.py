@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from policyengine.errors import PolicyEngineError
 from policyengine.lint.baseline import load_baseline, write_baseline
@@ -111,7 +109,7 @@ def test_explicit_config_takes_precedence(tmp_path: Path) -> None:
         (PE, "[lint]\nper-file-ignores = {}\n", r"\.policyengine\.toml: unknown key `per-file-ignores` in \[lint\]"),
         (PE, "[lnt]\nselect = []\n", r"\.policyengine\.toml: unknown key `lnt` \(did you mean `lint`\?\)"),
         (PE, '[lint]\nselect = "PE001"\n', r"`lint\.select` must be a list of strings"),
-        (PE, '[lint]\nfail-on = "fatal"\n', r"`lint\.fail-on` must be one of error, security, warning, suggestion"),
+        (PE, '[lint]\nfail-on = "fatal"\n', r"`lint\.fail-on` must be one of security, error, warning, suggestion"),
         (PE, '[lint.per-path-ignores]\n"a/*" = "PE001"\n', r'`lint\.per-path-ignores\."a/\*"` must be a list'),
         (PE, '[lint.policy-type]\n"a/*" = "kms"\n', r'`lint\.policy-type\."a/\*"` must be one of key, identity'),
         (PE, '[lint]\npolicy-type = ["key"]\n', r"`lint\.policy-type` must be a table"),
@@ -317,19 +315,3 @@ def test_bad_baseline_file_is_a_config_error(tmp_path: Path, content: str | None
     with pytest.raises(ConfigError, match=message) as caught:
         load_baseline(path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
-
-
-# ---------------------------------------------------------------------------------------------
-# pre-commit
-
-
-def test_pre_commit_hook_definition() -> None:
-    """.pre-commit-hooks.yaml parses and defines the policyengine-lint hook running `policyengine lint`."""
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert isinstance(hooks, list)
-    hook = next(h for h in hooks if h["id"] == "policyengine-lint")
-    assert hook["entry"] == "policyengine lint" and hook["language"] == "python"
-    assert hook["args"] == ["--fail-on", "error"]
-    files = re.compile(hook["files"])
-    assert all(files.search(name) for name in ("key.json", "stack.yaml", "stack.yml", "stack.template"))
-    assert not files.search("main.py")

@@ -42,12 +42,15 @@ def bad_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_text_output_and_fail_on(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A public key policy is a security finding: exit 3 by default, 0 with --fail-on error."""
+    """A public key policy is a security finding, which ranks above error: every --fail-on fails on it,
+    the default included; the last line says why the run exits as it does."""
     code, out, _ = run(["lint", "key.json"], capsys)
     assert code == 3
     assert "key.json:16:20: security PE401" in out
-    code, _, _ = run(["lint", "key.json", "--fail-on", "error"], capsys)
-    assert code == 0
+    for threshold in ("security", "error", "warning", "suggestion"):
+        assert run(["lint", "key.json", "--fail-on", threshold], capsys)[0] == 3
+    code, out, _ = run(["lint", "key.json", "--ignore", "PE401"], capsys)
+    assert code == 0 and out.endswith("exit 0: no findings at or above `warning` (--fail-on)\n")
 
 
 def test_sarif_output(bad_policy: Path, capsys: pytest.CaptureFixture[str]) -> None:

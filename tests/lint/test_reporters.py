@@ -123,7 +123,7 @@ key-policy.json:15:28: error PE503 `kms:CreateGrant` without a `kms:GrantIsForAW
   owner: aws_kms_key.main
   hint: add `"Bool": {"kms:GrantIsForAWSResource": "true"}`
 
-4 findings: 1 error, 1 security, 1 warning, 1 suggestion in 2 files"""
+4 findings: 1 security, 1 error, 1 warning, 1 suggestion in 2 files"""
 
 
 def shifted(text: str, lines: int) -> str:
@@ -171,7 +171,7 @@ def test_summary_counts_and_plurals() -> None:
     assert summarize([]).line() == "no findings"
     assert render_text([], texts={}, color=False) == "no findings"
     two_errors = [Finding("PE503", "error", "m", "a.json"), Finding("PE503", "error", "m", "b.json")]
-    assert summarize(two_errors).line() == "2 findings: 2 errors, 0 security, 0 warnings, 0 suggestions in 2 files"
+    assert summarize(two_errors).line() == "2 findings: 0 security, 2 errors, 0 warnings, 0 suggestions in 2 files"
 
 
 # ---------------------------------------------------------------------------------------------

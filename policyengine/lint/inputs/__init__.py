@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -76,10 +76,19 @@ def collect_targets(
     policy_type: PolicyType | None = None,
     stdin_text: str | None = None,
     bindings: Bindings | None = None,
+    skip_non_policy: bool = False,
+    accept: Callable[[str], bool] | None = None,
 ) -> tuple[list[LintTarget], list[tuple[str, str]]]:
     """The targets in ``paths`` and the input errors ``(path, message)`` (``read_inputs`` without the not-read list)."""
     found = read_inputs(
-        paths, include=include, exclude=exclude, policy_type=policy_type, stdin_text=stdin_text, bindings=bindings
+        paths,
+        include=include,
+        exclude=exclude,
+        policy_type=policy_type,
+        stdin_text=stdin_text,
+        bindings=bindings,
+        skip_non_policy=skip_non_policy,
+        accept=accept,
     )
     return found.targets, found.errors
 
@@ -92,19 +101,32 @@ def read_inputs(
     policy_type: PolicyType | None = None,
     stdin_text: str | None = None,
     bindings: Bindings | None = None,
+    skip_non_policy: bool = False,
+    accept: Callable[[str], bool] | None = None,
 ) -> Inputs:
     """The targets in ``paths``, the input errors of files that could not be used, and what was not read.
 
     Directories are walked recursively in sorted order; ``include``/``exclude`` are globs
     matched against the path relative to the directory and against the base name, and
     ``.git``, ``node_modules`` and ``.venv`` are never entered. Files named explicitly are
-    always read. ``-`` is standard input: ``stdin_text`` when given, else ``sys.stdin``.
+    always read, and are an error when they are not a policy, template, plan or export, unless
+    ``skip_non_policy`` treats them as walking would (the pre-commit hook names every staged file).
+    ``-`` is standard input: ``stdin_text`` when given, else ``sys.stdin``. ``accept``, when given,
+    must also say yes to a file found by walking (or named, with ``skip_non_policy``): the lint
+    configuration's include/exclude, relative to the configuration's directory.
     ``policy_type`` fixes the type of standalone policy documents; policies inside templates,
     plans and exports take theirs from where they sit. ``bindings`` fill in the deployment's
     account, region and parameters where templates leave them open.
     """
     reader = TargetReader(
-        paths, include=include, exclude=exclude, policy_type=policy_type, stdin_text=stdin_text, bindings=bindings
+        paths,
+        include=include,
+        exclude=exclude,
+        policy_type=policy_type,
+        stdin_text=stdin_text,
+        bindings=bindings,
+        skip_non_policy=skip_non_policy,
+        accept=accept,
     )
     found = Inputs()
     for item in reader.inputs:
@@ -132,15 +154,22 @@ class TargetReader:
         policy_type: PolicyType | None = None,
         stdin_text: str | None = None,
         bindings: Bindings | None = None,
+        skip_non_policy: bool = False,
+        accept: Callable[[str], bool] | None = None,
     ) -> None:
         self._collector = _Collector(policy_type, bindings or Bindings())
         self._stdin_text = stdin_text
         self.inputs: list[tuple[str, bool]] = []
         for path in paths:
-            if path != "-" and os.path.isdir(path):
-                self.inputs += [(file, False) for file in walk_directory(path, include, exclude)]
-            else:
+            if path == "-":
                 self.inputs.append((path, True))
+            elif os.path.isdir(path):
+                walked = walk_directory(path, include, exclude)
+                self.inputs += [(file, False) for file in walked if accept is None or accept(file)]
+            elif not skip_non_policy:
+                self.inputs.append((path, True))
+            elif accept is None or accept(path):
+                self.inputs.append((path, False))
 
     @property
     def errors(self) -> list[tuple[str, str]]:

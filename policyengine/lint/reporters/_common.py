@@ -16,10 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from policyengine.lint.finding import SEVERITY_ORDER, Finding, Severity
-
-#: Severities from the most to the least serious, the order counts are listed in.
-SEVERITIES: tuple[Severity, ...] = tuple(sorted(SEVERITY_ORDER, key=lambda s: -SEVERITY_ORDER[s]))
+from policyengine.lint.finding import SEVERITIES, Finding, Severity
 
 #: How much of the offending text (after collapsing whitespace) goes into a fingerprint.
 FINGERPRINT_TEXT_LIMIT = 120
@@ -42,14 +39,16 @@ class Summary:
     by_severity: Mapping[Severity, int]
 
     def line(self) -> str:
-        """``N findings: x errors, y security, z warnings, w suggestions in F files`` (or ``no findings``)."""
+        """``N findings: w security, x errors, y warnings, z suggestions in F files`` (or ``no findings``)."""
         if self.total == 0:
             return "no findings"
-        counts = self.by_severity
-        return (
-            f"{_plural(self.total, 'finding')}: {_plural(counts['error'], 'error')}, {counts['security']} security, "
-            f"{_plural(counts['warning'], 'warning')}, {_plural(counts['suggestion'], 'suggestion')} "
-            f"in {_plural(self.files, 'file')}"
+        return f"{plural(self.total, 'finding')}: {self.counts()} in {plural(self.files, 'file')}"
+
+    def counts(self) -> str:
+        """``w security, x errors, y warnings, z suggestions``: every severity, most serious first."""
+        return ", ".join(
+            f"{count} {severity}" if severity == "security" else plural(count, severity)
+            for severity, count in self.by_severity.items()
         )
 
 
@@ -65,19 +64,32 @@ def summarize(findings: Iterable[Finding]) -> Summary:
     return Summary(total, len(files), counts)
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 finding``, ``2 findings`` (``nouns`` when the plural is not ``noun`` + s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
 def relative_path(source: str, root: Path | None = None) -> str:
-    """``source`` as a forward-slash path relative to ``root`` (default: the working directory) when inside it."""
-    if source == "-":
+    """``source`` as a forward-slash path relative to ``root`` (default: the working directory) when inside it.
+
+    A file outside ``root`` keeps the path it was given; standard input (``-``, ``<stdin>``) stays as it is.
+    """
+    if source in ("-", "<stdin>"):
         return source
     base = Path(os.path.abspath(root if root is not None else Path.cwd()))
     absolute = Path(os.path.abspath(source))
     if absolute.is_relative_to(base):
         return absolute.relative_to(base).as_posix()
     return Path(source).as_posix()
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (a directory, or a file in worktrees and submodules)."""
+    here = Path(os.path.abspath(start))
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
 
 
 def offending_text(finding: Finding, text: str | None) -> str:

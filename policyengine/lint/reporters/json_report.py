@@ -9,7 +9,10 @@ output::
                    "file": "key.json", "line": 3, "column": 5, "end_line": 3, "end_column": 12,
                    "pointer": "/Statement/0/Action", "owner": null, "statement": "Admins", "suggestion": null}],
      "summary": {"findings": 1, "files": 1, "by_severity": {"error": 0, "security": 0, "warning": 1, "suggestion": 0},
-                 "by_rule": {"PE020": 1}}}
+                 "by_rule": {"PE020": 1}},
+     "input_errors": [{"file": "broken.yaml", "message": "..."}]}
+
+``input_errors`` lists the files that could not be read (the CLI then exits 1).
 
 Bump ``JSON_REPORT_VERSION`` when a key changes meaning or goes away (adding keys does not).
 """

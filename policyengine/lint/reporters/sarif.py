@@ -7,6 +7,10 @@ up critical, 7.0 high, 4.0 medium, below that low). Each result points at its fi
 the line-independent fingerprint (see ``_common``), so an alert keeps its identity when lines are
 inserted above it. Severities map to levels: error and security to ``error``, warning to
 ``warning``, suggestion to ``note``.
+
+``%SRCROOT%`` is the root of the git repository the linter runs in (the working directory outside
+one), which is what code scanning resolves ``artifactLocation.uri`` against; files that could not
+be read are ``toolExecutionNotifications`` of the run's invocation, which is then not successful.
 """
 
 from __future__ import annotations
@@ -15,24 +19,36 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from importlib import metadata
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from policyengine.lint.finding import Finding, Severity
 from policyengine.lint.registry import Rule
-from policyengine.lint.reporters._common import fingerprint, offending_text, ordered, relative_path, source_line
+from policyengine.lint.reporters._common import (
+    fingerprint,
+    offending_text,
+    ordered,
+    relative_path,
+    repository_root,
+    source_line,
+)
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 TOOL_NAME = "policyengine"
+#: The distribution (on PyPI) whose metadata may name the home page; the import package is ``policyengine``.
+DISTRIBUTION = "policyengine-kms"
 
 LEVELS: dict[Severity, str] = {"error": "error", "security": "error", "warning": "warning", "suggestion": "note"}
 #: The score a security rule gets when it does not give its own.
 DEFAULT_SECURITY_SEVERITY = 7.0
+#: The score of other rules tagged ``security`` (by their family) without their own: GitHub reads
+#: ``security-severity`` on every rule tagged ``security``, and grades one without it as it would a
+#: code-quality alert. A warning of the security family (cross-account access) is a medium.
+_FAMILY_SCORES: dict[Severity, float] = {"security": DEFAULT_SECURITY_SEVERITY, "error": 5.0, "warning": 4.0, "suggestion": 2.0}
 #: Rule families whose checks are exact (syntax, catalog lookups, value types); the others reason about intent.
 _EXACT_FAMILIES = frozenset({"structure", "catalog", "types"})
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)", re.DOTALL)
@@ -46,15 +62,17 @@ def render_sarif(
     tool_version: str,
     root: Path | None = None,
     information_uri: str | None = None,
+    input_errors: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log of ``findings`` with metadata for every rule in ``rules``.
 
     ``texts`` maps each finding's source to the whole file text (snippets and fingerprints);
-    ``root`` is the directory ``%SRCROOT%`` stands for (default: the working directory);
-    ``information_uri`` defaults to the package's home page when its metadata names one.
+    ``root`` is the directory ``%SRCROOT%`` stands for (default: the repository around the working
+    directory, else the working directory); ``information_uri`` defaults to the package's home page
+    when its metadata names one; ``input_errors`` (``(file, message)``) become notifications.
     """
     chosen = ordered(findings)
-    base = Path(os.path.abspath(root if root is not None else Path.cwd()))
+    base = Path(os.path.abspath(root if root is not None else default_root()))
     descriptors = {rule_id: rule_descriptor(rule) for rule_id, rule in sorted(rules.items())}
     for finding in chosen:
         descriptors.setdefault(finding.rule_id, {"id": finding.rule_id})
@@ -76,18 +94,35 @@ def render_sarif(
     driver["semanticVersion"] = tool_version
     driver["rules"] = list(descriptors.values())
     base_uri = base.as_uri()
+    invocation: dict[str, Any] = {"executionSuccessful": not input_errors}
+    if input_errors:
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "error",
+                "message": {"text": f"{file}: {message}"},
+                "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(file, base)}}],
+            }
+            for file, message in input_errors
+        ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [
             {
                 "tool": {"driver": driver},
+                "invocations": [invocation],
                 "originalUriBaseIds": {SRCROOT: {"uri": base_uri if base_uri.endswith("/") else base_uri + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
         ],
     }
+
+
+def default_root() -> Path:
+    """What ``%SRCROOT%`` stands for by default: the git repository around the working directory, else the directory."""
+    here = Path.cwd()
+    return repository_root(here) or here
 
 
 def render_sarif_json(
@@ -98,9 +133,18 @@ def render_sarif_json(
     tool_version: str,
     root: Path | None = None,
     information_uri: str | None = None,
+    input_errors: Sequence[tuple[str, str]] = (),
 ) -> str:
     """``render_sarif`` as indented JSON text (no trailing newline)."""
-    log = render_sarif(findings, rules, texts=texts, tool_version=tool_version, root=root, information_uri=information_uri)
+    log = render_sarif(
+        findings,
+        rules,
+        texts=texts,
+        tool_version=tool_version,
+        root=root,
+        information_uri=information_uri,
+        input_errors=input_errors,
+    )
     return json.dumps(log, indent=2, ensure_ascii=False)
 
 
@@ -109,13 +153,13 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     bad, good = _pretty_example(rule.bad), _pretty_example(rule.good)
     help_text = f"{rule.summary}\n\nBad:\n{bad}\n\nFixed:\n{good}"
     help_markdown = f"{rule.summary}\n\n**Bad**\n\n```json\n{bad}\n```\n\n**Fixed**\n\n```json\n{good}\n```"
-    security = rule.severity == "security" or rule.security_severity is not None
+    security = rule.severity == "security" or rule.security_severity is not None or rule.family == "security"
     properties: dict[str, Any] = {
         "tags": sorted({rule.family, "security"} if security else {rule.family}),
         "precision": "very-high" if rule.family in _EXACT_FAMILIES else "high",
     }
     if security:
-        score = rule.security_severity if rule.security_severity is not None else DEFAULT_SECURITY_SEVERITY
+        score = rule.security_severity if rule.security_severity is not None else _FAMILY_SCORES[rule.severity]
         properties["security-severity"] = f"{score:.1f}"
     descriptor: dict[str, Any] = {
         "id": rule.id,
@@ -220,8 +264,10 @@ def _format(value: Any, depth: int) -> str:
 
 def _home_page() -> str | None:
     """The package's home page from its metadata (``[project.urls]``), if it names one."""
+    from importlib import metadata
+
     try:
-        urls = metadata.metadata(TOOL_NAME).get_all("Project-URL") or []
+        urls = metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
     except metadata.PackageNotFoundError:
         return None
     for entry in urls:

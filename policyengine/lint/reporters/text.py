@@ -42,6 +42,7 @@ def render_text(
     color: bool,
     not_read: Sequence[NotRead] = (),
     unreadable: int = 0,
+    summary: bool = True,
 ) -> str:
     """Every finding as ``file:line:col: severity rule-id message`` with a caret snippet, then a summary line.
 
@@ -49,6 +50,8 @@ def render_text(
     finding whose text or span is unknown is shown without one. ``not_read`` lists policies found
     but not linted, and ``unreadable`` counts files that could not be read (their errors are
     printed elsewhere): the summary never says "no findings" as if they had been checked.
+    Without ``summary`` the summary line is left out (the CLI writes the run's own, which also
+    counts files, suppressions and the baseline), and nothing to report gives an empty string.
     No trailing newline.
     """
     chosen = ordered(findings)
@@ -80,11 +83,12 @@ def render_text(
             where = item.source if item.span is None else f"{item.source}:{item.line}"
             listed.append(f"  {where}: {item.where}: {item.reason}")
         blocks.append("\n".join(listed))
-    summary = summarize(chosen).line()
-    if unreadable:
-        files = "1 file" if unreadable == 1 else f"{unreadable} files"
-        summary = ("nothing found in what could be read" if not chosen else summary) + f"; {files} could not be read"
-    blocks.append(summary)
+    if summary:
+        line = summarize(chosen).line()
+        if unreadable:
+            files = "1 file" if unreadable == 1 else f"{unreadable} files"
+            line = ("nothing found in what could be read" if not chosen else line) + f"; {files} could not be read"
+        blocks.append(line)
     return "\n\n".join(blocks)
 
 

@@ -1,0 +1,129 @@
+"""Start-up: a command imports only what it uses (docs/benchmarks.md, "Start-up", has the timings).
+
+Each check runs the real entry point in a fresh interpreter and reads `sys.modules` afterwards: linting a
+file must not import the server, the KMS, the stores, the access queries, the solver, uvicorn or the AWS SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, ROOT
+
+_PROBE = """
+import json, sys
+from policyengine.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\n@@modules@@" + json.dumps(sorted(sys.modules)))
+"""
+
+# Never needed to lint, validate or print the version.
+HEAVY = (
+    "policyengine.server",
+    "policyengine.store",
+    "policyengine.kms",
+    "policyengine.access",
+    "policyengine.analysis",
+    "cvc5",
+    "z3",
+    "uvicorn",
+    "boto3",
+    "botocore",
+    "cryptography",
+    "sqlite3",
+    "psycopg",
+)
+
+
+def imported_by(*argv: str) -> set[str]:
+    """The modules loaded after ``policyengine ARGV`` ran in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env()
+    )
+    assert "@@modules@@" in done.stdout, done.stderr
+    return set(json.loads(done.stdout.rsplit("@@modules@@", 1)[1]))
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY or any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_lint_imports_no_server_store_kms_solver_or_sdk(fmt: str) -> None:
+    modules = imported_by("lint", str(EXAMPLES / "default-key-policy.json"), "--format", fmt)
+    assert "policyengine.lint.run" in modules  # the probe really linted
+    assert heavy(modules) == []
+    assert not any(m == "rich" or m.startswith("rich.") for m in modules)  # text output is plain ANSI
+
+
+def test_lint_of_a_directory_and_a_template_stays_light(tmp_path: Path) -> None:
+    template = tmp_path / "stack.yaml"
+    template.write_text(
+        "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      KeyPolicy:\n"
+        "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n"
+        "            Principal: {AWS: 'arn:aws:iam::111122223333:root'}\n"
+        "            Action: 'kms:*'\n            Resource: '*'\n",
+        encoding="utf-8",
+    )
+    assert heavy(imported_by("lint", str(tmp_path))) == []
+
+
+def test_validate_imports_no_server_store_kms_solver_or_sdk() -> None:
+    modules = imported_by("validate", str(EXAMPLES / "default-key-policy.json"))
+    assert "policyengine.parsing" in modules and heavy(modules) == []
+
+
+def test_version_imports_neither_the_rules_nor_the_evaluator() -> None:
+    modules = imported_by("--version")
+    assert "policyengine.lint.catalog" in modules
+    lint_only = ("policyengine.lint.rules", "policyengine.evaluator", "policyengine.model.policy")
+    assert not any(m.startswith(lint_only) for m in modules)
+    assert heavy(modules) == []
+
+
+def test_help_still_lists_every_command() -> None:
+    """Commands are imported lazily, but `--help` lists them all with their summaries."""
+    from policyengine.cli.main import COMMANDS
+
+    done = subprocess.run(
+        [sys.executable, "-m", "policyengine", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env()
+    )
+    assert done.returncode == 0
+    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == set(COMMANDS)
+
+
+def test_every_command_defined_is_registered() -> None:
+    """A command added to a module under policyengine/cli but not to ``COMMANDS`` would silently vanish from the CLI."""
+    import importlib
+    import pkgutil
+
+    import click
+
+    import policyengine.cli as cli_package
+    from policyengine.cli.main import COMMANDS, cli
+
+    defined: dict[int, click.Command] = {}
+    for module_info in pkgutil.iter_modules(cli_package.__path__):
+        module = importlib.import_module(f"policyengine.cli.{module_info.name}")
+        defined.update({id(v): v for v in vars(module).values() if isinstance(v, click.Command) and v is not cli})
+    subcommands = {id(c) for v in defined.values() if isinstance(v, click.Group) for c in v.commands.values()}
+    top_level = {command.name for key, command in defined.items() if key not in subcommands}
+    assert top_level == set(COMMANDS)
