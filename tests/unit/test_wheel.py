@@ -19,7 +19,7 @@ def test_wheel_parses_a_policy_from_another_directory(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    wheel = next(wheel_dir.glob("policyengine-*.whl"))
+    wheel = next(wheel_dir.glob("policyengine_kms-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "policyengine/grammars/policy_json.lark" in names
     assert "policyengine/examples/default-key-policy.json" in names
