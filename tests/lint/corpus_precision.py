@@ -110,7 +110,7 @@ def stub(finding: Finding) -> dict[str, object]:
 def table(result: Measure) -> str:
     """The precision table as Markdown (what docs/lint-precision.md shows)."""
     lines = ["| level | right | false alarms | precision | target |", "|---|---|---|---|---|"]
-    for label, level, target in (("warning or worse", "warning", TARGET_WARNING), ("error", "error", TARGET_ERROR)):
+    for label, level, target in (("warning or worse", "warning", TARGET_WARNING), ("error or worse", "error", TARGET_ERROR)):
         right, wrong = result.counts(level)
         lines.append(f"| {label} | {right} | {wrong} | {result.precision(level):.1%} | {target:.0%} |")
     return "\n".join(lines)
