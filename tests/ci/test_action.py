@@ -19,21 +19,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.lint.samples import PUBLIC_KEY_POLICY as PUBLIC
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-PUBLIC = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Root",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
-        {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
-    ],
-}
 
 
 def step(name: str) -> dict[str, Any]:

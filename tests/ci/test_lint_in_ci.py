@@ -9,35 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from policyengine.cli.main import main
 from policyengine.lint import DEFAULT_FAIL_ON, SEVERITIES, SEVERITY_ORDER
-
-ROOT_ACCOUNT = {
-    "Sid": "Root",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-    "Action": "kms:*",
-    "Resource": "*",
-}
-PUBLIC = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
-APP_STAR = {
-    "Sid": "App",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
-    "Action": "kms:*",
-    "Resource": "*",
-}
-
-
-def key_policy(*statements: dict[str, object]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [ROOT_ACCOUNT, *statements]}, indent=2)
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    captured = capsys.readouterr()
-    return int(info.value.code or 0), captured.out, captured.err
+from tests.lint.samples import APP_STAR, PUBLIC, key_policy, run
 
 
 @pytest.fixture

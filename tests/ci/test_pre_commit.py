@@ -21,22 +21,10 @@ import yaml
 
 from tests.ci.conftest import git
 from tests.conftest import ROOT
+from tests.lint.samples import PUBLIC_KEY_POLICY
 
 pytest.importorskip("pre_commit")
 
-PUBLIC_KEY_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Root",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
-        {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
-    ],
-}
 # Not policies, but matched by the hook's `files` pattern: each must be skipped quietly.
 NOT_POLICIES = {
     "package.json": json.dumps({"name": "service", "version": "1.0.0", "scripts": {"test": "jest"}}, indent=2),

@@ -21,6 +21,7 @@ import pytest
 import policyengine as pe
 from policyengine.cli.main import main
 from policyengine.lint import all_rules
+from tests.lint.samples import PUBLIC, key_policy_document
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parent.parent / "lint" / "fixtures" / "reporting" / "sarif-schema-2.1.0.json").read_text(
@@ -30,26 +31,16 @@ SCHEMA = json.loads(
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 SCORE = re.compile(r"^(?:10(?:\.0+)?|\d(?:\.\d+)?)$")
 
-POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Root",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
-        {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
-        {
-            "Sid": "App",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:Decrpyt"],
-            "Resource": "*",
-        },
-    ],
-}
+POLICY = key_policy_document(
+    PUBLIC,
+    {
+        "Sid": "App",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:Decrpyt"],
+        "Resource": "*",
+    },
+)
 
 
 @pytest.fixture

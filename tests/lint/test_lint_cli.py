@@ -8,29 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from policyengine.cli.main import main
 from tests.conftest import EXAMPLES
-
-BAD_KEY_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Root",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
-        {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
-    ],
-}
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    captured = capsys.readouterr()
-    return int(info.value.code or 0), captured.out, captured.err
+from tests.lint.samples import PUBLIC_KEY_POLICY as BAD_KEY_POLICY
+from tests.lint.samples import run
 
 
 @pytest.fixture
