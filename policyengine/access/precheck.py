@@ -17,7 +17,6 @@ from policyengine.access.world import KeyInfo
 from policyengine.aws_facts import canonical_operation
 from policyengine.evaluator.compiled import CompiledStatement
 from policyengine.evaluator.principals import principal_matches
-from policyengine.parsing.request import classify_caller
 
 #: Reasons the pre-checks give, added to the evaluator's own.
 PRECHECK_REASONS = {
@@ -77,7 +76,7 @@ class Prechecks:
         statements = self._key_allows(key, lowered)
         if statements is None:
             return None
-        caller = classify_caller(subject.caller)
+        caller = subject.caller_ref
         via_account = False
         for cs in statements:
             block = cs.statement.principal

@@ -187,6 +187,11 @@ class Access:
         own = self.world.account(subject.account)
         return self.sameness.key(subject, key, own, self.world.account(key.account))
 
+    def same_on_role(self, subject: Subject, role: Principal) -> tuple[object, ...] | None:
+        """A memo key shared by callers that must get the same answer on sts:AssumeRole on ``role``."""
+        own = self.world.account(subject.account)
+        return self.sameness.trust_key(subject, role, own, self.world.account(role.account))
+
     def notes(self, result: Partial, action: str, key: KeyInfo) -> tuple[str, ...]:
         notes: list[str] = []
         if result.status != "deny":
@@ -219,7 +224,7 @@ class Access:
     @property
     def reach(self) -> Reachability:
         if self._reach is None:
-            self._reach = Reachability(self.subjects, self.assume, max_hops=self.max_hops)
+            self._reach = Reachability(self.subjects, self.assume, max_hops=self.max_hops, same=self.same_on_role)
         return self._reach
 
     # -- lookups ----------------------------------------------------------------------------------

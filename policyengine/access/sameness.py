@@ -15,12 +15,11 @@ snapshot user or role, or a NotPrincipal makes "how the policy names the caller"
 from __future__ import annotations
 
 from policyengine.access.subjects import Subject
-from policyengine.access.world import AccountInfo, KeyInfo
+from policyengine.access.world import AccountInfo, KeyInfo, Principal
 from policyengine.engine import referenced_keys
 from policyengine.evaluator.authorizer import PolicySet
 from policyengine.evaluator.compiled import CompiledPolicy
 from policyengine.evaluator.principals import principal_matches
-from policyengine.parsing.request import classify_caller
 
 _WHO = ("aws:principalarn", "aws:username", "aws:userid")
 
@@ -45,19 +44,41 @@ class Sameness:
     def key(
         self, subject: Subject, key: KeyInfo, account: AccountInfo | None, rcps: AccountInfo | None
     ) -> tuple[object, ...] | None:
+        """The memo key of ``subject``'s requests on ``key``."""
+        principal = subject.principal
+        if principal is None:
+            return None
+        grants = tuple(
+            g.grant_id for g in key.grants if g.grantee.account == subject.account and g.grantee.name == principal.name
+        )
+        return self._key(subject, key.arn, key.policy, grants, account, rcps)
+
+    def trust_key(
+        self, subject: Subject, role: Principal, account: AccountInfo | None, rcps: AccountInfo | None
+    ) -> tuple[object, ...] | None:
+        """The memo key of ``subject``'s sts:AssumeRole on ``role`` (the trust policy in the key policy's place)."""
+        if role.trust is None:
+            return None
+        return self._key(subject, role.arn, role.trust, (), account, rcps)
+
+    def _key(
+        self,
+        subject: Subject,
+        resource: str,
+        policy: CompiledPolicy,
+        grants: tuple[str, ...],
+        account: AccountInfo | None,
+        rcps: AccountInfo | None,
+    ) -> tuple[object, ...] | None:
         principal = subject.principal
         if principal is None or subject.kind not in ("user", "role"):
             return None
-        policy = key.policy
         if any(cs.statement.not_principal is not None for cs in policy.statements):
             return None
-        caller = classify_caller(subject.caller)
+        caller = subject.caller_ref
         vias = tuple(
             principal_matches(cs.statement.principal, caller) if cs.statement.principal is not None else None
             for cs in policy.statements
-        )
-        grants = tuple(
-            g.grant_id for g in key.grants if g.grantee.account == subject.account and g.grantee.name == principal.name
         )
         policies: list[CompiledPolicy] = [policy, *principal.identity]
         if principal.boundary is not None:
@@ -70,7 +91,7 @@ class Sameness:
             read |= self._referenced(p)
         values = tuple(sorted((k, _value(subject, k)) for k in read))
         return (
-            key.arn,
+            resource,
             subject.kind,
             subject.account,
             tuple(id(p) for p in principal.identity),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal
 
 from policyengine.access.atoms import OutsideAtom
@@ -20,6 +21,7 @@ from policyengine.access.world import Principal, World
 from policyengine.evaluator.compiled import CompiledPolicy
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import ContextValue
+from policyengine.parsing.request import classify_caller
 
 SubjectKind = Literal["user", "role", "session", "root", "external_account", "external_principal", "service", "anyone"]
 PrincipalKnown = Literal["all", "identity", "account", "none"]
@@ -61,6 +63,11 @@ class Subject:
         if not self.outside:
             return None
         return OutsideAtom(f"the IAM policies and SCPs of {self.label} (outside the snapshot) allow the call")
+
+    @cached_property
+    def caller_ref(self) -> PrincipalRef:
+        """The caller's ARN classified (once per subject: classifying parses the ARN)."""
+        return classify_caller(self.caller)
 
     def sort_key(self) -> tuple[int, str]:
         return (_ORDER[self.kind], self.label)
@@ -120,6 +127,11 @@ class SubjectIndex:
     def __init__(self, world: World) -> None:
         self.world = world
         self.by_id: dict[str, Subject] = {}
+        #: the snapshot's principals by (kind, account, name), to recognise the ones policies name
+        self._principals: dict[tuple[str, str | None, str | None], Principal] = {
+            (p.kind, p.account, p.name): p for p in world.principals.values()
+        }
+        self._sorted: list[Subject] | None = None
         for principal in world.principals.values():
             self._add(principal_subject(principal))
         for account in world.accounts:
@@ -137,13 +149,10 @@ class SubjectIndex:
         self.by_id.setdefault(subject.id, subject)
 
     def _known_role(self, ref: PrincipalRef) -> Principal | None:
-        for principal in self.world.principals.values():
-            if principal.kind == "role" and principal.account == ref.account and principal.name == ref.name:
-                return principal
-        return None
+        return self._principals.get(("role", ref.account, ref.name))
 
     def _known(self, ref: PrincipalRef) -> bool:
-        return any(p.kind == ref.kind and p.account == ref.account and p.name == ref.name for p in self.world.principals.values())
+        return (ref.kind, ref.account, ref.name) in self._principals
 
     def _named(self, ref: PrincipalRef) -> None:
         kind = ref.kind
@@ -207,7 +216,9 @@ class SubjectIndex:
             self._add(Subject(f"service:{ref.text}", "service", f"service/{ref.text}", ref.text, None))
 
     def all(self) -> list[Subject]:
-        return sorted(self.by_id.values(), key=Subject.sort_key)
+        if self._sorted is None or len(self._sorted) != len(self.by_id):
+            self._sorted = sorted(self.by_id.values(), key=Subject.sort_key)
+        return list(self._sorted)
 
     def principals(self) -> list[Subject]:
         """Only the snapshot's users and roles (the rows of the access matrix by default)."""

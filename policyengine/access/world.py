@@ -322,9 +322,7 @@ class _Builder:
         for role in account.roles:
             where = f"accounts[{account.id}].roles[{role.name}]"
             identity = self.attached(account, f"role/{role.name}", where, role.inline_policies, role.managed_policies)
-            trust = self.compile(
-                role.trust_policy, "trust_policy", f"trust policy of role/{role.name}", f"{where}.trust_policy"
-            )
+            trust = self.compile(role.trust_policy, "trust_policy", f"trust policy of role/{role.name}", f"{where}.trust_policy")
             boundary = self.boundary(account, role.permissions_boundary, where)
             found.append(
                 Principal(

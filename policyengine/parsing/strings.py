@@ -15,7 +15,7 @@ from lark.exceptions import LarkError
 from policyengine.model import unknown
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.template import TemplatePart, TextPart, VariablePart, WildcardPart
-from policyengine.parsing.loader import arn_parser, condition_operator_parser, policy_string_parser
+from policyengine.parsing.loader import condition_operator_parser, policy_string_parser
 
 _IF_EXISTS = "IfExists"
 
@@ -113,15 +113,17 @@ class ArnParts(NamedTuple):
 
 @lru_cache(maxsize=4096)
 def parse_arn(text: str) -> ArnParts | None:
-    """Split an ARN (or ARN pattern); None when the text is not ``arn:`` plus five parts."""
-    if not text.startswith("arn:"):
+    """Split an ARN (or ARN pattern); None when the text is not ``arn:`` plus five parts.
+
+    ``grammars/arn.lark`` is the definition (the first five colons split the fixed parts, which
+    may be empty; the resource part is not empty and keeps further colons). Splitting on those
+    colons gives the same parts as parsing with it, a hundred times faster, which matters when an
+    organization's every caller is classified (tests/properties/test_arn_split.py holds the two equal).
+    """
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[5]:
         return None
-    try:
-        tree = arn_parser().parse(text)
-    except LarkError:
-        return None
-    segments = ["".join(str(token) for token in child.children) for child in tree.children if isinstance(child, Tree)]
-    return ArnParts(*segments)
+    return ArnParts(*parts[1:])
 
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
