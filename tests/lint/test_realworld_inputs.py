@@ -154,3 +154,14 @@ def test_vpc_endpoint_policy_is_read_as_an_endpoint_policy(tmp_path: Path) -> No
     found = read_inputs([str(path)])
     assert [(t.owner, t.policy_type) for t in found.targets] == [("Endpoint", "endpoint")] and found.not_read == []
     assert "PE401" not in {f.rule_id for f in run_lint([str(path)], LintConfig()).findings}
+
+
+def test_policy_in_a_yaml_string_is_located_at_the_string(tmp_path: Path) -> None:
+    """A policy written as a JSON string in YAML (iac-model-evaluation's logs.yaml) is reported at that string."""
+    path = tmp_path / "logs.yaml"
+    path.write_text(
+        "Resources:\n  Policy:\n    Type: AWS::Logs::ResourcePolicy\n    Properties:\n"
+        '      PolicyName: p\n      PolicyDocument: "{}"\n'
+    )
+    [found] = [f for f in run_lint([str(path)], LintConfig()).findings if f.rule_id == "PE003"]
+    assert (found.line, found.column) == (6, 23)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from lark.exceptions import UnexpectedInput
@@ -186,6 +186,10 @@ def parse_string_policy(ctx: FileContext, node: JNode) -> tuple[JNode | None, tu
     inner: str = node.value
     if ctx.syntax != "json" or node.span is None:
         root, issues = parse_detached(inner, "policy string")
+        if node.span is not None:  # positions inside the string are not the file's: point at the string
+            for inner_node in walk(root) if root is not None else ():
+                inner_node.span = node.span
+            issues = tuple(replace(i, span=i.span or node.span) for i in issues)
         return root, issues, len(inner)
     mapper = _ShiftedMapper(ctx.text, node.span, ctx.line_starts)
     try:
