@@ -636,6 +636,13 @@ def test_walking_passes_over_files_that_are_not_ours(tmp_path: Path) -> None:
     # named explicitly, text that is not JSON is reported as a JSON syntax problem
     [target] = collect_targets([str(tmp_path / "tsconfig.json")])[0]
     assert target.document is None and target.read_issues[0].code == "json-syntax"
+    # a glob the shell left alone finds files as walking does: quietly past what is not ours
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "app.yml").write_text("replicas: 2\n")
+    targets, errors = collect_targets([str(tmp_path / "*.json"), str(tmp_path / "**" / "*.yml")])
+    assert errors == [] and [Path(t.source).name for t in targets] == ["key.json"]
+    _, errors = collect_targets([str(tmp_path / "nothing-*.json")])
+    assert errors == [(str(tmp_path / "nothing-*.json"), "no file matches this pattern")]
 
 
 def test_plan_policy_known_only_after_apply_is_listed_not_read(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ charts) passed over quietly; a file there is still reported when it looks like o
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import sys
@@ -111,7 +112,9 @@ def read_inputs(
     ``.git``, ``node_modules`` and ``.venv`` are never entered. Files named explicitly are
     always read, and are an error when they are not a policy, template, plan or export, unless
     ``skip_non_policy`` treats them as walking would (the pre-commit hook names every staged file).
-    ``-`` is standard input: ``stdin_text`` when given, else ``sys.stdin``. ``accept``, when given,
+    A path that does not exist but holds ``*``, ``?`` or ``[`` is a glob (``**`` crosses folders) whose
+    matches are read as walking would. ``-`` is standard input: ``stdin_text`` when given, else
+    ``sys.stdin``. ``accept``, when given,
     must also say yes to a file found by walking (or named, with ``skip_non_policy``): the lint
     configuration's include/exclude, relative to the configuration's directory.
     ``policy_type`` fixes the type of standalone policy documents; policies inside templates,
@@ -166,10 +169,25 @@ class TargetReader:
             elif os.path.isdir(path):
                 walked = walk_directory(path, include, exclude)
                 self.inputs += [(file, False) for file in walked if accept is None or accept(file)]
+            elif not os.path.exists(path) and _GLOB.search(path):
+                self._expand(path, include, exclude, accept)
             elif not skip_non_policy:
                 self.inputs.append((path, True))
             elif accept is None or accept(path):
                 self.inputs.append((path, False))
+
+    def _expand(self, pattern: str, include: Sequence[str], exclude: Sequence[str], accept: Callable[[str], bool] | None) -> None:
+        """A glob the shell did not expand (quoted, or a shell without globbing): its files are found, not named.
+
+        Like a walked directory, what it finds is read quietly when it is not a policy (``**`` crosses
+        folders; hidden ones are not matched, as in a shell); a pattern that matches nothing is an input error.
+        """
+        matched = sorted(glob.glob(pattern, recursive=True))
+        if not matched:
+            self._collector.errors.append((pattern, "no file matches this pattern"))
+        for path in matched:
+            found = walk_directory(path, include, exclude) if os.path.isdir(path) else [path]
+            self.inputs += [(file, False) for file in found if accept is None or accept(file)]
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -190,6 +208,9 @@ class TargetReader:
             collector.file(name, explicit=explicit)
         found, collector.targets = collector.targets, []
         return found
+
+
+_GLOB = re.compile(r"[*?\[]")
 
 
 def walk_directory(directory: str, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
