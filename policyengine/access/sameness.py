@@ -30,6 +30,7 @@ class Sameness:
     def __init__(self) -> None:
         self._refs: dict[int, tuple[CompiledPolicy, frozenset[str]]] = {}
         self._no_memo: dict[int, bool] = {}
+        self._profiles: dict[str, tuple[object, ...] | None] = {}
 
     def _referenced(self, policy: CompiledPolicy) -> frozenset[str]:
         found = self._refs.get(id(policy))
@@ -40,6 +41,31 @@ class Sameness:
         )
         self._refs[id(policy)] = (policy, keys)
         return keys
+
+    def profile(self, subject: Subject, account: AccountInfo | None) -> tuple[object, ...] | None:
+        """What decides ``subject``'s answers apart from the resource policy (computed once per caller)."""
+        found = self._profiles.get(subject.id)
+        if found is None and subject.id not in self._profiles:
+            principal = subject.principal
+            if principal is not None and subject.kind in ("user", "role"):
+                policies: list[CompiledPolicy] = list(principal.identity)
+                if principal.boundary is not None:
+                    policies.append(principal.boundary)
+                for level in (account.scp_levels if account else None) or ():
+                    policies.extend(level)
+                read: set[str] = set()
+                for p in policies:
+                    read |= self._referenced(p)
+                found = (
+                    subject.kind,
+                    subject.account,
+                    tuple(id(p) for p in principal.identity),
+                    id(principal.boundary),
+                    "/aws-service-role/" in principal.arn,
+                    tuple(sorted((k, _value(subject, k)) for k in read)),
+                )
+            self._profiles[subject.id] = found
+        return found
 
     def key(
         self, subject: Subject, key: KeyInfo, account: AccountInfo | None, rcps: AccountInfo | None
@@ -101,6 +127,54 @@ class Sameness:
             "/aws-service-role/" in principal.arn,
             values,
         )
+
+
+class KeyGroups:
+    """Callers of one key grouped by what decides their answers, for questions over every caller.
+
+    ``Sameness.key`` recomputes, per caller and key, how each statement names the caller. For
+    who-can that per-caller work dominates, so here it is split: a caller's *profile* (kind,
+    account, identity policies, boundary, service-linked path, the caller-identifying values its
+    own policies and SCPs read) is computed once, and per key only whether the key names the
+    caller (a Principal entry or a grant for its account and name). Callers the key does not name
+    are admitted by it only through their account, which the profile holds, so equal profiles
+    get equal answers. A key whose policy or RCPs read who is asking, or with a NotPrincipal or a
+    Principal entry of another form, is not grouped (``group`` returns None for every caller).
+    """
+
+    def __init__(self, sameness: Sameness, key: KeyInfo, rcps: AccountInfo | None) -> None:
+        self.sameness = sameness
+        policies = [key.policy, *(p for level in (rcps.rcp_levels if rcps else None) or () for p in level)]
+        self.usable = not any(sameness._referenced(p) for p in policies) and all(
+            _plain_principals(cs) for cs in key.policy.statements
+        )
+        self.named: set[tuple[str | None, str | None]] = {(g.grantee.account, g.grantee.name) for g in key.grants}
+        for cs in key.policy.statements:
+            block = cs.statement.principal
+            for entry in block.entries if block is not None else ():
+                if entry.ref.name is not None:
+                    self.named.add((entry.ref.account, entry.ref.name))
+
+    def group(self, subject: Subject, account: AccountInfo | None) -> tuple[object, ...] | None:
+        """The group of ``subject`` on this key, or None when it must be asked on its own."""
+        principal = subject.principal
+        if not self.usable or principal is None or (subject.account, principal.name) in self.named:
+            return None
+        return self.sameness.profile(subject, account)
+
+
+def _plain_principals(cs: object) -> bool:
+    """A statement whose Principal names only ``*``, accounts, services and named users or roles (or sessions)."""
+    statement = cs.statement  # type: ignore[attr-defined]
+    if statement.not_principal is not None:
+        return False
+    block = statement.principal
+    if block is None or block.wildcard:
+        return True
+    return all(
+        e.ref.kind in ("any", "account", "service") or (e.ref.kind in ("user", "role", "assumed_role") and e.ref.name)
+        for e in block.entries
+    )
 
 
 def _value(subject: Subject, key: str) -> str | None:
