@@ -13,15 +13,11 @@ from bisect import bisect_right
 from pathlib import Path
 from typing import Any
 
-from lark.exceptions import UnexpectedInput
-
 from policyengine.errors import Issue, PolicyInputError, PolicyParseError, PolicyValidationError
 from policyengine.model.policy import PolicyDocument
 from policyengine.model.span import Span
-from policyengine.parsing.diagnostics import describe_parse_error
 from policyengine.parsing.json_scan import ScanDeferred, scan_json
 from policyengine.parsing.json_tree import JNode, UnpairedSurrogate, load_fast
-from policyengine.parsing.loader import policy_json_parser
 from policyengine.parsing.reader import read_document
 
 _WRAPPER_KEYS = {"Policy", "PolicyName"}
@@ -31,8 +27,8 @@ def parse_json_with_positions(text: str, source: str = "<policy>") -> JNode:
     """JSON text to a ``JNode`` tree with spans; raises ``PolicyParseError``."""
     try:
         return _parse_nodes(text)
-    except UnexpectedInput as exc:
-        raise PolicyParseError(source, (describe_parse_error(text, exc),), text) from None
+    except JsonSyntaxError as exc:
+        raise PolicyParseError(source, (exc.issue,), text) from None
     except UnpairedSurrogate as exc:
         raise PolicyParseError(source, (_surrogate_issue(exc),), text) from None
 
@@ -43,13 +39,33 @@ def _surrogate_issue(exc: UnpairedSurrogate) -> Issue:
     )
 
 
+class JsonSyntaxError(Exception):
+    """The policy_json grammar refused the text; ``issue`` is its explanation (position, message, hint)."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
 def _parse_nodes(text: str) -> JNode:
-    """The ``JNode`` tree of ``text``: the scanner's, or, when it defers, the Lark parser's (which explains errors)."""
+    """The ``JNode`` tree of ``text``: the scanner's, or, when it defers, the Lark parser's (which explains errors).
+
+    Raises ``JsonSyntaxError`` (or ``UnpairedSurrogate``). Lark and the grammar are loaded only
+    when the scanner defers, so reading well-formed JSON never imports them.
+    """
     try:
         return scan_json(text)
     except ScanDeferred:
         pass
-    node: Any = policy_json_parser().parse(text)  # the grammar's verdict: usually an error, with its message
+    from lark.exceptions import UnexpectedInput
+
+    from policyengine.parsing.diagnostics import describe_parse_error
+    from policyengine.parsing.loader import policy_json_parser
+
+    try:
+        node: Any = policy_json_parser().parse(text)  # the grammar's verdict: usually an error, with its message
+    except UnexpectedInput as exc:
+        raise JsonSyntaxError(describe_parse_error(text, exc)) from None
     assert isinstance(node, JNode)
     return node
 
@@ -131,9 +147,8 @@ def _parse_embedded(outer_text: str, embedded: JNode, source: str) -> PolicyDocu
     mapper = _OffsetMapper(outer_text, embedded.span.offset)
     try:
         root = _parse_nodes(inner_text)
-    except UnexpectedInput as exc:
-        issue = describe_parse_error(inner_text, exc)
-        raise PolicyParseError(source, (_remap_issue(issue, mapper),), outer_text) from None
+    except JsonSyntaxError as exc:
+        raise PolicyParseError(source, (_remap_issue(exc.issue, mapper),), outer_text) from None
     except UnpairedSurrogate as exc:
         raise PolicyParseError(source, (_remap_issue(_surrogate_issue(exc), mapper),), outer_text) from None
     _remap_node(root, mapper)

@@ -2,9 +2,9 @@
 
 ``JNode`` is the parser's intermediate form: a JSON value plus its ``Span``. Objects keep every
 member in order, duplicates included, so nothing the author wrote is lost before the reader
-decides what it means. The Lark transformer builds these while parsing (no parse tree is
-built); ``from_python`` builds the same shape from ``json.loads`` output for the fast path,
-with no spans.
+decides what it means. The scanner (``json_scan``) builds these, and so does the Lark
+transformer (``json_grammar``) while the grammar parses, with no parse tree built;
+``from_python`` builds the same shape from ``json.loads`` output for the fast path, with no spans.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Literal
-
-from lark import Token, Transformer
 
 from policyengine.model.span import Span
 
@@ -32,8 +30,8 @@ class UnpairedSurrogate(ValueError):
         self.span = span
 
 
-def _text(value: str, span: Span | None) -> str:
-    """A decoded JSON string, refused when it is not Unicode text."""
+def text_value(value: str, span: Span | None) -> str:
+    """A decoded JSON string, refused (``UnpairedSurrogate``) when it is not Unicode text."""
     if SURROGATE.search(value):
         raise UnpairedSurrogate(span)
     return value
@@ -96,61 +94,6 @@ def parse_number(raw: str) -> int | float:
     return int(raw)
 
 
-def _token_span(token: Token) -> Span:
-    return Span(
-        line=token.line or 0,
-        column=token.column or 0,
-        end_line=token.end_line or 0,
-        end_column=token.end_column or 0,
-        offset=token.start_pos or 0,
-        end_offset=token.end_pos or 0,
-    )
-
-
-def _between(first: Token, last: Token) -> Span:
-    return Span(
-        line=first.line or 0,
-        column=first.column or 0,
-        end_line=last.end_line or 0,
-        end_column=last.end_column or 0,
-        offset=first.start_pos or 0,
-        end_offset=last.end_pos or 0,
-    )
-
-
-class JsonTreeBuilder(Transformer[Token, JNode]):
-    """Turns the policy_json grammar's rules into ``JNode``s while the LALR parser runs."""
-
-    def string(self, children: list[Token]) -> JNode:
-        token = children[0]
-        span = _token_span(token)
-        return JNode("string", _text(json.loads(token), span), span)
-
-    def number(self, children: list[Token]) -> JNode:
-        token = children[0]
-        return JNode("number", str(token), _token_span(token))
-
-    def true(self, children: list[Token]) -> JNode:
-        return JNode("boolean", True, _token_span(children[0]))
-
-    def false(self, children: list[Token]) -> JNode:
-        return JNode("boolean", False, _token_span(children[0]))
-
-    def null(self, children: list[Token]) -> JNode:
-        return JNode("null", None, _token_span(children[0]))
-
-    def pair(self, children: list[Any]) -> tuple[JNode, JNode]:
-        key_token, value = children
-        span = _token_span(key_token)
-        return (JNode("string", _text(json.loads(key_token), span), span), value)
-
-    def object(self, children: list[Any]) -> JNode:
-        return JNode("object", children[1:-1], _between(children[0], children[-1]))
-
-    def array(self, children: list[Any]) -> JNode:
-        return JNode("array", children[1:-1], _between(children[0], children[-1]))
-
-
 def from_python(value: Any) -> JNode:
     """The span-less ``JNode`` for a value from ``json.loads(..., object_pairs_hook=list)``.
 
@@ -193,10 +136,10 @@ def _check_strings(value: Any) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            _text(item, None)
+            text_value(item, None)
         elif isinstance(item, PairList):
             for key, member in item:
-                _text(key, None)
+                text_value(key, None)
                 stack.append(member)
         elif isinstance(item, list):
             stack.extend(item)

@@ -22,7 +22,7 @@ def grammar_text(name: str) -> str:
 @cache
 def policy_json_parser() -> Lark:
     """The JSON parser with the position-keeping transformer applied while parsing."""
-    from policyengine.parsing.json_tree import JsonTreeBuilder
+    from policyengine.parsing.json_grammar import JsonTreeBuilder
 
     return _build("policy_json", transformer=JsonTreeBuilder())
 

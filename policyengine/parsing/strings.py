@@ -1,21 +1,24 @@
 """The small languages inside policy strings: operator names, variables, ARNs, principals.
 
-Each parse is cached: a policy names the same few operators and ARNs again and again.
+Each parse is cached: a policy names the same few operators and ARNs again and again. The Lark
+grammars (grammars/condition_op.lark, arn.lark, policy_string.lark) define these languages. A
+well-formed operator name or ARN is split by a regular expression that accepts exactly what the
+grammar accepts, with the same parts (property tests hold them equal on any text); anything
+else goes to the grammar, so Lark is loaded only for policy variables or text that may be wrong.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
-
-from lark import Token, Tree
-from lark.exceptions import LarkError
+from typing import TYPE_CHECKING, NamedTuple
 
 from policyengine.model import unknown
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.template import TemplatePart, TextPart, VariablePart, WildcardPart
-from policyengine.parsing.loader import condition_operator_parser, policy_string_parser
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
 
 _IF_EXISTS = "IfExists"
 
@@ -28,9 +31,34 @@ class OperatorName(NamedTuple):
     if_exists: bool
 
 
+# What grammars/condition_op.lark accepts: an optional qualifier (case-sensitive), then one word.
+_OPERATOR = re.compile(r"(?:(ForAllValues|ForAnyValue):)?([A-Za-z][A-Za-z0-9]*)")
+
+
 @lru_cache(maxsize=512)
 def parse_operator_name(text: str) -> OperatorName | None:
     """Split ``ForAnyValue:StringLikeIfExists``; None when the text is not of that form."""
+    match = _OPERATOR.fullmatch(text)
+    if match is not None:
+        qualifier, base = match.group(1), match.group(2)
+    else:
+        parsed = _operator_by_grammar(text)
+        if parsed is None:
+            return None
+        qualifier, base = parsed
+    if_exists = base.endswith(_IF_EXISTS) and len(base) > len(_IF_EXISTS)
+    if if_exists:
+        base = base[: -len(_IF_EXISTS)]
+    return OperatorName(qualifier, base, if_exists)
+
+
+def _operator_by_grammar(text: str) -> tuple[str | None, str] | None:
+    """(qualifier, base) as the condition_op grammar reads ``text``; None when it refuses it."""
+    from lark import Token, Tree
+    from lark.exceptions import LarkError
+
+    from policyengine.parsing.loader import condition_operator_parser
+
     try:
         tree = condition_operator_parser().parse(text)
     except LarkError:
@@ -42,10 +70,7 @@ def parse_operator_name(text: str) -> OperatorName | None:
             qualifier = str(child.children[0]).rstrip(":")
         elif isinstance(child, Token):
             base = str(child)
-    if_exists = base.endswith(_IF_EXISTS) and len(base) > len(_IF_EXISTS)
-    if if_exists:
-        base = base[: -len(_IF_EXISTS)]
-    return OperatorName(qualifier, base, if_exists)
+    return qualifier, base
 
 
 class TemplateResult(NamedTuple):
@@ -60,6 +85,10 @@ def parse_template(text: str) -> TemplateResult:
     """Parse a string holding ``${``; strings without it need no template (parts is None)."""
     if "${" not in text:
         return TemplateResult(None, None)
+    from lark.exceptions import LarkError
+
+    from policyengine.parsing.loader import policy_string_parser
+
     try:
         tree = policy_string_parser().parse(text)
     except LarkError as exc:
@@ -73,6 +102,8 @@ def parse_template(text: str) -> TemplateResult:
 
 
 def _template_part(node: Tree[Token] | Token) -> TemplatePart:
+    from lark import Tree
+
     assert isinstance(node, Tree)
     if node.data == "variable":
         key = str(node.children[0])

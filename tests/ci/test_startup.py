@@ -71,6 +71,17 @@ def test_lint_imports_no_server_store_kms_solver_or_sdk(fmt: str) -> None:
     assert "policyengine.lint.run" in modules  # the probe really linted
     assert heavy(modules) == []
     assert not any(m == "rich" or m.startswith("rich.") for m in modules)  # text output is plain ANSI
+    # Well-formed JSON is read by the scanner and ARNs split by the grammar-equal expression: neither Lark
+    # (only to explain a syntax error or read a policy variable) nor PyYAML and python-hcl2 (other inputs).
+    assert sorted(m for m in modules if m.split(".")[0] in ("lark", "yaml", "hcl2")) == []
+
+
+def test_lark_is_loaded_to_explain_a_syntax_error(tmp_path: Path) -> None:
+    """The other side of the lazy import: a broken policy still gets the grammar's message."""
+    broken = tmp_path / "key.json"
+    broken.write_text('{"Version": "2012-10-17", "Statement": [,]}', encoding="utf-8")
+    modules = imported_by("lint", str(broken))
+    assert "lark" in modules and "policyengine.parsing.diagnostics" in modules
 
 
 def test_lint_of_a_directory_and_a_template_stays_light(tmp_path: Path) -> None:

@@ -30,9 +30,8 @@ from pathlib import Path
 
 from policyengine.errors import PolicyInputError, PolicyParseError
 from policyengine.lint.finding import LintTarget, NotRead, PolicyType
-from policyengine.lint.inputs import authdetails, cloudformation, hcl, policy, terraform
+from policyengine.lint.inputs import authdetails, cloudformation, policy, terraform
 from policyengine.lint.inputs._targets import FileContext, Syntax, input_error_text
-from policyengine.lint.inputs._yaml import YamlInputError, parse_yaml_with_positions
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.parsing.document import parse_json_with_positions, read_text
 from policyengine.parsing.json_tree import JNode
@@ -272,6 +271,8 @@ class _Collector:
 
     def _read(self, source: str, text: str, *, explicit: bool) -> None:
         if source.lower().endswith(".tf"):
+            from policyengine.lint.inputs import hcl  # python-hcl2 and Lark: loaded only for Terraform sources
+
             context = FileContext(source, text, "hcl", self.policy_type, self.bindings)
             self.targets += hcl.extract(context, text)
             self.errors += [(source, message) for message in context.errors]
@@ -297,6 +298,8 @@ class _Collector:
                     )
                 return
         else:
+            from policyengine.lint.inputs._yaml import YamlInputError, parse_yaml_with_positions  # PyYAML, for YAML only
+
             try:
                 root = parse_yaml_with_positions(text)
             except YamlInputError as exc:

@@ -25,15 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from lark.exceptions import UnexpectedInput
-
 from policyengine.errors import Issue, PolicyInputError
 from policyengine.lint.finding import LintTarget, NotRead, PolicyType
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.model import unknown
 from policyengine.model.span import Span
-from policyengine.parsing.diagnostics import describe_parse_error
-from policyengine.parsing.document import _OffsetMapper, _parse_nodes, _remap_issue, _remap_node
+from policyengine.parsing.document import JsonSyntaxError, _OffsetMapper, _parse_nodes, _remap_issue, _remap_node
 from policyengine.parsing.json_tree import JNode
 from policyengine.parsing.reader import read_document_best_effort
 
@@ -194,8 +191,8 @@ def parse_string_policy(ctx: FileContext, node: JNode) -> tuple[JNode | None, tu
     mapper = _ShiftedMapper(ctx.text, node.span, ctx.line_starts)
     try:
         root = _parse_nodes(inner)
-    except UnexpectedInput as exc:
-        return None, (_remap_issue(describe_parse_error(inner, exc), mapper),), len(inner)
+    except JsonSyntaxError as exc:
+        return None, (_remap_issue(exc.issue, mapper),), len(inner)
     _remap_node(root, mapper)
     return root, (), len(inner)
 
@@ -204,8 +201,8 @@ def parse_detached(text: str, what: str) -> tuple[JNode | None, tuple[Issue, ...
     """Parse policy text whose offsets are not the file's: no spans; a syntax error says where in ``what``."""
     try:
         root = _parse_nodes(text)
-    except UnexpectedInput as exc:
-        issue = describe_parse_error(text, exc)
+    except JsonSyntaxError as exc:
+        issue = exc.issue
         where = f" (line {issue.span.line}, column {issue.span.column} of the {what})" if issue.span else ""
         return None, (Issue(message=issue.message + where, pointer=issue.pointer, hint=issue.hint, code=issue.code),)
     return strip_spans(root), ()
