@@ -72,6 +72,10 @@ GLOBAL_KEYS: dict[str, str] = {
     "aws:TokenIssueTime": "Date",
     "aws:ChatbotSourceArn": "ARN",
     "aws:Ec2InstanceSourceVpc": "String",
+    # the VPC endpoint's owner account / organization (AWS's data perimeter examples, network perimeter policies)
+    "aws:VpceAccount": "String",
+    "aws:VpceOrgID": "String",
+    "aws:VpceOrgPaths": "ArrayOfString",
     "aws:Ec2InstanceSourcePrivateIPv4": "IPAddress",
     "aws:AssumedRoot": "Bool",
     "aws:SourceIp": "IPAddress",

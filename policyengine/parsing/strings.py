@@ -178,10 +178,17 @@ def classify_principal(kind: str, text: str) -> PrincipalRef:
     return classify_aws_principal(text)
 
 
+#: A CloudFront origin access identity as S3 bucket policies name it (CloudFront DG, "Restrict access to
+#: an Amazon S3 origin", legacy OAI); S3 stores it as the identity's canonical user.
+_CLOUDFRONT_OAI = re.compile(r"^arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity \S+$")
+
+
 def classify_aws_principal(text: str) -> PrincipalRef:
-    """Classify a value under ``AWS``: ``*``, an account id, or a root/user/role/session ARN."""
+    """Classify a value under ``AWS``: ``*``, an account id, a root/user/role/session ARN or a CloudFront OAI."""
     if text == "*":
         return PrincipalRef(kind="any", text=text, arn="*")
+    if _CLOUDFRONT_OAI.match(unknown.as_pattern(text)):
+        return PrincipalRef(kind="canonical_user", text=text, arn=text)
     if unknown.contains(text):
         return _aws_with_unknowns(text)
     return _classify_known(text)

@@ -497,3 +497,35 @@ def test_terraform_document_is_measured_as_the_json_it_renders(tmp_path: Path) -
     big = source.replace("/*", "/" + "k" * 60 + "/*")
     path.write_text(big)
     assert "PE018" in rules_of(lint_file(path))
+
+
+# --- principals and keys AWS accepts ---------------------------------------------------------------------
+# CloudFront DG, "Restrict access to an Amazon S3 origin" (legacy origin access identity): S3 bucket policies
+# name an OAI as arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity <id>. AWS's data perimeter
+# examples (aws-samples/data-perimeter-policy-examples) use aws:VpceAccount and aws:VpceOrgID.
+
+
+def test_cloudfront_origin_access_identity_is_a_principal(tmp_path: Path) -> None:
+    oai = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"
+    statement = {"Effect": "Allow", "Principal": {"AWS": oai}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}
+    found = rules_of(lint_policy(tmp_path, policy(statement)))
+    assert "PE021" not in found and "PE401" not in found
+    bare = {**statement, "Principal": {"AWS": "WebsiteRole"}}
+    assert "PE021" in rules_of(lint_policy(tmp_path, policy(bare)))
+
+
+def test_a_variable_in_a_principal_is_reported_once(tmp_path: Path) -> None:
+    """``${ACCOUNT_ID}`` in a principal is PE208 (variables are not allowed there), not also PE021."""
+    statement = {**ROOT, "Principal": {"AWS": "arn:aws:iam::${ACCOUNT_ID}:root"}}
+    found = rules_of(lint_policy(tmp_path, policy(statement)))
+    assert "PE208" in found and "PE021" not in found
+
+
+def test_vpc_endpoint_owner_keys_are_known(tmp_path: Path) -> None:
+    statement = {
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:VpceOrgID": "o-abc123def4", "aws:VpceAccount": "111122223333"}},
+    }
+    assert "PE103" not in rules_of(lint_policy(tmp_path, policy(statement)))

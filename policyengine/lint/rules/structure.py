@@ -319,7 +319,7 @@ def invalid_principal(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
         for block in (statement.principal, statement.not_principal):
             for entry in block.entries if block is not None else ():
-                if entry.ref.kind == "invalid":
+                if entry.ref.kind == "invalid" and "${" not in entry.value:  # PE208 reports variables
                     yield finding(
                         target,
                         "PE021",
