@@ -101,6 +101,8 @@ class LintConfig:
         selected = _specificity(select, rule_id, family)
         if selected < 0 or _specificity(ignore, rule_id, family) >= selected:
             return False
+        if not per_path:
+            return True
         relative = self.relative(path)
         return not any(_specificity(ids, rule_id, family) >= 0 and glob_matches(glob, relative) for glob, ids in per_path)
 

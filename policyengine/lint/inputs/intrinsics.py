@@ -67,6 +67,24 @@ def intrinsic(node: JNode) -> tuple[str, JNode] | None:
     return None
 
 
+def holds_intrinsic(root: JNode) -> bool:
+    """Whether any value under ``root`` (``root`` included) is an intrinsic function.
+
+    ``intrinsic`` on every node, in one loop: every policy file read is asked this, so it skips
+    keys and scalars without a call.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.kind == "object":
+            if len(node.value) == 1 and intrinsic(node) is not None:
+                return True
+            stack.extend(value for _, value in node.value)
+        elif node.kind == "array":
+            stack.extend(node.value)
+    return False
+
+
 class TemplateResolver:
     """Evaluates intrinsics against one template's Parameters, Mappings, Conditions and Resources."""
 

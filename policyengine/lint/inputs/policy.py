@@ -44,8 +44,8 @@ import dataclasses
 import re
 
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs._targets import FileContext, items, members, parse_string_policy, text_of, walk
-from policyengine.lint.inputs.intrinsics import TemplateResolver, intrinsic
+from policyengine.lint.inputs._targets import FileContext, items, members, parse_string_policy, text_of
+from policyengine.lint.inputs.intrinsics import TemplateResolver, holds_intrinsic
 from policyengine.parsing.json_tree import JNode
 
 _WRAPPER_KEYS = {"Policy", "PolicyName"}
@@ -66,7 +66,7 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     """The one target of a policy file or wrapper."""
     if not is_wrapper(root):
         size = len(ctx.text) if ctx.syntax == "json" else None
-        from_template = any(intrinsic(node) is not None for node in walk(root))
+        from_template = holds_intrinsic(root)
         if from_template:
             # Statements a template includes (``{"Fn::Sub": ...}``, ``{"Ref": ...}`` as values): the
             # intrinsics are values of a template we do not have, so its parameters are unknowns.
