@@ -86,6 +86,10 @@ class LintTarget:
     (its Version, an account statement, who can change the key) do not judge it
     (``engine.WHOLE_DOCUMENT_RULES``); every statement is still checked.
 
+    ``callers_checked_by`` names a control outside the policy that authenticates every caller (an
+    OpenSearch domain's fine-grained access control): AWS recommends a policy open to everyone then,
+    so a wildcard principal is not public access (PE401).
+
     ``compact_size`` is the policy's length as compact JSON, whitespace between tokens removed, when the
     reader measured it (the limits that exclude whitespace compare it); None: measure ``text``.
     """
@@ -99,6 +103,7 @@ class LintTarget:
     authored_by_aws: bool = False
     fragment: bool = False
     compact_size: int | None = None
+    callers_checked_by: str | None = None
 
     @property
     def label(self) -> str:

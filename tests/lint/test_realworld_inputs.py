@@ -9,6 +9,7 @@ malformed ViaService (PE505). Problems planted into copies are still found, on t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,58 @@ def test_policy_in_a_yaml_string_is_located_at_the_string(tmp_path: Path) -> Non
     )
     [found] = [f for f in run_lint([str(path)], LintConfig()).findings if f.rule_id == "PE003"]
     assert (found.line, found.column) == (6, 23)
+
+
+DOMAIN = """\
+Resources:
+  Search:
+    Type: AWS::OpenSearchService::Domain
+    Properties:
+      AdvancedSecurityOptions:
+        Enabled: {enabled}
+        InternalUserDatabaseEnabled: true
+      AccessPolicies:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{AWS: "*"}}
+            Action: es:ESHttp*
+            Resource: !Sub arn:aws:es:${{AWS::Region}}:${{AWS::AccountId}}:domain/search/*
+"""
+
+DOMAIN_TF = """\
+resource "aws_opensearch_domain" "search" {{
+  domain_name = "search"
+  advanced_security_options {{
+    enabled                        = {enabled}
+    internal_user_database_enabled = true
+  }}
+  access_policies = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ AWS = "*" }}, Action = "es:ESHttp*", Resource = "*" }}]
+  }})
+}}
+"""
+
+
+@pytest.mark.parametrize(("name", "source"), [("domain.yaml", DOMAIN), ("main.tf", DOMAIN_TF)])
+def test_open_domain_policy_with_fine_grained_access_control_is_not_public(tmp_path: Path, name: str, source: str) -> None:
+    """OpenSearch DG, fine-grained access control: AWS recommends an open domain access policy with it enabled."""
+    path = tmp_path / name
+    path.write_text(source.format(enabled="true"))
+    assert "PE401" not in {f.rule_id for f in run_lint([str(path)], LintConfig()).findings}
+    path.write_text(source.format(enabled="false"))
+    assert "PE401" in {f.rule_id for f in run_lint([str(path)], LintConfig()).findings}
+
+
+def test_open_domain_policy_in_a_plan(tmp_path: Path) -> None:
+    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"es:*","Resource":"*"}]}'
+    values = {"domain_name": "search", "access_policies": policy, "advanced_security_options": [{"enabled": True}]}
+    resource = {"address": "aws_opensearch_domain.s", "mode": "managed", "type": "aws_opensearch_domain", "name": "s"}
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [{**resource, "values": values}]}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    assert "PE401" not in {f.rule_id for f in run_lint([str(path)], LintConfig()).findings}
+    values["advanced_security_options"] = [{"enabled": False}]
+    path.write_text(json.dumps(plan))
+    assert "PE401" in {f.rule_id for f in run_lint([str(path)], LintConfig()).findings}

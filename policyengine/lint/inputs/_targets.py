@@ -37,6 +37,11 @@ from policyengine.parsing.reader import read_document_best_effort
 Syntax = Literal["json", "yaml", "hcl"]
 
 
+#: OpenSearch DG, "Fine-grained access control": with it enabled, AWS recommends a domain access policy
+#: that lets everyone in and leaves authentication to the domain's users and roles
+#: (``LintTarget.callers_checked_by``).
+FINE_GRAINED_ACCESS_CONTROL = "OpenSearch fine-grained access control"
+
 #: The smallest size limit that excludes whitespace (a role trust policy's 2,048 characters): a policy no
 #: longer than this as written is no longer compacted either, so it is not measured twice.
 _SMALLEST_COMPACT_LIMIT = 2048

@@ -36,8 +36,18 @@ cannot know become unknowns of their kind, never ``${...}`` text.
 
 from __future__ import annotations
 
+import dataclasses
+
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs._targets import FileContext, items, members, parse_detached, string_target, text_of
+from policyengine.lint.inputs._targets import (
+    FINE_GRAINED_ACCESS_CONTROL,
+    FileContext,
+    items,
+    members,
+    parse_detached,
+    string_target,
+    text_of,
+)
 from policyengine.lint.inputs.intrinsics import Computed, TemplateResolver
 from policyengine.parsing.json_tree import JNode
 
@@ -148,7 +158,22 @@ def _resource_targets(ctx: FileContext, resolver: TemplateResolver, logical_id: 
                 targets.append(target)
     if kind in _WITH_INLINE_POLICIES and "Policies" in props:
         targets += _inline_policies(ctx, resolver, logical_id, props["Policies"])
+    if kind in _SEARCH_DOMAINS and _fine_grained(resolver, props):
+        targets = [dataclasses.replace(t, callers_checked_by=FINE_GRAINED_ACCESS_CONTROL) for t in targets]
     return targets
+
+
+_SEARCH_DOMAINS = {"AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain"}
+
+
+def _fine_grained(resolver: TemplateResolver, props: dict[str, JNode]) -> bool:
+    """``AdvancedSecurityOptions.Enabled`` is true (written, or computed from a parameter's value)."""
+    options = props.get("AdvancedSecurityOptions")
+    resolved = resolver.resolve(options) if options is not None else None
+    enabled = members(resolved).get("Enabled") if resolved is not None else None
+    if enabled is None:
+        return False
+    return enabled.value is True or (enabled.kind == "string" and enabled.value.lower() == "true")
 
 
 def _list_unread(ctx: FileContext, logical_id: str, kind: str, properties: JNode | None) -> None:

@@ -26,6 +26,7 @@ written in an argument of any other ``aws_`` resource type.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 
 from policyengine.errors import Issue, PolicyParseError
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs._targets import FileContext
+from policyengine.lint.inputs._targets import FINE_GRAINED_ACCESS_CONTROL, FileContext
 from policyengine.lint.inputs.policy import infer_policy_type
 from policyengine.lint.inputs.terraform import NOT_READ, ORGANIZATIONS_TYPES, POLICY_ATTRIBUTES
 from policyengine.model import unknown
@@ -285,6 +286,8 @@ def extract(ctx: FileContext, text: str) -> list[LintTarget]:
                     typed.setdefault(document, (policy_type, owner))
                 continue
             target = _expression_target(ctx, expressions, expression, policy_type, owner)
+            if target is not None and _fine_grained(expressions, block):
+                target = dataclasses.replace(target, callers_checked_by=FINE_GRAINED_ACCESS_CONTROL)
             if target is not None:
                 targets.append(target)
     _merged_types(expressions, documents, typed)
@@ -324,6 +327,18 @@ def _merged_types(expressions: Expressions, documents: dict[str, Block], typed: 
                     if inner in documents and inner not in typed:
                         typed[inner] = typed[name]
                         changed = True
+
+
+def _fine_grained(expressions: Expressions, block: Block) -> bool:
+    """An OpenSearch domain whose ``advanced_security_options`` block says ``enabled = true``."""
+    if block.labels[0] not in ("aws_opensearch_domain", "aws_elasticsearch_domain"):
+        return False
+    return any(
+        inner.kind == "advanced_security_options"
+        and "enabled" in inner.attributes
+        and expressions.source(inner.attributes["enabled"][1]).strip() == "true"
+        for inner in block.blocks
+    )
 
 
 def _list_unread(ctx: FileContext, expressions: Expressions, block: Block, address: str) -> None:

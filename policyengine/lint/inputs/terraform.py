@@ -34,10 +34,11 @@ are the empty ``inline_policy`` entries the AWS provider records for roles witho
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs._targets import FileContext, items, members, string_target, text_of
+from policyengine.lint.inputs._targets import FINE_GRAINED_ACCESS_CONTROL, FileContext, items, members, string_target, text_of
 from policyengine.parsing.json_tree import JNode
 
 # resource type -> (attribute, policy type) pairs holding one policy string each (plans and .tf sources)
@@ -207,6 +208,11 @@ def _resource_targets(
         target = _policy_target(ctx, attributes.get(attribute), policy_type, owner, f"{address}.{attribute}")
         if target is not None:
             targets.append(target)
+    if kind in ("aws_opensearch_domain", "aws_elasticsearch_domain") and any(
+        members(o).get("enabled") is not None and members(o)["enabled"].value is True
+        for o in items(attributes.get("advanced_security_options") or JNode("null", None, None))
+    ):
+        targets = [dataclasses.replace(t, callers_checked_by=FINE_GRAINED_ACCESS_CONTROL) for t in targets]
     if kind == "aws_iam_role":
         inline = attributes.get("inline_policy")
         for entry in items(inline) if inline is not None else []:

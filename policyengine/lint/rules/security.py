@@ -77,6 +77,8 @@ def restricted(statement: Statement) -> bool:
     help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
 )
 def public_access(target: LintTarget) -> Iterator[Finding]:
+    if target.callers_checked_by is not None:
+        return  # e.g. OpenSearch fine-grained access control: AWS recommends the open policy with it
     for statement in statements(target):
         if statement.effect == "Allow" and is_public(statement) and not restricted(statement):
             block = statement.principal or statement.not_principal
