@@ -236,6 +236,14 @@ CALLER_CONTEXT_KEYS = frozenset(
     )
 )
 
+#: Resources a service acts on that its Service Authorization Reference entry does not list yet: ARC zonal
+#: shift manages EKS clusters and Auto Scaling groups besides load balancers (ARC API reference,
+#: ManagedResourceSummary: "managed resources are Amazon EC2 Auto Scaling groups, Amazon Elastic Kubernetes
+#: Service, Network Load Balancers, and Application Load Balancer"). ARN formats, ``*`` for any part.
+EXTRA_RESOURCE_ARNS: dict[str, tuple[str, ...]] = {
+    "arc-zonal-shift": ("arn:*:eks:*:*:cluster/*", "arn:*:autoscaling:*:*:autoScalingGroup:*"),
+}
+
 #: Prefixes the Service Authorization Reference documents for two services each (Elastic Load Balancing
 #: and Elastic Load Balancing V2, Amazon SES and SES v2, API Gateway Management and Management V2, Amazon
 #: Lex and Lex V2). The catalog keeps one description per action name, so for these an action's resource

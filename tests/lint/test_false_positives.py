@@ -529,3 +529,14 @@ def test_vpc_endpoint_owner_keys_are_known(tmp_path: Path) -> None:
         "Condition": {"StringNotEqualsIfExists": {"aws:VpceOrgID": "o-abc123def4", "aws:VpceAccount": "111122223333"}},
     }
     assert "PE103" not in rules_of(lint_policy(tmp_path, policy(statement)))
+
+
+def test_zonal_shift_on_an_eks_cluster_is_not_a_mismatch(tmp_path: Path) -> None:
+    """ARC zonal shift manages EKS clusters (ARC API reference, ManagedResourceSummary); the reference lists only ELBs."""
+    statement = {
+        "Effect": "Allow",
+        "Action": "arc-zonal-shift:GetManagedResource",
+        "Resource": "arn:aws:eks:us-east-1:111122223333:cluster/app",
+    }
+    assert "PE105" not in rules_of(lint_policy(tmp_path, policy(statement)))
+    assert "PE105" in rules_of(lint_policy(tmp_path, policy({**statement, "Resource": "arn:aws:s3:::bucket"})))

@@ -229,6 +229,8 @@ def _resource_formats(service: str, name: str) -> tuple[bool, tuple[str, ...]]:
             info = catalog.resource_types(service).get(str(resource_type.get("name", "")).lower())
             if info and info.get("arn"):
                 formats.append(_arn_pattern(str(info["arn"])))
+    if formats:
+        formats.extend(catalog.EXTRA_RESOURCE_ARNS.get(service, ()))
     return any_resource, tuple(formats)
 
 
