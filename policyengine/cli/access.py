@@ -11,39 +11,28 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from policyengine.access import (
     GROUPS,
     Access,
-    Imported,
-    Matrix,
     SnapshotError,
     Verdict,
     World,
-    access_matrix,
-    build_snapshot,
     dump_snapshot,
     explain_lines,
     formula_text,
-    import_authdetails,
-    import_kms_dir,
-    import_organization,
-    import_terraform_plan,
     load_snapshot,
-    pull,
-    render_html,
-    snapshot_from_exports,
-    snapshot_schema,
 )
 from policyengine.cli.findings import findings
 from policyengine.cli.options import snapshot_option
 from policyengine.cli.output import err, out, print_json
+
+if TYPE_CHECKING:
+    from policyengine.access import Matrix
 
 EXIT_DENIED = 2
 EXIT_CONDITIONAL = 4
@@ -96,6 +85,8 @@ def _warnings(access: Access) -> list[dict[str, str]]:
 @contextmanager
 def _progress(total: int, what: str) -> Iterator[Any]:
     """A progress bar on stderr for long runs (hidden when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn(what),
         BarColumn(),
@@ -222,6 +213,8 @@ def who_can(
             }
         )
         return
+    from rich.table import Table
+
     table = Table(title=f"who can {action} on {access.world.key(key).label}", show_lines=False)
     for column in ("principal", "kind", "answer", "condition / path / reason"):
         table.add_column(column)
@@ -256,6 +249,10 @@ def what_can(principal: str, snapshot_path: str, context: tuple[str, ...], close
     """Every key and action group PRINCIPAL can reach, directly or through roles."""
     access = _open(snapshot_path, context, closed)
     subject = access.subject(principal)
+    from rich.table import Table
+
+    from policyengine.access import access_matrix
+
     matrix = access_matrix(access, subjects=[subject])
     if fmt == "json":
         data = matrix.to_json()
@@ -330,6 +327,8 @@ def access_matrix_command(
     access = _open(snapshot_path, context, closed)
     subjects = access.subjects.all() if all_principals else access.subjects.principals()
     with _progress(len(subjects), "access matrix") as tick:
+        from policyengine.access import access_matrix, render_html
+
         matrix = access_matrix(access, subjects=subjects, progress=tick)
     if out_path is not None:
         warnings = [f"{u.item}: {u.reason}" for u in access.world.unused]
@@ -441,11 +440,22 @@ def snapshot_import(
     if exports_dir is not None:
         if authdetails or kms_dir or terraform or organization_dir:
             raise click.UsageError("--exports reads a whole pulled folder: give it alone (with --base if needed)")
+        from policyengine.access import snapshot_from_exports
+
         result = snapshot_from_exports(exports_dir, base=load_snapshot(base) if base else None)
         World.build(result, out_path)
         dump_snapshot(result, out_path)
         _report_snapshot(result, out_path, fmt)
         return
+    from policyengine.access import (
+        Imported,
+        build_snapshot,
+        import_authdetails,
+        import_kms_dir,
+        import_organization,
+        import_terraform_plan,
+    )
+
     imported = Imported()
     if organization_dir is not None:
         imported.merge(import_organization(organization_dir))
@@ -548,6 +558,10 @@ def snapshot_pull(
         raise click.BadParameter(str(exc), param_hint="--profile") from None
     with contextlib.ExitStack() as stack:
         folder = exports_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="policyengine-pull-"))
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from policyengine.access import pull_accounts
+
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -564,7 +578,7 @@ def snapshot_pull(
                 count[0] += 1
                 progress.update(task, description=f"{count[0]} calls: {escape(what)}")
 
-            result = pull(
+            result = pull_accounts(
                 session,
                 folder,
                 regions=regions,
@@ -592,6 +606,8 @@ def snapshot_check(path: str, fmt: str) -> None:
 @snapshot.command("schema")
 def snapshot_schema_command() -> None:
     """Print the snapshot's JSON schema (docs/snapshot.schema.json)."""
+    from policyengine.access import snapshot_schema
+
     print_json(snapshot_schema())
 
 
