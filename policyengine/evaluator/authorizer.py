@@ -24,7 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from policyengine.evaluator.compiled import Candidate, CandidateIndex, CompiledPolicy, compile_policy, merged_index
+from policyengine.evaluator.compiled import (
+    Candidate,
+    CandidateIndex,
+    CompiledPolicy,
+    OutcomeIndex,
+    compile_policy,
+    holding,
+    merged_index,
+)
 from policyengine.evaluator.grants import matching_grants
 from policyengine.evaluator.kms_rules import allowed_cross_account, is_key_request
 from policyengine.evaluator.rule import ALLOW_PATHS, reason_bool
@@ -138,7 +146,20 @@ class _Plan:
     whether SCPs apply. Built on first use and kept in the policy set, so a decision only tests
     resources and conditions (Cedar's and OPA's "prepare once, evaluate many")."""
 
-    __slots__ = ("any_deny", "boundary", "endpoint", "identity", "key", "rcps", "scps", "session", "trust")
+    __slots__ = (
+        "any_deny",
+        "boundary",
+        "endpoint",
+        "identity",
+        "key",
+        "outcomes",
+        "plain",
+        "rcps",
+        "scps",
+        "session",
+        "table",
+        "trust",
+    )
 
     def __init__(self, request: Request, policies: PolicySet) -> None:
         has_boundary = policies.boundary is not None
@@ -159,6 +180,17 @@ class _Plan:
         self.endpoint = merged_index((endpoint,), request, has_boundary) if endpoint is not None else None
         indexes = (self.key, self.identity, self.boundary, self.session, self.endpoint, *(self.scps or ()), *self.rcps)
         self.any_deny = any(index is not None and index.has_deny for index in indexes)
+        outcomes: list[OutcomeIndex] = []
+        width = 0
+        for index in indexes:
+            if index is not None:
+                outcomes.append(OutcomeIndex(index, width))
+                width += outcomes[-1].width
+        self.outcomes = tuple(outcomes)
+        #: Without prefix indexes (small policies), every entry in one tuple: one ``holding`` call.
+        self.plain = tuple(e for o in outcomes for e in o.always) if not any(o.lengths for o in outcomes) else None
+        #: Decisions by outcome (see ``_decide``); never more than ``_TABLE_LIMIT`` entries.
+        self.table: dict[tuple[int, bool, bool, bool, bool], Decision] = {}
 
 
 _PLAN_LIMIT = 65_536
@@ -176,9 +208,49 @@ def _plan(policies: PolicySet, request: Request) -> _Plan:
     return plan
 
 
+_TABLE_LIMIT = 1024
+
+
 def _decide(request: Request, policies: PolicySet) -> Decision:
-    """Gather what each policy says, then let the combining rule (``rule.py``) decide."""
+    """The plan's decision for the request's outcome: which statements hold, and the request facts
+    the rule reads besides (a KMS key? across accounts? RCPs apply? through the endpoint?).
+
+    Every request's resource and conditions are tested, statement by statement (``mask``); what
+    is tabled is only the combination, which is a function of those outcomes: the first request
+    with a given outcome is combined in full (``_combine``) and later ones reuse its ``Decision``
+    (immutable). Grants read more of the request (tokens, encryption context), so a KMS request
+    when the set has grants is always combined in full.
+    """
     plan = _plan(policies, request)
+    kms_key = is_key_request(request)
+    if kms_key and policies.grants:
+        return _combine(request, policies, plan)
+    resource = request.resource
+    context = request.context
+    if plan.plain is not None:
+        mask = holding(plan.plain, resource, context)
+    else:
+        mask = 0
+        for outcome in plan.outcomes:
+            mask |= outcome.mask(resource, context)
+    key = (
+        mask,
+        kms_key,
+        request.cross_account,
+        bool(plan.rcps) and rcps_apply(policies, request),
+        policies.endpoint_policy is not None and "aws:sourcevpce" in context,
+    )
+    table = plan.table
+    decision = table.get(key)
+    if decision is None:
+        decision = _combine(request, policies, plan)
+        if len(table) < _TABLE_LIMIT:
+            table[key] = decision
+    return decision
+
+
+def _combine(request: Request, policies: PolicySet, plan: _Plan) -> Decision:
+    """Gather what each policy says, then let the combining rule (``rule.py``) decide."""
     resource = request.resource
     context = request.context
     trust = plan.trust

@@ -193,6 +193,69 @@ class CandidateIndex:
         return [c for _, c in found]
 
 
+class OutcomeIndex:
+    """A ``CandidateIndex`` whose statements each own one bit of a decision plan's outcome mask.
+
+    ``mask`` tests the resource and conditions of every statement the resource can match and
+    returns the bits of those that hold: which statements apply to the request, as one integer
+    (a statement listed under several prefixes sets the same bit each time).
+    """
+
+    __slots__ = ("always", "by_prefix", "lengths", "width")
+
+    def __init__(self, index: CandidateIndex, first_bit: int) -> None:
+        bits: dict[int, int] = {}
+
+        def entry(order: int, candidate: Candidate) -> _Outcome:
+            bit = bits.get(order)
+            if bit is None:
+                bit = bits[order] = 1 << (first_bit + len(bits))
+            statement = candidate[0]
+            static = statement.resource_static
+            if static is _always:
+                return (None, None, statement.condition_tests, bit)
+            return (static, None if static is not None else statement, statement.condition_tests, bit)
+
+        self.always = tuple(entry(order, candidate) for order, candidate in index.always)
+        self.by_prefix = {prefix: tuple(entry(o, c) for o, c in hits) for prefix, hits in index.by_prefix.items()}
+        self.lengths = index.lengths
+        self.width = len(bits)
+
+    def mask(self, resource: str, context: Context) -> int:
+        found = holding(self.always, resource, context) if self.always else 0
+        if self.lengths:
+            by_prefix = self.by_prefix
+            for length in self.lengths:
+                if length > len(resource):
+                    break
+                hits = by_prefix.get(resource[:length])
+                if hits:
+                    found |= holding(hits, resource, context)
+        return found
+
+
+#: (static resource test or None, statement whose resource holds policy variables or None, condition tests, bit):
+#: with neither test, the statement fits every resource.
+_Outcome = tuple[Matcher | None, CompiledStatement | None, tuple[Callable[[Context], bool], ...], int]
+
+
+def holding(entries: tuple[_Outcome, ...], resource: str, context: Context) -> int:
+    """The bits of the entries whose resource test and conditions hold."""
+    found = 0
+    for static, dynamic, tests, bit in entries:
+        if static is not None:
+            if not static(resource):
+                continue
+        elif dynamic is not None and not dynamic.resource_holds(resource, context):
+            continue
+        for test in tests:
+            if not test(context):
+                break
+        else:
+            found |= bit
+    return found
+
+
 def _order(item: tuple[int, Candidate]) -> int:
     return item[0]
 

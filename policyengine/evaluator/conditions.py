@@ -94,6 +94,9 @@ def compile_condition(condition: Condition, substitutes_variables: bool) -> Comp
     return CompiledCondition(compiled.source, compiled.key, operator, compiled.values, compiled.bad_values, has_dynamic, test)
 
 
+_BOOL_TEXTS = frozenset(("true", "false"))
+
+
 def _specialised(cc: CompiledCondition) -> Callable[[Context], bool] | None:
     """A direct ``holds`` for the operators most policies use, with the generic rules of the
     module docstring folded in (missing key, IfExists, negation, several values); None for the
@@ -140,7 +143,7 @@ def _specialised(cc: CompiledCondition) -> Callable[[Context], bool] | None:
                 return missing
             hit = False
             for item in items:
-                lowered = item.strip().lower()
+                lowered = item if item in _BOOL_TEXTS else item.strip().lower()
                 if lowered == "true":
                     hit = hit or True in wanted_bools
                 elif lowered == "false":
