@@ -67,6 +67,16 @@ def normalise_action(action: str) -> str:
     return name
 
 
+def _earlier(paths: Mapping[str, object], first: str, second: str) -> bool:
+    """Does ``first`` come before ``second`` in ``paths`` (ties between equal routes go to the first found)?"""
+    for arn in paths:
+        if arn == first:
+            return True
+        if arn == second:
+            return False
+    return False
+
+
 @dataclass
 class Access:
     """Questions over one world, with the context the user fixed (see ``facts.Facts``)."""
@@ -243,15 +253,25 @@ class Access:
     def route(self, subject: Subject, answers: Mapping[str, Answer]) -> Route | None:
         """The best route through roles to an answer in ``answers`` (by role ARN), if any beats denial."""
         best: Route | None = None
-        for role_arn, path in self.reach.paths_from(subject).items():
+        best_arn = ""
+        paths = self.reach.paths_from(subject)
+        # Walk the smaller side: usually few roles are not denied, and a caller reaches many roles.
+        # Equal routes are decided by the order of ``paths`` either way (the first one found wins).
+        arns = (arn for arn in answers if arn in paths) if len(answers) < len(paths) else iter(paths)
+        for role_arn in arns:
             final = answers.get(role_arn)
             if final is None or final.status == "deny":
                 continue
-            route = Route(path.hops, final)
+            route = Route(paths[role_arn].hops, final)
             if route.status == "deny":
                 continue
-            if best is None or (RANK[route.status], -len(route.hops)) > (RANK[best.status], -len(best.hops)):
-                best = route
+            rank = (RANK[route.status], -len(route.hops))
+            if (
+                best is None
+                or rank > (RANK[best.status], -len(best.hops))
+                or (rank == (RANK[best.status], -len(best.hops)) and _earlier(paths, role_arn, best_arn))
+            ):
+                best, best_arn = route, role_arn
         return best
 
     def can(self, principal: str, action: str, key: str, *, explain: bool = False, direct_only: bool = False) -> Verdict:
@@ -292,7 +312,11 @@ class Access:
                     asked[group] = answers[subject.id]
             if progress is not None:
                 progress(i + 1)
-        role_answers = {s.principal.arn: answers[s.id] for s in subjects if s.kind == "role" and s.principal is not None}
+        role_answers = {
+            s.principal.arn: answers[s.id]
+            for s in subjects
+            if s.kind == "role" and s.principal is not None and answers[s.id].status != "deny"
+        }
         verdicts = []
         for subject in subjects:
             direct = answers[subject.id]

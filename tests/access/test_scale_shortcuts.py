@@ -61,5 +61,13 @@ def test_grouped_who_can_equals_every_caller_asked_alone(org: World) -> None:
                     truth.status,
                     to_text(truth.result.residual),
                 ), (subject.label, action, key)
+    # and the routes through roles are the ones can finds for each caller on its own
+    for key in sorted(org.keys)[:4]:
+        for verdict in access.who_can("kms:Decrypt", key):
+            alone_verdict = Access.of(org).can(verdict.direct.subject.id, "kms:Decrypt", key)
+            assert verdict.status == alone_verdict.status
+            if verdict.route is not None or alone_verdict.route is not None:
+                assert verdict.route is not None and alone_verdict.route is not None
+                assert verdict.route.text() == alone_verdict.route.text()
     statuses = {v.direct.status for k in sorted(org.keys)[:8] for v in access.who_can("kms:Decrypt", k)}
     assert statuses == {"allow", "deny", "conditional"}  # the generated keys exercise every answer
