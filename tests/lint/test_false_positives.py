@@ -540,3 +540,43 @@ def test_zonal_shift_on_an_eks_cluster_is_not_a_mismatch(tmp_path: Path) -> None
     }
     assert "PE105" not in rules_of(lint_policy(tmp_path, policy(statement)))
     assert "PE105" in rules_of(lint_policy(tmp_path, policy({**statement, "Resource": "arn:aws:s3:::bucket"})))
+
+
+def test_the_account_by_its_id_is_not_a_key_administrator_who_can_use_the_key(tmp_path: Path) -> None:
+    """``"AWS": !Ref AWS::AccountId`` (an account id) is the account root, as the default key policy names it."""
+    by_id = {**ROOT, "Principal": {"AWS": "111122223333"}}
+    found = rules_of(lint_policy(tmp_path, policy(by_id)))
+    assert "PE503" not in found and "PE504" not in found
+    role = {**ROOT, "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}}
+    assert "PE503" in rules_of(lint_policy(tmp_path, policy(ROOT, role)))
+
+
+# --- the data perimeter pattern ----------------------------------------------------------------------
+# AWS's data perimeter examples allow `*` for some role names and deny every caller outside the
+# organization in the same policy (Deny + StringNotEquals aws:PrincipalOrgID): the Deny limits who calls.
+
+
+def test_deny_outside_the_organization_fences_an_open_allow(tmp_path: Path) -> None:
+    allow = {
+        "Sid": "Deploy",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::staging/*",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/deploy"}},
+    }
+    deny = {
+        "Sid": "Perimeter",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::staging", "arn:aws:s3:::staging/*"],
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123def4"}},
+    }
+    assert "PE401" not in rules_of(lint_policy(tmp_path, policy(allow, deny)))
+    assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow)))
+    # a Deny that does not cover the Allow's resource, or that also needs another condition, fences nothing
+    narrow = {**deny, "Resource": "arn:aws:s3:::other/*"}
+    assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow, narrow)))
+    also = {**deny, "Condition": {**deny["Condition"], "Bool": {"aws:SecureTransport": "false"}}}
+    assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow, also)))

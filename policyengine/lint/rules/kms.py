@@ -26,7 +26,7 @@ from policyengine.lint.rules._util import (
     statements,
 )
 from policyengine.model import unknown
-from policyengine.model.policy import Statement
+from policyengine.model.policy import PrincipalEntry, Statement
 from policyengine.parsing.document import parse_policy_fast
 from policyengine.parsing.request import make_request
 
@@ -53,10 +53,15 @@ def _kms_expansion(pattern: str) -> frozenset[str]:
     return frozenset(n.lower() for n in catalog.actions("kms") if matcher(f"kms:{n}".lower()))
 
 
-def _named_principals(statement: Statement) -> list[str]:
+def _named_entries(statement: Statement) -> list[PrincipalEntry]:
+    """The statement's AWS principals that name someone: not ``*``, not invalid, not unknown."""
     if statement.principal is None:
         return []
-    return [e.value for e in statement.principal.entries if e.kind == "AWS" and e.ref.kind not in ("any", "invalid", "unknown")]
+    return [e for e in statement.principal.entries if e.kind == "AWS" and e.ref.kind not in ("any", "invalid", "unknown")]
+
+
+def _named_principals(statement: Statement) -> list[str]:
+    return [e.value for e in _named_entries(statement)]
 
 
 @rule(
@@ -196,9 +201,10 @@ def admin_can_use(target: LintTarget) -> Iterator[Finding]:
         if statement.effect != "Allow":
             continue
         actions = _kms_actions(statement)
-        for principal in _named_principals(statement):
-            if principal.endswith(":root") or principal.isdigit():
+        for entry in _named_entries(statement):
+            if entry.ref.kind == "account":  # the account in any spelling (root ARN, id, !Ref AWS::AccountId)
                 continue
+            principal = entry.value
             management.setdefault(principal, set()).update(actions & catalog.KMS_MANAGEMENT)
             crypto.setdefault(principal, set()).update(actions & catalog.KMS_CRYPTO)
             spans.setdefault(principal, statement)
@@ -242,8 +248,8 @@ def create_grant(target: LintTarget) -> Iterator[Finding]:
         actions = _kms_actions(statement)
         if statement.effect != "Allow" or "creategrant" not in actions:
             continue
-        principals = _named_principals(statement)
-        if (principals or names_unknown(statement)) and all(p.endswith(":root") for p in principals) and not is_public(statement):
+        named = _named_entries(statement)
+        if (named or names_unknown(statement)) and all(e.ref.kind == "account" for e in named) and not is_public(statement):
             continue  # the account itself (or principals only the deployment knows)
         entries = statement.principal.entries if statement.principal is not None else ()
         if entries and all(e.kind == "Service" or _SERVICE_LINKED_ROLE.search(e.value) for e in entries):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policyengine.evaluator.operators import find_operator
+from policyengine.evaluator.patterns import action_matcher, resource_matcher
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
 from policyengine.lint.rules._util import finding, is_public, is_unknown_account, own_account, statements
@@ -61,6 +62,36 @@ def restricted(statement: Statement) -> bool:
     return any(restricts(c) for c in statement.conditions)
 
 
+def _fences(condition: Condition) -> bool:
+    """A negated test of a restricting key against specific values: in a Deny, it turns away everyone else."""
+    operator = find_operator(condition.base)
+    if operator is None or not operator.negated or condition.qualifier is not None:
+        return False
+    return condition.key.lower() in RESTRICTING_KEYS and all(v.value not in ("*", "") for v in condition.values)
+
+
+def fenced(allow: Statement, others: list[Statement]) -> bool:
+    """A Deny to everyone covers the Allow's actions and resources and denies whoever a restricting key excludes.
+
+    The data perimeter pattern (an Allow to ``*`` for some role names in any account, then "Deny unless
+    aws:PrincipalOrgID is ours"): the Deny, not the Allow, limits who the caller is.
+    """
+    if allow.action is None or allow.resource is None:
+        return False
+    for deny in others:
+        if deny.effect != "Deny" or not is_public(deny) or deny.action is None or deny.resource is None:
+            continue
+        if not deny.conditions or not all(_fences(c) for c in deny.conditions):
+            continue
+        actions = [action_matcher(a.value) for a in deny.action]
+        resources = [resource_matcher(r.value) for r in deny.resource]
+        if all(any(m(a.value.lower()) for m in actions) for a in allow.action) and all(
+            any(m(r.value) for m in resources) for r in allow.resource
+        ):
+            return True
+    return False
+
+
 @rule(
     "PE401",
     "public-access",
@@ -79,8 +110,14 @@ def restricted(statement: Statement) -> bool:
 def public_access(target: LintTarget) -> Iterator[Finding]:
     if target.callers_checked_by is not None:
         return  # e.g. OpenSearch fine-grained access control: AWS recommends the open policy with it
-    for statement in statements(target):
-        if statement.effect == "Allow" and is_public(statement) and not restricted(statement):
+    everything = list(statements(target))
+    for statement in everything:
+        if (
+            statement.effect == "Allow"
+            and is_public(statement)
+            and not restricted(statement)
+            and not fenced(statement, everything)
+        ):
             block = statement.principal or statement.not_principal
             yield finding(
                 target,
