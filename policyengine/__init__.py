@@ -24,7 +24,6 @@ _EXPORTS: dict[str, str] = {
     "PolicyValidationError": "policyengine.errors",
     "RequestError": "policyengine.errors",
     "ScenarioError": "policyengine.errors",
-    "UnsupportedFeatureError": "policyengine.errors",
     "PolicySet": "policyengine.evaluator.authorizer",
     "authorize": "policyengine.evaluator.authorizer",
     "CompiledPolicy": "policyengine.evaluator.compiled",
@@ -74,7 +73,6 @@ __all__ = [
     "Span",
     "Statement",
     "StatementRef",
-    "UnsupportedFeatureError",
     "__version__",
     "authorize",
     "aws_managed_key_policy",
@@ -109,7 +107,6 @@ if _TYPE_CHECKING:
         PolicyValidationError,
         RequestError,
         ScenarioError,
-        UnsupportedFeatureError,
     )
     from policyengine.evaluator.authorizer import PolicySet, authorize
     from policyengine.evaluator.compiled import CompiledPolicy, compile_policy

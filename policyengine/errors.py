@@ -13,10 +13,45 @@ backticks, no Python class names.
     │   └── PolicyValidationError          JSON, but not a policy: issues (never empty)
     ├── ScenarioError                      a scenario file is malformed (what, where)
     ├── RequestError                       a malformed request (bad ARN, bad action name)
-    └── UnsupportedFeatureError            a construct we deliberately do not evaluate
+    ├── ConfigError                        lint/config.py: a linter configuration file is wrong
+    ├── SnapshotError                      access/errors.py: an account snapshot is malformed
+    │   └── LookupFailure                  a principal, key or action a question names is not in it
+    ├── SolverUnavailable                  analysis/backend.py: the SMT solver asked for is missing
+    ├── StoreError                         store/__init__.py: the key store cannot do what was asked
+    │   └── StoreConflict                  a concurrent writer changed what this one read
+    ├── KMSError                           kms/errors.py: an AWS KMS error, by AWS's error code
+    │   ├── AccessDeniedException
+    │   ├── AlreadyExistsException
+    │   ├── CloudHsmClusterNotFoundException
+    │   ├── CustomKeyStoreNotFoundException
+    │   ├── DisabledException
+    │   ├── ExpiredImportTokenException
+    │   ├── IncorrectKeyException
+    │   ├── IncorrectKeyMaterialException
+    │   ├── InvalidAliasNameException
+    │   ├── InvalidArnException
+    │   ├── InvalidCiphertextException
+    │   ├── InvalidGrantIdException
+    │   ├── InvalidGrantTokenException
+    │   ├── InvalidImportTokenException
+    │   ├── InvalidKeyUsageException
+    │   ├── KMSInvalidMacException
+    │   ├── KMSInvalidSignatureException
+    │   ├── KMSInvalidStateException
+    │   ├── LimitExceededException
+    │   ├── MalformedPolicyDocumentException
+    │   ├── NotFoundException
+    │   ├── TagException
+    │   ├── UnsupportedOperationException
+    │   ├── ValidationException
+    │   └── XksProxyUriUnreachableException
+    ├── StartupError                       server/errors.py: the server cannot start (address, store, key)
+    ├── IdentitiesError                    server/identities.py: an identities file is wrong
+    ├── LessonError                        playground/lessons.py: a lesson file is wrong
+    └── WorkspaceError                     playground/workspace.py: a playground workspace is wrong
 
-Later layers (the local KMS) hang their own subtrees off ``PolicyEngineError`` in their own
-modules and list them in this docstring.
+Later layers hang their own subtrees off ``PolicyEngineError`` in their own modules and list
+them in this docstring (``tests/unit/test_errors_tree.py`` holds the list complete).
 """
 
 from __future__ import annotations
@@ -33,7 +68,6 @@ __all__ = [
     "PolicyValidationError",
     "RequestError",
     "ScenarioError",
-    "UnsupportedFeatureError",
 ]
 
 
@@ -112,7 +146,3 @@ class ScenarioError(PolicyEngineError):
 
 class RequestError(PolicyEngineError):
     """A request to the evaluator is malformed (for example a principal that is not an ARN)."""
-
-
-class UnsupportedFeatureError(PolicyEngineError):
-    """A construct policyengine deliberately does not handle, named in the message."""

@@ -21,7 +21,7 @@ from typing import Any
 from policyengine.evaluator.operators import BadValue, Operator, find_operator
 from policyengine.evaluator.patterns import substitute, template_matcher
 from policyengine.explain.decision import ConditionResult, Outcome
-from policyengine.model.policy import Condition, ConditionValue
+from policyengine.model.policy import Condition
 from policyengine.model.template import TemplatePart
 
 Context = Mapping[str, "str | tuple[str, ...]"]
@@ -233,8 +233,3 @@ def evaluate_condition(cc: CompiledCondition, context: Context) -> tuple[Outcome
         positive = any(hits)
         ok = (not positive) if operator.negated else positive
     return ("match" if ok else "no_match"), None
-
-
-def condition_values_text(values: tuple[ConditionValue, ...]) -> str:
-    """Policy values as ``a | b`` for messages."""
-    return " | ".join(v.value for v in values)
