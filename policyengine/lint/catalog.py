@@ -272,6 +272,16 @@ def pattern_condition_keys(service: str, name: str) -> tuple[frozenset[str], tup
     return frozenset(t.lower() for t in templates), tuple(sorted(t for t in templates if _PLACEHOLDER.search(t)))
 
 
+def key_attributed(key: str, service: str) -> bool:
+    """Whether some action of ``service`` lists condition key ``key``.
+
+    The Service Authorization Reference defines keys no action lists (``states:HTTPEndpoint``, which
+    Step Functions sets for ``states:InvokeHTTPEndpoint``): for those the catalog cannot say which
+    actions set the key, so it never calls the key unset.
+    """
+    return pattern_supports_key(key, service, "*")
+
+
 def pattern_supports_key(key: str, service: str, name: str) -> bool:
     """Whether some action ``service:name`` matches supports condition key ``key`` (``key_applies`` on any of them)."""
     exact, placeholders = pattern_condition_keys(service, name)

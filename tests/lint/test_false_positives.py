@@ -580,3 +580,14 @@ def test_deny_outside_the_organization_fences_an_open_allow(tmp_path: Path) -> N
     assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow, narrow)))
     also = {**deny, "Condition": {**deny["Condition"], "Bool": {"aws:SecureTransport": "false"}}}
     assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow, also)))
+
+
+def test_a_key_no_action_lists_is_never_called_unset(tmp_path: Path) -> None:
+    """states:HTTPEndpoint is defined by Step Functions but listed under no action in the reference."""
+    statement = {
+        "Effect": "Deny",
+        "Action": "states:InvokeHTTPEndpoint",
+        "Resource": "*",
+        "Condition": {"StringNotLike": {"states:HTTPEndpoint": "https://api.example.com/*"}},
+    }
+    assert "PE104" not in rules_of(lint_policy(tmp_path, policy(statement), "scps/endpoints.json"))

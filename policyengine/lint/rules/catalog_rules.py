@@ -160,6 +160,8 @@ def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
                 continue
             if condition.key.lower() in catalog.CALLER_CONTEXT_KEYS:
                 continue  # set on every request made with such credentials (catalog.CALLER_CONTEXT_KEYS)
+            if not catalog.key_attributed(condition.key, service):
+                continue  # no action lists it: the reference does not say which actions set it
             if catalog.condition_key(condition.key) is None:
                 continue
             if not any(catalog.pattern_supports_key(condition.key, s, n) for s, n in patterns):
