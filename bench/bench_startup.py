@@ -5,7 +5,8 @@ is kept (the least disturbed run; this machine is shared). CPU is user + system 
 (``resource.getrusage``), which a busy machine inflates less than wall time. A reference loop
 (``sum(range(10**7))``) is timed the same way, so figures from different machines or load can be
 compared as multiples of it. ``--tree DIR`` measures another checkout (for example ``git archive``
-of an older commit) with ``PYTHONPATH=DIR``, to compare before and after in the same conditions.
+of an older commit, its ``.pyc`` files compiled with ``python -m compileall``) with ``PYTHONPATH=DIR``
+and DIR as the working directory, to compare before and after in the same conditions.
 
     python bench/bench_startup.py [--repeat 9] [--tree DIR] [--json OUT]
 """
@@ -35,13 +36,17 @@ def commands(tree: Path) -> dict[str, list[str]]:
     }
 
 
-def measure(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
-    """(min CPU seconds, min wall seconds) of ``argv`` over ``repeat`` runs."""
+def measure(argv: list[str], env: dict[str, str], repeat: int, cwd: Path) -> tuple[float, float]:
+    """(min CPU seconds, min wall seconds) of ``argv`` run in ``cwd`` over ``repeat`` runs.
+
+    ``python -m`` puts the working directory first on ``sys.path``, ahead of ``PYTHONPATH``: the
+    commands run in the measured tree, so that it is the one imported.
+    """
     cpu, wall = float("inf"), float("inf")
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         wall = min(wall, time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = min(cpu, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
@@ -54,15 +59,16 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     options = parser.parse_args()
-    env = dict(os.environ, PYTHONPATH=str(options.tree.resolve()))
+    tree = options.tree.resolve()
+    env = dict(os.environ, PYTHONPATH=str(tree))
     results: dict[str, dict[str, float]] = {}
-    reference_cpu, reference_wall = measure([sys.executable, "-c", "sum(range(10**7))"], env, options.repeat)
+    reference_cpu, reference_wall = measure([sys.executable, "-c", "sum(range(10**7))"], env, options.repeat, tree)
     results["reference sum(range(10**7))"] = {"cpu": reference_cpu, "wall": reference_wall}
     # The interpreter alone: the floor under every command (what no import work can go below).
-    floor_cpu, floor_wall = measure([sys.executable, "-c", "pass"], env, options.repeat)
+    floor_cpu, floor_wall = measure([sys.executable, "-c", "pass"], env, options.repeat, tree)
     results["python -c pass"] = {"cpu": floor_cpu, "wall": floor_wall, "cpu_in_reference_units": floor_cpu / reference_cpu}
-    for name, args in commands(options.tree.resolve()).items():
-        cpu, wall = measure([sys.executable, "-m", "policyengine", *args], env, options.repeat)
+    for name, args in commands(tree).items():
+        cpu, wall = measure([sys.executable, "-m", "policyengine", *args], env, options.repeat, tree)
         results[name] = {"cpu": cpu, "wall": wall, "cpu_in_reference_units": cpu / reference_cpu}
     print(f"{'command':<30} {'CPU s':>7} {'wall s':>7} {'CPU / reference':>16}")
     for name, figures in results.items():
