@@ -591,3 +591,21 @@ def test_a_key_no_action_lists_is_never_called_unset(tmp_path: Path) -> None:
         "Condition": {"StringNotLike": {"states:HTTPEndpoint": "https://api.example.com/*"}},
     }
     assert "PE104" not in rules_of(lint_policy(tmp_path, policy(statement), "scps/endpoints.json"))
+
+
+def test_cross_account_does_not_claim_an_owner_it_guessed(tmp_path: Path) -> None:
+    """Two accounts named once each: the message does not say which one owns the bucket."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111222333444:role/Reader", "arn:aws:iam::123456789123:role/Reader"]},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::bucket/*",
+    }
+    [found] = [f for f in lint_policy(tmp_path, policy(statement)) if f.rule_id == "PE402"]
+    assert "(not " not in found.message and "equally often" in found.message
+    owned = [
+        f
+        for f in lint_policy(tmp_path, policy(ROOT, {**statement, "Action": "kms:Decrypt", "Resource": "*"}))
+        if f.rule_id == "PE402"
+    ]
+    assert {f.message.split(" (not ")[1].split(")")[0] for f in owned} == {"111122223333"}

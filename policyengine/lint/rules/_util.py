@@ -94,6 +94,11 @@ def own_account(target: LintTarget) -> str | None:
     The account whose root may call PutKeyPolicy owns the key (only the owner can manage it);
     failing that, the account named most often, account statements counting most.
     """
+    return account_guess(target)[0]
+
+
+def account_guess(target: LintTarget) -> tuple[str | None, bool]:
+    """``own_account`` and whether the policy says so: False when the most-named accounts tie."""
     from policyengine.evaluator.patterns import action_matcher
 
     owners: set[str] = set()
@@ -113,7 +118,8 @@ def own_account(target: LintTarget) -> str | None:
             else:
                 counts[account] = counts.get(account, 0) + 1
     if len(owners) == 1:
-        return next(iter(owners))
+        return next(iter(owners)), True
     if not counts:
-        return None
-    return max(sorted(counts), key=lambda a: counts[a])
+        return None, False
+    best = max(sorted(counts), key=lambda a: counts[a])
+    return best, sum(1 for n in counts.values() if n == counts[best]) == 1

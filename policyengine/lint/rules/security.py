@@ -13,7 +13,7 @@ from policyengine.evaluator.operators import find_operator
 from policyengine.evaluator.patterns import action_matcher, resource_matcher
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
-from policyengine.lint.rules._util import finding, is_public, is_unknown_account, own_account, statements
+from policyengine.lint.rules._util import account_guess, finding, is_public, is_unknown_account, statements
 from policyengine.model.policy import Condition, Statement
 
 #: Condition keys that, tested for specific values, keep a wildcard principal from being public.
@@ -146,7 +146,7 @@ def public_access(target: LintTarget) -> Iterator[Finding]:
     help_uri="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html",
 )
 def cross_account(target: LintTarget) -> Iterator[Finding]:
-    mine = own_account(target)
+    mine, said = account_guess(target)
     if mine is None or is_unknown_account(mine):
         return
     for statement in statements(target):
@@ -159,7 +159,10 @@ def cross_account(target: LintTarget) -> Iterator[Finding]:
                     target,
                     "PE402",
                     "warning",
-                    f"account {account} (not {mine}) is let in by `{entry.value}`",
+                    f"account {account} (not {mine}) is let in by `{entry.value}`"
+                    if said
+                    else f"account {account} is let in by `{entry.value}` (the policy names several accounts "
+                    "equally often; at most one of them owns it)",
                     entry.span,
                     statement,
                 )
