@@ -158,6 +158,17 @@ KMS_GROUPS: dict[str, frozenset[str]] = {
     group: frozenset(op.name.lower() for op in _OPERATIONS if op.permission and op.group == group)
     for group in ("crypto", "grant", "administer", "read")
 }
+
+
+def kms_group(action: str) -> str:
+    """``administer``, ``crypto``, ``grant`` or ``read`` for a KMS permission name (``Decrypt``)."""
+    lowered = action.lower()
+    for group in ("crypto", "grant", "administer"):
+        if lowered in KMS_GROUPS[group]:
+            return group
+    return "read"
+
+
 #: API operations of KMS, by AWS spelling.
 API_OPERATIONS = tuple(op.name for op in _OPERATIONS if op.api)
 

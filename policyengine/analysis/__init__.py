@@ -9,7 +9,6 @@ evaluator before it is reported; a time-out is ``fail (unconfirmed)``, never a p
 
 from policyengine.analysis.backend import BACKENDS, DEFAULT_BACKEND, SolverUnavailable
 from policyengine.analysis.checks import DEFAULT_TIMEOUT_MS, access_not_granted, no_new_access, no_public_access
-from policyengine.analysis.report import to_sarif
 from policyengine.analysis.result import CheckResult, Counterexample, Verdict
 
 __all__ = [
@@ -23,5 +22,4 @@ __all__ = [
     "access_not_granted",
     "no_new_access",
     "no_public_access",
-    "to_sarif",
 ]

@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from policyengine._catalog import actions as catalog_actions
 from policyengine.analysis.backend import Backend, Term
 from policyengine.analysis.replay import Witness, read_witness
 from policyengine.analysis.result import Counterexample
 from policyengine.analysis.symbolic import SymbolicRequest
 from policyengine.analysis.universe import CallerClass
 from policyengine.explain.describe import describe_condition
-from policyengine.lint.catalog import actions as catalog_actions
 from policyengine.model.policy import PolicyDocument
 
 Replay = Callable[[Witness], Counterexample | None]

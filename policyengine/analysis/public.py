@@ -2,7 +2,7 @@
 
 The stranger is a caller of an account that no Principal names, that no condition value
 mentions, and that is not the key's account. The specific values a condition on one of the
-linter's ``RESTRICTING_KEYS`` names (as ``lint.rules.security.restricts`` judges them: an
+``RESTRICTING_KEYS`` names (as ``evaluator.restricting.restricts`` judges them, like the linter: an
 organization, account, source VPC or endpoint, ...) describe the trusted side, so the
 stranger's request values never hit them; whether it may leave such a key out, or send another
 value, is up to the condition. Everything else (including ``kms:ViaService``) the stranger may
@@ -19,7 +19,7 @@ from policyengine.analysis.encode import PolicyEncoder
 from policyengine.analysis.keys import is_dynamic
 from policyengine.analysis.symbolic import SymbolicRequest
 from policyengine.evaluator.compiled import CompiledPolicy
-from policyengine.lint.rules.security import RESTRICTING_KEYS, restricts
+from policyengine.evaluator.restricting import RESTRICTING_KEYS, restricts
 from policyengine.model.policy import Condition
 
 _ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")

@@ -2,7 +2,7 @@
 
 * globs (``StringLike``, action names): ``*`` any run, ``?`` any one character, the rest
   literal, matched against the whole string;
-* resource ARN patterns: the regex the evaluator builds (``patterns._resource_regex``) is
+* resource ARN patterns: the regex the evaluator builds (``patterns.resource_regex``) is
   translated token by token, so the segment rules (``*`` and ``?`` stay inside a colon-
   separated segment except in the resource part, a trailing ``*`` may run past colons) are
   the evaluator's own rather than a second copy that could drift;
@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 
 from policyengine.analysis.backend import FALSE, TRUE, Backend, Regex, Term
-from policyengine.evaluator.patterns import _resource_regex
+from policyengine.evaluator.patterns import resource_regex
 
 #: Solver strings hold code points below this (SMT-LIB string theory).
 MAX_CHAR = 0x30000
@@ -59,7 +59,7 @@ def glob_test(backend: Backend, value: Term, pattern: str) -> Term:
 
 
 def _translate_python_regex(backend: Backend, body: str) -> Regex:
-    """The regexes ``_resource_regex`` emits use only ``.*``, ``[^:]*``, ``.``, ``[^:]`` and escapes."""
+    """The regexes ``resource_regex`` emits use only ``.*``, ``[^:]*``, ``.``, ``[^:]`` and escapes."""
     not_colon = backend.re_not_char(":")
     parts: list[Regex] = []
     literal: list[str] = []
@@ -103,7 +103,7 @@ def resource_test(backend: Backend, value: Term, pattern: str) -> Term:
         return TRUE
     if "*" not in pattern and "?" not in pattern:
         return backend.eq(value, backend.str_const(pattern))
-    return backend.in_re(value, _translate_python_regex(backend, _resource_regex(pattern)))
+    return backend.in_re(value, _translate_python_regex(backend, resource_regex(pattern)))
 
 
 def arn_condition_test(backend: Backend, value: Term, pattern: str) -> Term:

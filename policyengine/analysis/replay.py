@@ -37,9 +37,9 @@ class Witness:
 
 @cache
 def _kms_names() -> dict[str, str]:
-    from policyengine.lint import catalog
+    from policyengine._catalog import actions
 
-    return {f"kms:{name}".lower(): f"kms:{name}" for name in catalog.actions("kms")}
+    return {f"kms:{name}".lower(): f"kms:{name}" for name in actions("kms")}
 
 
 def canonical_action(action: str) -> str:

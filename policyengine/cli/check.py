@@ -19,10 +19,11 @@ import click
 from rich.markup import escape
 
 import policyengine as pe
-from policyengine.analysis import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, CheckResult, SolverUnavailable, to_sarif
+from policyengine.analysis import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, CheckResult, SolverUnavailable
 from policyengine.analysis import access_not_granted as run_access_not_granted
 from policyengine.analysis import no_new_access as run_no_new_access
 from policyengine.analysis import no_public_access as run_no_public_access
+from policyengine.cli.check_sarif import to_sarif
 from policyengine.cli.output import out, print_json
 
 EXIT_FAIL = 3

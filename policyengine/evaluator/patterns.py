@@ -51,7 +51,7 @@ def action_matcher(pattern: str) -> Matcher:
     return glob_matcher(pattern.lower())
 
 
-def _resource_regex(pattern: str) -> str:
+def resource_regex(pattern: str) -> str:
     """Regex body for a resource ARN pattern, following the segment rules above."""
     if not pattern.startswith("arn:"):
         return glob_regex(pattern)
@@ -79,7 +79,7 @@ def resource_matcher(pattern: str) -> Matcher:
         return _always
     if "*" not in pattern and "?" not in pattern:
         return pattern.__eq__
-    return re.compile(_resource_regex(pattern) + r"\Z", re.DOTALL).match  # type: ignore[return-value]
+    return re.compile(resource_regex(pattern) + r"\Z", re.DOTALL).match  # type: ignore[return-value]
 
 
 def arn_condition_matcher(pattern: str) -> Matcher:

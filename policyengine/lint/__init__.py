@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "Rule": "policyengine.lint.registry",
     "all_rules": "policyengine.lint.registry",
     "render_json": _REPORTERS,
+    "render_sarif": _REPORTERS,
     "render_sarif_json": _REPORTERS,
     "render_text": _REPORTERS,
     "LintRun": "policyengine.lint.run",
@@ -60,6 +61,7 @@ __all__ = [
     "load_config",
     "make_bindings",
     "render_json",
+    "render_sarif",
     "render_sarif_json",
     "render_text",
     "run_lint",
@@ -81,5 +83,5 @@ if TYPE_CHECKING:
         Severity,
     )
     from policyengine.lint.registry import Rule, all_rules
-    from policyengine.lint.reporters import render_json, render_sarif_json, render_text
+    from policyengine.lint.reporters import render_json, render_sarif, render_sarif_json, render_text
     from policyengine.lint.run import LintRun, Outcome, fail_on_or_default, run_lint

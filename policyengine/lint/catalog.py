@@ -22,6 +22,7 @@ from policyengine._catalog import catalog_version as catalog_version
 from policyengine._catalog import data
 from policyengine._catalog import services as services
 from policyengine.aws_facts import KMS_GROUPS
+from policyengine.aws_facts import kms_group as kms_group
 
 
 @cache
@@ -354,15 +355,3 @@ KMS_ADMIN = frozenset(
 KMS_MANAGEMENT = KMS_GROUPS["administer"]
 KMS_CRYPTO = KMS_GROUPS["crypto"]
 KMS_GRANTS = KMS_GROUPS["grant"]
-
-
-def kms_group(action: str) -> str:
-    """``administer``, ``crypto``, ``grant`` or ``read`` for a KMS action name."""
-    lowered = action.lower()
-    if lowered in KMS_CRYPTO:
-        return "crypto"
-    if lowered in KMS_GRANTS:
-        return "grant"
-    if lowered in KMS_MANAGEMENT:
-        return "administer"
-    return "read"

@@ -26,7 +26,7 @@ _WRAPPER_KEYS = {"Policy", "PolicyName"}
 def parse_json_with_positions(text: str, source: str = "<policy>") -> JNode:
     """JSON text to a ``JNode`` tree with spans; raises ``PolicyParseError``."""
     try:
-        return _parse_nodes(text)
+        return parse_nodes(text)
     except JsonSyntaxError as exc:
         raise PolicyParseError(source, (exc.issue,), text) from None
     except UnpairedSurrogate as exc:
@@ -47,7 +47,7 @@ class JsonSyntaxError(Exception):
         self.issue = issue
 
 
-def _parse_nodes(text: str) -> JNode:
+def parse_nodes(text: str) -> JNode:
     """The ``JNode`` tree of ``text``: the scanner's, or, when it defers, the Lark parser's (which explains errors).
 
     Raises ``JsonSyntaxError`` (or ``UnpairedSurrogate``). Lark and the grammar are loaded only
@@ -144,21 +144,21 @@ def _embedded_policy(root: JNode) -> JNode | None:
 def _parse_embedded(outer_text: str, embedded: JNode, source: str) -> PolicyDocument:
     assert embedded.span is not None
     inner_text: str = embedded.value
-    mapper = _OffsetMapper(outer_text, embedded.span.offset)
+    mapper = OffsetMapper(outer_text, embedded.span.offset)
     try:
-        root = _parse_nodes(inner_text)
+        root = parse_nodes(inner_text)
     except JsonSyntaxError as exc:
-        raise PolicyParseError(source, (_remap_issue(exc.issue, mapper),), outer_text) from None
+        raise PolicyParseError(source, (remap_issue(exc.issue, mapper),), outer_text) from None
     except UnpairedSurrogate as exc:
-        raise PolicyParseError(source, (_remap_issue(_surrogate_issue(exc), mapper),), outer_text) from None
-    _remap_node(root, mapper)
+        raise PolicyParseError(source, (remap_issue(_surrogate_issue(exc), mapper),), outer_text) from None
+    remap_node(root, mapper)
     try:
         return read_document(root, source, len(inner_text))
     except PolicyValidationError as exc:
         raise PolicyValidationError(source, exc.issues, outer_text) from None
 
 
-class _OffsetMapper:
+class OffsetMapper:
     """Maps offsets in a decoded JSON string back to offsets and positions in the file."""
 
     def __init__(self, outer: str, token_offset: int) -> None:
@@ -193,7 +193,7 @@ class _OffsetMapper:
         return Span(line=line, column=column, end_line=end_line, end_column=end_column, offset=start, end_offset=end)
 
 
-def _remap_node(node: JNode, mapper: _OffsetMapper) -> None:
+def remap_node(node: JNode, mapper: OffsetMapper) -> None:
     """Map every span under ``node`` into the outer file (with a stack: nesting may be deeper than Python recurses)."""
     stack = [node]
     while stack:
@@ -208,7 +208,7 @@ def _remap_node(node: JNode, mapper: _OffsetMapper) -> None:
             stack.extend(current.value)
 
 
-def _remap_issue(issue: Issue, mapper: _OffsetMapper) -> Issue:
+def remap_issue(issue: Issue, mapper: OffsetMapper) -> Issue:
     if issue.span is None:
         return issue
     return Issue(message=issue.message, span=mapper.span(issue.span), pointer=issue.pointer, hint=issue.hint, code=issue.code)

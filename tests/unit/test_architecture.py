@@ -23,8 +23,9 @@ LAYERS: dict[str, set[str]] = {
     "kms": {"model", "parsing", "evaluator", "explain", "key_policies", "store", "kms"},
     "store": {"store"},
     "lint": {"model", "parsing", "evaluator", "explain", "lint", "_catalog"},
-    "access": {"model", "parsing", "evaluator", "explain", "lint", "access", "scenario", "engine", "key_policies", "_catalog"},
-    "analysis": {"model", "parsing", "evaluator", "explain", "lint", "analysis"},
+    # services do not import each other: access and analysis share with the linter only what lies below them
+    "access": {"model", "parsing", "evaluator", "explain", "access", "scenario", "engine", "key_policies", "_catalog"},
+    "analysis": {"model", "parsing", "evaluator", "explain", "analysis", "_catalog"},
     "server": {"__init__", "kms", "store", "server", "parsing", "model", "explain", "access"},  # access: --seed snapshots
     "pytest_plugin": {"server", "kms"},
     "playground": {
@@ -98,6 +99,14 @@ def test_public_api_is_exactly_all() -> None:
     assert all(hasattr(pe, name) for name in pe.__all__)
 
 
+#: Imports the layering still tolerates, each with the reason it is not yet gone.
+KNOWN_EXCEPTIONS = {
+    # the typed condition-key table (global keys, provider keys, templates) still lives in the
+    # linter's catalog, which the lint work edits; the solver asks it whether a key is multivalued
+    ("analysis/keys.py", "lint"),
+}
+
+
 def test_lower_layers_never_import_higher_ones() -> None:
     """Every module imports only its own layer, the layers below it, errors, _data and _lazy."""
     problems = []
@@ -105,8 +114,31 @@ def test_lower_layers_never_import_higher_ones() -> None:
         part = _part(path)
         allowed = LAYERS[part] | {part, "errors", "_data", "aws_facts", "_lazy"}
         for imported in _imported_parts(path):
-            if imported not in allowed:
+            if imported not in allowed and (path.relative_to(PACKAGE).as_posix(), imported) not in KNOWN_EXCEPTIONS:
                 problems.append(f"{path.relative_to(PACKAGE)} imports policyengine.{imported}")
+    assert problems == []
+
+
+def test_no_module_imports_another_packages_private_names() -> None:
+    """``from policyengine.x import _name`` (or a private module ``policyengine.x._y``) only from within ``x``.
+
+    The top-level ``_data``, ``_lazy`` and ``_catalog`` modules are the package's shared internals
+    (listed in LAYERS), not another package's private parts.
+    """
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        part = _part(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+                continue
+            parts = node.module.split(".")
+            if parts[0] != "policyengine" or len(parts) < 2 or parts[1] == part:
+                continue
+            private_module = any(p.startswith("_") and not p.startswith("__") for p in parts[2:])
+            private_names = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+            if private_module or private_names:
+                problems.append(f"{path.relative_to(PACKAGE)}: from {node.module} import {', '.join(private_names) or '...'}")
     assert problems == []
 
 

@@ -30,7 +30,7 @@ from policyengine.lint.finding import LintTarget, NotRead, PolicyType
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.model import unknown
 from policyengine.model.span import Span
-from policyengine.parsing.document import JsonSyntaxError, _OffsetMapper, _parse_nodes, _remap_issue, _remap_node
+from policyengine.parsing.document import JsonSyntaxError, OffsetMapper, parse_nodes, remap_issue, remap_node
 from policyengine.parsing.json_tree import JNode
 from policyengine.parsing.reader import read_document_best_effort
 
@@ -152,10 +152,10 @@ def compact_size(node: JNode) -> int:
 # --- policies written as JSON strings ---------------------------------------------------------
 
 
-class _ShiftedMapper(_OffsetMapper):
+class _ShiftedMapper(OffsetMapper):
     """The document module's mapper run on the string token alone, then moved into place.
 
-    ``_OffsetMapper`` indexes every line of the text it is given; ``terraform show -json``
+    ``OffsetMapper`` indexes every line of the text it is given; ``terraform show -json``
     writes megabytes on one line with hundreds of policy strings, so each string is mapped
     within its own token and the result is shifted by the token's offset, line and column.
     """
@@ -195,17 +195,17 @@ def parse_string_policy(ctx: FileContext, node: JNode) -> tuple[JNode | None, tu
         return root, issues, len(inner)
     mapper = _ShiftedMapper(ctx.text, node.span, ctx.line_starts)
     try:
-        root = _parse_nodes(inner)
+        root = parse_nodes(inner)
     except JsonSyntaxError as exc:
-        return None, (_remap_issue(exc.issue, mapper),), len(inner)
-    _remap_node(root, mapper)
+        return None, (remap_issue(exc.issue, mapper),), len(inner)
+    remap_node(root, mapper)
     return root, (), len(inner)
 
 
 def parse_detached(text: str, what: str) -> tuple[JNode | None, tuple[Issue, ...]]:
     """Parse policy text whose offsets are not the file's: no spans; a syntax error says where in ``what``."""
     try:
-        root = _parse_nodes(text)
+        root = parse_nodes(text)
     except JsonSyntaxError as exc:
         issue = exc.issue
         where = f" (line {issue.span.line}, column {issue.span.column} of the {what})" if issue.span else ""

@@ -11,51 +11,11 @@ from collections.abc import Iterator
 
 from policyengine.evaluator.operators import find_operator
 from policyengine.evaluator.patterns import action_matcher, resource_matcher
+from policyengine.evaluator.restricting import RESTRICTING_KEYS, restricts
 from policyengine.lint.finding import Finding, LintTarget
 from policyengine.lint.registry import rule
 from policyengine.lint.rules._util import account_guess, finding, is_public, is_unknown_account, statements
 from policyengine.model.policy import Condition, Statement
-
-#: Condition keys that, tested for specific values, keep a wildcard principal from being public.
-RESTRICTING_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "aws:PrincipalOrgID",
-        "aws:PrincipalOrgPaths",
-        "aws:PrincipalAccount",
-        "aws:PrincipalArn",
-        "aws:userid",
-        "kms:CallerAccount",
-        "aws:SourceAccount",
-        "aws:SourceArn",
-        "aws:SourceOwner",
-        "aws:SourceOrgID",
-        "aws:SourceOrgPaths",
-        "aws:SourceVpce",
-        "aws:SourceVpc",
-        "aws:SourceIp",
-        "aws:ResourceOrgID",
-        "aws:PrincipalServiceName",
-        "kms:GranteePrincipal",
-    )
-)
-
-
-def restricts(condition: Condition) -> bool:
-    """A positive test of a restricting key against specific (wildcard-free) values."""
-    operator = find_operator(condition.base)
-    if operator is None or operator.negated or condition.if_exists or condition.qualifier == "ForAllValues":
-        return False
-    if condition.key.lower() == "aws:principalisawsservice":
-        # Only AWS service principals can be true here, never an IAM user or role of another account
-        # (IAM UG, global condition keys: aws:PrincipalIsAWSService); data perimeter endpoint policies use it.
-        return operator.kind == "bool" and bool(condition.values) and all(v.value.lower() == "true" for v in condition.values)
-    if condition.key.lower() not in RESTRICTING_KEYS or operator.kind == "null":
-        return False
-    return all(
-        v.value not in ("*", "") and (not operator.glob or (v.value.strip("*?") and "*" not in v.value.split(":")[4:5]))
-        for v in condition.values
-    )
 
 
 def restricted(statement: Statement) -> bool:

@@ -1,5 +1,8 @@
 """Check results as SARIF 2.1.0, through the linter's own SARIF reporter.
 
+An edge module (the CLI's): it joins two services, the offline checks and the linter's reports,
+which do not import each other.
+
 Each check is a rule (with a bad and a fixed example, like the lint rules); a check that does
 not pass becomes one result located at the statement responsible (the deciding statement of the
 counterexample's allow) or, without one, at the top of the policy. A pass is a run with no
@@ -11,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from policyengine.analysis.result import CheckResult
-from policyengine.lint.finding import Finding
-from policyengine.lint.registry import Rule
-from policyengine.lint.reporters.sarif import render_sarif
+from policyengine.analysis import CheckResult
+from policyengine.lint import Finding, Rule, render_sarif
 
 _KEY = '{"Version": "2012-10-17", "Statement": [%s]}'
 _ROOT = (
