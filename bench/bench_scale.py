@@ -5,21 +5,25 @@ usage (from the repository root):  python bench/bench_scale.py [--sizes 10,1000,
                                                                [--postgres-url URL] [--json OUT.json]
 
 For each store and size N: a fresh store holding N symmetric keys in one account and region, each with
-one alias and one material version (written straight into the store in batches, as CreateKey and
-CreateAlias would leave them, so that growing to 100,000 keys takes seconds, not hours). Then, as the
+one alias and one material version, every tenth with automatic rotation on (written straight into the
+store in batches, as CreateKey and CreateAlias would leave them, so that growing to 100,000 keys takes
+seconds, not hours). Then, as the
 account's root, each operation is timed on that account:
 
   Encrypt      4 KiB under a key named by its key id (the gate reads the key's aliases for kms:ResourceAliases)
   Decrypt      that ciphertext
   DescribeKey  by key id
   CreateKey    a new key, then CreateAlias for it (both timed together, per new key)
-  ListKeys     the first page, Limit=100
-  ListAliases  the first page, Limit=100
+  ListKeys     the first page, Limit=100; and the page after the account's middle key (its marker)
+  ListAliases  the first page, Limit=100; and the page after the middle alias
+  Scheduled    one pass of scheduled work with nothing due (every tenth key rotates automatically, due in a
+               year): what a call pays when the scheduler looks, found through the index on due time
 
 Method: time.perf_counter per call, a warm-up of 20 calls, then --samples calls (default 200; CreateKey
 a quarter of them); the median and the 99th percentile per call are printed, with the median's ratio to
-the smallest size. The PostgreSQL store is measured when --postgres-url names a database made with
-``policyengine db upgrade`` (it is emptied first). Nothing is asserted: the figures go to docs/benchmarks.md.
+the smallest size. The PostgreSQL store (``--stores postgres``) is a throwaway cluster started with
+Debian's initdb/pg_ctl (fsync on), or the database --postgres-url names (emptied first). Nothing is
+asserted: the figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -73,6 +77,9 @@ def grow(kms: LocalKms, count: int) -> list[str]:
                         state="Enabled",
                         creation_date=now + index * 1e-6,
                         policy=policy,
+                        rotation_enabled=index % 10 == 0,
+                        rotation_period_days=365 if index % 10 == 0 else None,
+                        next_rotation_date=now + 365 * 86400 if index % 10 == 0 else None,
                     )
                 )
                 kms.new_material(tx, key_id, 1, new_material("SYMMETRIC_DEFAULT"), now)
@@ -106,6 +113,16 @@ def run_size(kms: LocalKms, size: int, samples: int) -> dict[str, tuple[float, f
         new = kms.create_key(root)["KeyMetadata"]["KeyId"]
         kms.create_alias(root, AliasName=f"alias/new-{made[0]:07d}", TargetKeyId=new)
 
+    with kms.store.transaction(write=False) as tx:
+        middle = tx.get_key(key)
+    assert middle is not None
+    key_marker = f"pe-{middle.creation_date!r}/{middle.key_id}"  # what ListKeys returns after that key
+    alias_marker = f"pe-alias/key-{len(ids) // 2:06d}"
+
+    def scheduled_pass() -> None:
+        kms.wake_scheduler()  # make the next pass look, as a key getting a due time does
+        kms.run_scheduled_work(kms.clock.now())
+
     return {
         "Encrypt": measure(lambda: kms.encrypt(root, KeyId=key, Plaintext=b"x" * 4096), samples),
         "Decrypt": measure(lambda: kms.decrypt(root, CiphertextBlob=blob), samples),
@@ -113,6 +130,13 @@ def run_size(kms: LocalKms, size: int, samples: int) -> dict[str, tuple[float, f
         "CreateKey+CreateAlias": measure(create, max(20, samples // 4)),
         "ListKeys(Limit=100)": measure(lambda: kms.list_keys(root, Limit=100), max(20, samples // 4)),
         "ListAliases(Limit=100)": measure(lambda: kms.list_aliases(root, Limit=100), max(20, samples // 4)),
+        "ListKeys(Limit=100) mid-account page": measure(
+            lambda: kms.list_keys(root, Limit=100, Marker=key_marker), max(20, samples // 4)
+        ),
+        "ListAliases(Limit=100) mid-account page": measure(
+            lambda: kms.list_aliases(root, Limit=100, Marker=alias_marker), max(20, samples // 4)
+        ),
+        "Scheduled work pass (nothing due)": measure(scheduled_pass, max(20, samples // 4)),
     }
 
 
@@ -140,7 +164,20 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    stores = [s for s in args.stores.split(",") if s != "postgres" or args.postgres_url]
+    stores = args.stores.split(",")
+    cluster = None
+    if "postgres" in stores and not args.postgres_url:
+        from tests.postgres.cluster import find_bindir, start_cluster
+
+        bindir = find_bindir()
+        if bindir is None:
+            sys.exit("PostgreSQL is not installed (apt-get install postgresql), and no --postgres-url was given")
+        cluster = start_cluster(bindir, durable=True)
+        args.postgres_url = cluster.create_database()
+    if args.postgres_url:
+        from policyengine.store.postgres import upgrade
+
+        upgrade(args.postgres_url)
     results: dict[str, dict[int, dict[str, tuple[float, float]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in stores:
@@ -152,6 +189,8 @@ def main() -> None:
                 results[kind][size] = run_size(kms, size, args.samples)
                 store.close()
                 print(f"# {kind} {size:>7} keys: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    if cluster is not None:
+        cluster.stop()
     for kind, by_size in results.items():
         print(f"\n{kind}: median µs (p99 µs) per call; x = median / median at {sizes[0]} keys")
         operations = list(next(iter(by_size.values())))

@@ -551,21 +551,28 @@ class KmsCore:
     # ---- scheduled work --------------------------------------------------------------------
 
     def run_scheduled_work(self, now: float) -> None:
-        """Deletions, automatic rotations and import expiry that are due by ``now``, done once."""
+        """Deletions, automatic rotations and import expiry that are due by ``now``, done once.
+
+        Due keys are found through the store's index on their due time (store/schedule.py), so a
+        pass costs what is due, not what the account holds; so does finding when to look next.
+        """
         if now < self._next_due:
             return
-        next_due = float("inf")
+        busy = False
         with self.store.transaction() as tx:
-            for key in tx.all_keys():
-                due = _due(key)
-                if due is not None and now >= due:
-                    # Claimed first, so that of several processes sharing the store exactly one does the
-                    # work, on the key as it is now (another may have done it since all_keys read it).
-                    claimed = tx.claim_key(key.key_id)
-                    # None: deleted meanwhile, or another process holds it (and is doing this): look again shortly.
-                    due = now + 1.0 if claimed is None else self._settle_key(tx, claimed, now)
-                if due is not None:
-                    next_due = min(next_due, due)
+            for key in tx.due_keys(now):
+                # Claimed first, so that of several processes sharing the store exactly one does the
+                # work, on the key as it is now (another may have done it since due_keys read it).
+                claimed = tx.claim_key(key.key_id)
+                if claimed is None:  # deleted meanwhile, or another process holds it (and is doing this)
+                    busy = True
+                    continue
+                self._settle_key(tx, claimed, now)
+            next_due = tx.next_due()
+        if next_due is None:
+            next_due = float("inf")
+        if busy and next_due <= now:
+            next_due = now + 1.0  # what another process is doing: look again shortly
         # Another process sharing the store may schedule work this one has not seen: look again soon.
         self._next_due = min(next_due, now + 60.0)
 
@@ -688,17 +695,6 @@ class _OpenCall:
         stack, self._stack, self._tx = self._stack, None, None
         if stack is not None:
             stack.__exit__(type(error), error, error.__traceback__)
-
-
-def _due(key: KeyRecord) -> float | None:
-    """When ``_settle_key`` next has something to do for ``key`` (the same three cases, same order)."""
-    if key.state == "PendingDeletion" and key.deletion_date is not None:
-        return key.deletion_date
-    if key.valid_to is not None and key.expiration_model == "KEY_MATERIAL_EXPIRES" and key.state != "PendingImport":
-        return key.valid_to
-    if key.rotation_enabled and key.next_rotation_date is not None and key.state == "Enabled" and key.origin == "AWS_KMS":
-        return key.next_rotation_date
-    return None
 
 
 def denied_message(caller: Caller, action: str, resource: str, decision: Decision) -> str:

@@ -21,7 +21,7 @@ from policyengine.kms.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from policyengine.kms.pagination import page
+from policyengine.kms.pagination import after_page, after_window, page
 from policyengine.store.base import StoreTransaction
 from policyengine.store.records import AliasRecord, KeyRecord
 
@@ -50,6 +50,15 @@ MAX_ALIASES_PER_KEY = 50
 
 class AliasOps(KmsCore):
     """CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""
+
+    def _alias_entry(self, caller: Caller, alias: AliasRecord) -> dict[str, Any]:
+        return {
+            "AliasName": alias.alias_name,
+            "AliasArn": self._alias_arn(caller, alias.alias_name),
+            "TargetKeyId": shown_key_id(alias.target_key_id),
+            "CreationDate": iso(alias.creation_date),
+            "LastUpdatedDate": iso(alias.last_updated),
+        }
 
     def _alias_arn(self, caller: Caller, name: str) -> str:
         return f"arn:aws:kms:{self.region}:{caller.account}:{name}"
@@ -151,34 +160,27 @@ class AliasOps(KmsCore):
     def list_aliases(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
             ref = params.get("KeyId")
-            with self.reading() as tx:
-                self.authorize(tx, caller, "kms:ListAliases", None)
-                if ref is not None:
+            if ref is not None:  # a key's aliases: a few, read through the aliases-by-target index
+                with self.reading() as tx:
+                    self.authorize(tx, caller, "kms:ListAliases", None)
                     key = self.resolve_key(tx, caller, validation.string(ref, "keyId"), aliases=False)
                     aliases = tx.aliases_for_key(key.key_id)
-                else:
-                    aliases = tx.list_aliases(caller.account, self.region)
-            entries: list[dict[str, Any]] = [
-                {
-                    "AliasName": a.alias_name,
-                    "AliasArn": self._alias_arn(caller, a.alias_name),
-                    "TargetKeyId": shown_key_id(a.target_key_id),
-                    "CreationDate": iso(a.creation_date),
-                    "LastUpdatedDate": iso(a.last_updated),
-                }
-                for a in aliases
-            ]
-            if ref is None:
-                # A real account lists AWS's predefined aliases before the services make their keys:
-                # name and ARN only, no TargetKeyId until first use creates the AWS managed key.
-                made = {a.alias_name for a in aliases}
-                entries.extend(
-                    {"AliasName": name, "AliasArn": self._alias_arn(caller, name)}
-                    for name in AWS_PREDEFINED_ALIASES
-                    if name not in made
-                )
-                entries.sort(key=lambda entry: str(entry["AliasName"]))
-            chunk, more = page(entries, params.get("Limit"), params.get("Marker"))
+                chunk, more = page([self._alias_entry(caller, a) for a in aliases], params.get("Limit"), params.get("Marker"))
+                return {"Aliases": chunk, **more}, None
+            after, size = after_window(params.get("Limit"), params.get("Marker"))
+            with self.reading() as tx:
+                self.authorize(tx, caller, "kms:ListAliases", None)
+                stored = tx.list_aliases(caller.account, self.region, after=after, limit=size + 1)  # one page
+            # A real account lists AWS's predefined aliases before the services make their keys:
+            # name and ARN only, no TargetKeyId until first use creates the AWS managed key.
+            entries = {a.alias_name: self._alias_entry(caller, a) for a in stored}
+            for name in AWS_PREDEFINED_ALIASES:
+                if name > (after or "") and name not in entries:
+                    entries[name] = {"AliasName": name, "AliasArn": self._alias_arn(caller, name)}
+            # The first size + 1 names of both lists are the first size + 1 of the account's whole list
+            # (a stored page is its first size + 1 past the marker, the predefined names all of theirs).
+            merged = [entries[name] for name in sorted(entries)[: size + 1]]
+            chunk, more = after_page(merged, size, lambda entry: str(entry["AliasName"]))
             return {"Aliases": chunk, **more}, None
 
         return self._call("ListAliases", caller, params, work)

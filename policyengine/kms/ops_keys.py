@@ -38,7 +38,7 @@ from policyengine.kms.keyspecs import (
     algorithms_metadata,
     new_material,
 )
-from policyengine.kms.pagination import fetched_page, page, window
+from policyengine.kms.pagination import after_page, after_window, page
 from policyengine.model import unknown
 from policyengine.model.policy import PolicyDocument
 from policyengine.parsing.document import parse_policy
@@ -48,6 +48,17 @@ from policyengine.store.records import AliasRecord, KeyRecord
 MAX_POLICY_BYTES = 32768
 MAX_TAGS = 50
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _key_position(after: str | None) -> tuple[float, str] | None:
+    """ListKeys' marker back to the (creation date, key record id) it names."""
+    if after is None:
+        return None
+    when, _, key_id = after.partition("/")
+    try:
+        return float(when), key_id
+    except ValueError:
+        raise ValidationException("Invalid marker") from None
 
 
 def _tags_from_list(tags: Any) -> dict[str, str]:
@@ -296,11 +307,12 @@ class KeyOps(KmsCore):
 
     def list_keys(self, caller: Caller, **params: Any) -> Response:
         def work() -> tuple[Response, str | None]:
-            start, size = window(params.get("Limit"), params.get("Marker"))
+            after, size = after_window(params.get("Limit"), params.get("Marker"))
+            position = _key_position(after)
             with self.reading() as tx:
                 self.authorize(tx, caller, "kms:ListKeys", None)
-                keys = tx.list_keys(caller.account, self.region, start=start, limit=size + 1)  # one page, not the account
-            chunk, more = fetched_page(keys, start, size)
+                keys = tx.list_keys(caller.account, self.region, after=position, limit=size + 1)  # one page, not the account
+            chunk, more = after_page(keys, size, lambda k: f"{k.creation_date!r}/{k.key_id}")
             return {"Keys": [{"KeyId": public_id(k), "KeyArn": k.arn} for k in chunk], **more}, None
 
         return self._call("ListKeys", caller, params, work)

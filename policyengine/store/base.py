@@ -42,8 +42,13 @@ class StoreTransaction(Protocol):
     def put_key(self, key: KeyRecord) -> None: ...  # insert or replace by key_id
     def delete_key(self, key_id: str) -> None: ...  # also its material, aliases, grants, import parameters
     # by creation_date, then key_id; ``start``/``limit`` select one page (an index range, not the whole list)
-    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]: ...
-    def all_keys(self) -> list[KeyRecord]: ...  # every account and region (scheduled work)
+    # in (creation_date, key_id) order; ``after``: only keys past that position (a page's last key)
+    def list_keys(
+        self, account: str, region: str, *, after: tuple[float, str] | None = None, limit: int | None = None
+    ) -> list[KeyRecord]: ...
+    def all_keys(self) -> list[KeyRecord]: ...  # every account and region (a reset)
+    def due_keys(self, now: float) -> list[KeyRecord]: ...  # keys whose scheduled work is due by now (store.schedule)
+    def next_due(self) -> float | None: ...  # the earliest due time of any key; both from an index on it
     def claim_key(self, key_id: str) -> KeyRecord | None: ...  # see the class docstring
 
     # material
@@ -55,7 +60,10 @@ class StoreTransaction(Protocol):
     def get_alias(self, account: str, region: str, alias_name: str) -> AliasRecord | None: ...
     def put_alias(self, alias: AliasRecord) -> None: ...  # insert or replace
     def delete_alias(self, account: str, region: str, alias_name: str) -> None: ...
-    def list_aliases(self, account: str, region: str) -> list[AliasRecord]: ...  # by alias_name
+    # by alias_name; ``after``: only names past it (a page's last alias)
+    def list_aliases(
+        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[AliasRecord]: ...
     def aliases_for_key(self, key_id: str) -> list[AliasRecord]: ...  # by alias_name; an index lookup, not a scan
 
     # grants

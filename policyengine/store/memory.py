@@ -30,6 +30,7 @@ from policyengine.store.records import (
     KeyRecord,
     MaterialRecord,
 )
+from policyengine.store.schedule import due_time
 
 __all__ = ["MemoryKeyStore"]
 
@@ -110,12 +111,27 @@ class _MemoryTransaction:
         t.aliases = {name: a for name, a in t.aliases.items() if a.target_key_id != key_id}
         t.grants = {gid: g for gid, g in t.grants.items() if g.key_id != key_id}
 
-    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]:
-        found = sorted((k for k in self._t().keys.values() if k.account == account and k.region == region), key=_key_order)
-        return [_own_key(k) for k in found[start : None if limit is None else start + limit]]
+    def list_keys(
+        self, account: str, region: str, *, after: tuple[float, str] | None = None, limit: int | None = None
+    ) -> list[KeyRecord]:
+        # A scan and a sort: the memory store is for tests and small accounts (SQLite and PostgreSQL read one page).
+        found = sorted(
+            (k for k in self._t().keys.values() if k.account == account and k.region == region),
+            key=_key_order,
+        )
+        if after is not None:
+            found = [k for k in found if _key_order(k) > after]
+        return [_own_key(k) for k in found[:limit]]
 
     def all_keys(self) -> list[KeyRecord]:
         return [_own_key(k) for k in sorted(self._t().keys.values(), key=_key_order)]
+
+    def due_keys(self, now: float) -> list[KeyRecord]:
+        found = [(due, k) for k in self._t().keys.values() if (due := due_time(k)) is not None and due <= now]
+        return [_own_key(k) for _, k in sorted(found, key=lambda pair: (pair[0], pair[1].key_id))]
+
+    def next_due(self) -> float | None:
+        return min((due for k in self._t().keys.values() if (due := due_time(k)) is not None), default=None)
 
     def claim_key(self, key_id: str) -> KeyRecord | None:
         return self.get_key(key_id)  # one lock serialises every transaction: this one is alone already
@@ -145,9 +161,11 @@ class _MemoryTransaction:
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
         self._w().aliases.pop((account, region, alias_name), None)
 
-    def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
+    def list_aliases(
+        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[AliasRecord]:
         found = [a for a in self._t().aliases.values() if a.account == account and a.region == region]
-        return sorted(found, key=lambda a: a.alias_name)
+        return sorted((a for a in found if a.alias_name > (after or "")), key=lambda a: a.alias_name)[:limit]
 
     def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
         # A scan: the memory store is for tests and small accounts (SQLite and PostgreSQL use an index).

@@ -65,6 +65,7 @@ from policyengine.store.records import (
     KeyRecord,
     MaterialRecord,
 )
+from policyengine.store.schedule import DUE_SQL, due_time
 
 try:
     import psycopg
@@ -81,7 +82,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresKeyStore", "describe_url", "is_postgres_ur
 Connection = psycopg.Connection[TupleRow]
 
 #: The schema this code reads and writes; ``upgrade`` brings a database to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Marks the ``schema_version`` table (and so the database) as a policyengine key store.
 MARKER = "policyengine key store"
 _UPGRADE_LOCK = 0x50454B53  # "PEKS": one upgrade at a time per database
@@ -149,6 +150,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 2: multi-Region keys (the primary's region and every related key's region, in each related key's row)
     ("""ALTER TABLE keys ADD COLUMN multi_region JSON""",),
+    # 3: when each key's scheduled work is due, indexed (store/schedule.py), filled for the keys already there
+    (
+        """ALTER TABLE keys ADD COLUMN due DOUBLE PRECISION""",
+        """CREATE INDEX keys_by_due ON keys (due) WHERE due IS NOT NULL""",
+        f"""UPDATE keys SET due = {DUE_SQL}""",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 _OUR_TABLES = ("keys", "materials", "aliases", "grants", "import_parameters", "audit")
@@ -171,28 +178,38 @@ _TUPLE: _Codec = (list, tuple)  # a Python list is a PostgreSQL array
 
 
 class _Table(Generic[R]):
-    """How one record type maps to one table: its columns are the record's fields, in order."""
+    """How one record type maps to one table: its columns are the record's fields, in order, then
+    ``computed`` columns the store derives from the record (written, never read back)."""
 
-    def __init__(self, name: str, record: type[R], key: tuple[str, ...], codecs: Mapping[str, _Codec] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        record: type[R],
+        key: tuple[str, ...],
+        codecs: Mapping[str, _Codec] | None = None,
+        computed: Mapping[str, Callable[[R], object]] | None = None,
+    ) -> None:
         self.columns = tuple(f.name for f in dataclasses.fields(record))  # type: ignore[arg-type]  # R is always a record dataclass
         self._make: Callable[..., R] = record
         self._encoders = [(codecs or {}).get(c, (_same, _same))[0] for c in self.columns]
         self._decoders = [(codecs or {}).get(c, (_same, _same))[1] for c in self.columns]
-        column_list = ", ".join(self.columns)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in key)
-        self.select = f"SELECT {column_list} FROM {name}"
-        self.insert = f"INSERT INTO {name} ({column_list}) VALUES ({', '.join(['%s'] * len(self.columns))})"
+        self._computed = tuple((computed or {}).values())
+        written = (*self.columns, *(computed or {}))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in written if c not in key)
+        self.select = f"SELECT {', '.join(self.columns)} FROM {name}"
+        self.insert = f"INSERT INTO {name} ({', '.join(written)}) VALUES ({', '.join(['%s'] * len(written))})"
         # Upserts, never delete-and-insert: a delete would cascade to the key's material, aliases and grants.
         self.upsert = f"{self.insert} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
 
-    def encode(self, record: object) -> tuple[object, ...]:
-        return tuple(encode(getattr(record, c)) for encode, c in zip(self._encoders, self.columns, strict=True))
+    def encode(self, record: R) -> tuple[object, ...]:
+        fields = tuple(encode(getattr(record, c)) for encode, c in zip(self._encoders, self.columns, strict=True))
+        return fields + tuple(compute(record) for compute in self._computed)
 
     def decode(self, row: tuple[Any, ...]) -> R:
         return self._make(*(decode(v) for decode, v in zip(self._decoders, row, strict=True)))
 
 
-_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "multi_region": _OPTIONAL_JSON})
+_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "multi_region": _OPTIONAL_JSON}, {"due": due_time})
 _MATERIALS = _Table("materials", MaterialRecord, ("key_id", "version"))
 _ALIASES = _Table("aliases", AliasRecord, ("account", "region", "alias_name"))
 _GRANTS = _Table("grants", GrantRecord, ("grant_id",), {"operations": _TUPLE, "constraints": _OPTIONAL_JSON})
@@ -399,12 +416,27 @@ class _PgTransaction:
     def delete_key(self, key_id: str) -> None:
         self._write("DELETE FROM keys WHERE key_id = %s", (key_id,))  # cascades to everything else
 
-    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]:
-        tail = "WHERE account = %s AND region = %s ORDER BY creation_date, key_id LIMIT %s OFFSET %s"
-        return self._all(_KEYS, tail, (account, region, limit, start))  # LIMIT NULL: no limit
+    def list_keys(
+        self, account: str, region: str, *, after: tuple[float, str] | None = None, limit: int | None = None
+    ) -> list[KeyRecord]:
+        # keys_by_place (account, region, creation_date, key_id): a page is an index range; LIMIT NULL: no limit
+        if after is None:
+            tail = "WHERE account = %s AND region = %s ORDER BY creation_date, key_id LIMIT %s"
+            return self._all(_KEYS, tail, (account, region, limit))
+        tail = (
+            "WHERE account = %s AND region = %s AND (creation_date, key_id) > (%s, %s) ORDER BY creation_date, key_id LIMIT %s"
+        )
+        return self._all(_KEYS, tail, (account, region, after[0], after[1], limit))
 
     def all_keys(self) -> list[KeyRecord]:
         return self._all(_KEYS, "ORDER BY creation_date, key_id")
+
+    def due_keys(self, now: float) -> list[KeyRecord]:
+        return self._all(_KEYS, "WHERE due <= %s ORDER BY due, key_id", (now,))  # keys_by_due
+
+    def next_due(self) -> float | None:
+        row = self._run("SELECT due FROM keys WHERE due IS NOT NULL ORDER BY due LIMIT 1", ()).fetchone()
+        return None if row is None else float(row[0])
 
     # material
     def add_material(self, material: MaterialRecord) -> None:
@@ -439,8 +471,11 @@ class _PgTransaction:
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
         self._write("DELETE FROM aliases WHERE account = %s AND region = %s AND alias_name = %s", (account, region, alias_name))
 
-    def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
-        return self._all(_ALIASES, "WHERE account = %s AND region = %s ORDER BY alias_name", (account, region))
+    def list_aliases(
+        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[AliasRecord]:
+        tail = "WHERE account = %s AND region = %s AND alias_name > %s ORDER BY alias_name LIMIT %s"  # the primary key's order
+        return self._all(_ALIASES, tail, (account, region, after or "", limit))
 
     def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
         return self._all(_ALIASES, "WHERE target_key_id = %s ORDER BY alias_name", (key_id,))  # aliases_by_target

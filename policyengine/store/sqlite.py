@@ -38,12 +38,21 @@ from policyengine.store.records import (
     KeyRecord,
     MaterialRecord,
 )
+from policyengine.store.schedule import DUE_SQL, due_time
 
 __all__ = ["SqliteKeyStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: What takes a file from the version before each one to it (applied in order under the write lock).
-_UPGRADES: dict[int, tuple[str, ...]] = {2: ("ALTER TABLE keys ADD COLUMN multi_region TEXT",)}
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE keys ADD COLUMN multi_region TEXT",),
+    # 3: when each key's scheduled work is due, indexed (store/schedule.py)
+    3: (
+        "ALTER TABLE keys ADD COLUMN due REAL",
+        "CREATE INDEX keys_by_due ON keys (due) WHERE due IS NOT NULL",
+        f"UPDATE keys SET due = {DUE_SQL}",
+    ),
+}
 APPLICATION_ID = 0x50454B53  # "PEKS": marks the file as a policyengine key store
 _BEGIN_ATTEMPTS = 5  # each waits up to busy_timeout before SQLite reports the database locked
 _AUDIT_PAGE = 500
@@ -57,9 +66,10 @@ CREATE TABLE keys (
     state TEXT NOT NULL, creation_date REAL NOT NULL, policy TEXT NOT NULL, description TEXT NOT NULL,
     deletion_date REAL, pending_window_days INTEGER, rotation_enabled INTEGER NOT NULL,
     rotation_period_days INTEGER, next_rotation_date REAL, on_demand_rotations INTEGER NOT NULL,
-    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL, material_fingerprint TEXT, multi_region TEXT
+    valid_to REAL, expiration_model TEXT, tags TEXT NOT NULL, material_fingerprint TEXT, multi_region TEXT, due REAL
 );
 CREATE INDEX keys_by_place ON keys (account, region, creation_date, key_id);
+CREATE INDEX keys_by_due ON keys (due) WHERE due IS NOT NULL;
 CREATE TABLE materials (
     key_id TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE, version INTEGER NOT NULL,
     sealed_material BLOB NOT NULL, created REAL NOT NULL, rotation_type TEXT, imported INTEGER NOT NULL,
@@ -115,21 +125,32 @@ _BOOL: _Codec = (int, bool)
 
 
 class _Table(Generic[R]):
-    """How one record type maps to one table: its columns are the record's fields, in order."""
+    """How one record type maps to one table: its columns are the record's fields, in order, then
+    ``computed`` columns the store derives from the record (written, never read back)."""
 
-    def __init__(self, name: str, record: type[R], key: tuple[str, ...], codecs: Mapping[str, _Codec] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        record: type[R],
+        key: tuple[str, ...],
+        codecs: Mapping[str, _Codec] | None = None,
+        computed: Mapping[str, Callable[[R], object]] | None = None,
+    ) -> None:
         self.name = name
         self.columns = tuple(f.name for f in dataclasses.fields(record))  # type: ignore[arg-type]  # R is always a record dataclass
         self._make: Callable[..., R] = record
         self._codecs = dict(codecs or {})
-        column_list = ", ".join(self.columns)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in key)
-        self.select = f"SELECT {column_list} FROM {name}"
-        self.insert = f"INSERT INTO {name} ({column_list}) VALUES ({', '.join('?' * len(self.columns))})"
+        self._computed = dict(computed or {})
+        written = (*self.columns, *self._computed)
+        column_list = ", ".join(written)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in written if c not in key)
+        self.select = f"SELECT {', '.join(self.columns)} FROM {name}"
+        self.insert = f"INSERT INTO {name} ({column_list}) VALUES ({', '.join('?' * len(written))})"
         self.upsert = f"{self.insert} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
 
-    def encode(self, record: object) -> tuple[object, ...]:
-        return tuple(self._encoder(c)(getattr(record, c)) for c in self.columns)
+    def encode(self, record: R) -> tuple[object, ...]:
+        fields = tuple(self._encoder(c)(getattr(record, c)) for c in self.columns)
+        return fields + tuple(compute(record) for compute in self._computed.values())
 
     def decode(self, row: tuple[Any, ...]) -> R:
         return self._make(*(self._decoder(c)(v) for c, v in zip(self.columns, row, strict=True)))
@@ -147,7 +168,9 @@ def _same(value: Any) -> Any:
 
 # Upserts, never INSERT OR REPLACE: REPLACE deletes the old row first, and the delete would
 # cascade to the key's material, aliases and grants.
-_KEYS = _Table("keys", KeyRecord, ("key_id",), {"tags": _JSON, "rotation_enabled": _BOOL, "multi_region": _OPTIONAL_JSON})
+_KEYS = _Table(
+    "keys", KeyRecord, ("key_id",), {"tags": _JSON, "rotation_enabled": _BOOL, "multi_region": _OPTIONAL_JSON}, {"due": due_time}
+)
 _MATERIALS = _Table("materials", MaterialRecord, ("key_id", "version"), {"imported": _BOOL})
 _ALIASES = _Table("aliases", AliasRecord, ("account", "region", "alias_name"))
 _GRANTS = _Table("grants", GrantRecord, ("grant_id",), {"operations": _TUPLE, "constraints": _OPTIONAL_JSON})
@@ -195,12 +218,25 @@ class _SqliteTransaction:
     def delete_key(self, key_id: str) -> None:
         self._c().execute("DELETE FROM keys WHERE key_id = ?", (key_id,))  # cascades to everything else
 
-    def list_keys(self, account: str, region: str, *, start: int = 0, limit: int | None = None) -> list[KeyRecord]:
-        tail = "WHERE account = ? AND region = ? ORDER BY creation_date, key_id LIMIT ? OFFSET ?"  # LIMIT -1: no limit
-        return self._all(_KEYS, tail, (account, region, -1 if limit is None else limit, start))
+    def list_keys(
+        self, account: str, region: str, *, after: tuple[float, str] | None = None, limit: int | None = None
+    ) -> list[KeyRecord]:
+        # keys_by_place (account, region, creation_date, key_id): a page is an index range; LIMIT -1: no limit
+        if after is None:
+            tail = "WHERE account = ? AND region = ? ORDER BY creation_date, key_id LIMIT ?"
+            return self._all(_KEYS, tail, (account, region, -1 if limit is None else limit))
+        tail = "WHERE account = ? AND region = ? AND (creation_date, key_id) > (?, ?) ORDER BY creation_date, key_id LIMIT ?"
+        return self._all(_KEYS, tail, (account, region, after[0], after[1], -1 if limit is None else limit))
 
     def all_keys(self) -> list[KeyRecord]:
         return self._all(_KEYS, "ORDER BY creation_date, key_id")
+
+    def due_keys(self, now: float) -> list[KeyRecord]:
+        return self._all(_KEYS, "WHERE due <= ? ORDER BY due, key_id", (now,))  # keys_by_due
+
+    def next_due(self) -> float | None:
+        row = self._c().execute("SELECT due FROM keys WHERE due IS NOT NULL ORDER BY due LIMIT 1").fetchone()
+        return None if row is None else float(row[0])
 
     def claim_key(self, key_id: str) -> KeyRecord | None:
         return self.get_key(key_id)  # BEGIN IMMEDIATE: this transaction is the only writer already
@@ -232,8 +268,11 @@ class _SqliteTransaction:
             "DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?", (account, region, alias_name)
         )
 
-    def list_aliases(self, account: str, region: str) -> list[AliasRecord]:
-        return self._all(_ALIASES, "WHERE account = ? AND region = ? ORDER BY alias_name", (account, region))
+    def list_aliases(
+        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[AliasRecord]:
+        tail = "WHERE account = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?"  # the primary key's order
+        return self._all(_ALIASES, tail, (account, region, after or "", -1 if limit is None else limit))
 
     def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
         return self._all(_ALIASES, "WHERE target_key_id = ? ORDER BY alias_name", (key_id,))  # aliases_by_target

@@ -430,3 +430,30 @@ def test_processes_appending_audit_get_every_sequence_once(pg_url: str) -> None:
     _spawn(_audit_in_process, pg_url, 40)
     with PostgresKeyStore(pg_url) as store:
         assert [r.sequence for r in store.audit_records()] == list(range(1, 121))
+
+
+# ---- scheduled work through the due-time index (store/schedule.py) ---------------------------------
+
+
+def test_due_keys_follow_due_time_and_the_migration_fills_the_column(pg_url: str) -> None:
+    """``due_keys``/``next_due`` answer as ``due_time`` says; a version-2 database gets the column, its
+    index and every key's due time from ``upgrade`` (the SQL expression says what due_time says)."""
+    from policyengine.store.postgres import PostgresKeyStore
+    from policyengine.store.schedule import due_time
+    from tests.unit.test_schedule import KEYS
+
+    store = PostgresKeyStore(pg_url)
+    with store.transaction() as tx:
+        for key in KEYS:
+            tx.put_key(key)
+    with store.transaction(write=False) as tx:
+        assert tx.next_due() == 100.0
+        assert [k.key_id for k in tx.due_keys(500.0)] == ["rotating", "expiring", "deleting"]
+    store.close()
+    _sql(pg_url, "DROP INDEX keys_by_due")
+    _sql(pg_url, "ALTER TABLE keys DROP COLUMN due")
+    _sql(pg_url, "UPDATE schema_version SET version = 2")
+    assert upgrade(pg_url) == (2, SCHEMA_VERSION)
+    assert dict(_sql(pg_url, "SELECT key_id, due FROM keys")) == {k.key_id: due_time(k) for k in KEYS}
+    indexes = dict(_sql(pg_url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'keys'"))
+    assert "(due) WHERE (due IS NOT NULL)" in indexes["keys_by_due"]

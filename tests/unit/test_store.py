@@ -30,6 +30,7 @@ from policyengine.store import (
     StoreTransaction,
     load_or_create_master_key,
 )
+from policyengine.store.sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -567,7 +568,7 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SQLITE_SCHEMA_VERSION,)]
 
 
 def test_sqlite_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
@@ -598,10 +599,10 @@ def test_sqlite_refuses_a_newer_schema_version(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     SqliteKeyStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE schema_version SET version = 3")
+    conn.execute("UPDATE schema_version SET version = ?", (SQLITE_SCHEMA_VERSION + 1,))
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="schema version 3"):
+    with pytest.raises(StoreError, match=f"schema version {SQLITE_SCHEMA_VERSION + 1}"):
         SqliteKeyStore(path)
 
 
@@ -613,6 +614,8 @@ def test_sqlite_upgrades_a_version_1_file_in_place(tmp_path: Path) -> None:
         tx.put_key(make_key("k1"))
     store.close()
     conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX keys_by_due")
+    conn.execute("ALTER TABLE keys DROP COLUMN due")
     conn.execute("ALTER TABLE keys DROP COLUMN multi_region")
     conn.execute("UPDATE schema_version SET version = 1")
     conn.commit()
@@ -622,7 +625,7 @@ def test_sqlite_upgrades_a_version_1_file_in_place(tmp_path: Path) -> None:
         assert tx.get_key("k1") == make_key("k1")
     store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SQLITE_SCHEMA_VERSION,)]
     conn.close()
 
 
