@@ -103,6 +103,7 @@ class Access:
         self.sameness = Sameness()
         self._memo: dict[tuple[object, ...], Partial] = {}
         self._group_memo: dict[tuple[object, ...], dict[str, Partial]] = {}
+        self._key_groups: dict[str, KeyGroups] = {}
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -172,14 +173,15 @@ class Access:
         so a matching Deny statement still makes the answer an explicit deny, as ``simulate``
         says. ``full`` is for explanations that name every statement.
         """
-        reason = None if full else self.prechecks.denied(subject, key, action)
-        if reason is not None:
-            result = Partial("deny", FALSE, reason, (), lambda: self._full_decision(subject, action, key))
-        else:
-            same = None if full else self.same(subject, key)
-            memo = self._memo.get((*same, action)) if same is not None else None
-            result = memo if memo is not None else self.evaluate(subject, action, key)
-            if same is not None and memo is None:
+        same = None if full else self.same(subject, key)
+        result = self._memo.get((*same, action)) if same is not None else None
+        if result is None:
+            reason = None if full else self.prechecks.denied(subject, key, action)
+            if reason is not None:
+                result = Partial("deny", FALSE, reason, (), lambda: self._full_decision(subject, action, key))
+            else:
+                result = self.evaluate(subject, action, key)
+            if same is not None:
                 self._memo[(*same, action)] = result
         return Answer(subject, action, key, result, self.notes(result, action, key))
 
@@ -193,8 +195,18 @@ class Access:
         return Decision(effect, full.deciding, full.reason)
 
     def same(self, subject: Subject, key: KeyInfo) -> tuple[object, ...] | None:
-        """A memo key shared by callers that must get the same answers on ``key`` (``sameness.py``)."""
+        """A memo key shared by callers that must get the same answers on ``key`` (``sameness.py``).
+
+        The key's group of equal callers when it has one (cheap: the caller's profile is computed
+        once), else the per-caller key that also covers callers the key names.
+        """
         own = self.world.account(subject.account)
+        groups = self._key_groups.get(key.arn)
+        if groups is None:
+            groups = self._key_groups[key.arn] = KeyGroups(self.sameness, key, self.world.account(key.account))
+        group = groups.group(subject, own)
+        if group is not None:
+            return ("group", key.arn, *group)
         return self.sameness.key(subject, key, own, self.world.account(key.account))
 
     def same_on_role(self, subject: Subject, role: Principal) -> tuple[object, ...] | None:
