@@ -7,7 +7,7 @@ multivalued context keys"; "NotPrincipal", "NotAction", "NotResource").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 from policyengine.evaluator.operators import BadValue, find_operator
@@ -185,6 +185,7 @@ class _Reach:
     """
 
     __slots__ = (
+        "_resource_matchers",
         "actions",
         "comparable",
         "conditions",
@@ -192,7 +193,6 @@ class _Reach:
         "matchers",
         "principal_set",
         "principals",
-        "resource_matchers",
         "resources",
     )
 
@@ -216,7 +216,14 @@ class _Reach:
         self.literals = frozenset(lowered).difference(globs)
         self.matchers = tuple(zip(map(glob_matcher, globs), ["*" in a for a in globs], strict=True))
         self.resources = tuple(r.value for r in statement.resource or ())
-        self.resource_matchers = tuple(map(resource_matcher, self.resources))
+        self._resource_matchers: tuple[Callable[[str], bool], ...] | None = None
+
+    @property
+    def resource_matchers(self) -> tuple[Callable[[str], bool], ...]:
+        """One matcher per Resource pattern, compiled when a comparison first gets as far as resources."""
+        if self._resource_matchers is None:
+            self._resource_matchers = tuple(map(resource_matcher, self.resources))
+        return self._resource_matchers
 
 
 def _covers(outer: _Reach, inner: _Reach) -> bool:
