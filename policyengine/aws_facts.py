@@ -276,7 +276,15 @@ NOT_PRINCIPAL_LEVELS: dict[str, tuple[str, ...]] = {
     "federated_user": ("federated_user", "account"),
     "account": ("account",),
     "service": ("service",),
+    "anonymous": ("anonymous",),  # no list names it: a Deny with NotPrincipal always reaches it
 }
+
+#: The request principal that stands for an unsigned request. Only a wildcard principal (``"*"``
+#: or ``{"AWS": "*"}``, which the IAM UG's Principal page calls equivalent) admits it; it has no
+#: identity policies, no account and no organization (IAM UG, "AWS JSON policy elements:
+#: Principal", anonymous users). AWS KMS accepts signed requests only (KMS API Reference,
+#: "Signing requests"), so an anonymous KMS request on a key is refused whatever its policy says.
+ANONYMOUS = "anonymous"
 
 #: Caller kinds whose requests a resource policy naming the role's ARN caps with the role's
 #: permissions boundary and session policy (IAM UG evaluation logic: a role ARN, unlike a session

@@ -281,6 +281,8 @@ class _Combine:
     def run(self) -> Partial:
         p = self.p
         gate: Gate = p.gate or ("kms" if p.key_shaped and self.lowered.startswith("kms:") else "iam")
+        if gate == "kms" and p.request.caller.kind == "anonymous":
+            return self.finish(FALSE, "anonymous_not_accepted", gate)
         key_c = self.fit(p.key)
         identity_c = self.fit(p.identity)
         boundary_c = self.fit(p.boundary)

@@ -102,7 +102,7 @@ def _grant_ref(grant: Grant) -> StatementRef:
 
 def scps_apply(policies: PolicySet, request: Request) -> bool:
     """Do the caller's SCPs apply? Not to service principals, the management account or service-linked roles."""
-    if policies.scp_levels is None or request.caller.kind == "service":
+    if policies.scp_levels is None or request.caller.kind in ("service", "anonymous"):
         return False
     if policies.management_account is not None and request.principal_account == policies.management_account:
         return False
@@ -251,6 +251,8 @@ def _decide(request: Request, policies: PolicySet) -> Decision:
 
 def _combine(request: Request, policies: PolicySet, plan: _Plan) -> Decision:
     """Gather what each policy says, then let the combining rule (``rule.py``) decide."""
+    if request.caller.kind == "anonymous" and not plan.trust and is_key_request(request):
+        return Decision("implicit_deny", (), "anonymous_not_accepted")  # KMS takes signed requests only
     resource = request.resource
     context = request.context
     trust = plan.trust

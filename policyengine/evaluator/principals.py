@@ -29,6 +29,8 @@ def entry_matches(entry: PrincipalEntry, caller: PrincipalRef) -> Via | None:
     kind = ref.kind
     if kind == "any":
         return "direct"
+    if caller.kind == "anonymous":
+        return None  # only a wildcard names an unsigned caller
     if caller.kind == "service":
         return "direct" if kind == "service" and ref.text == caller.text else None
     if kind == "account":

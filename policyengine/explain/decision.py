@@ -41,6 +41,7 @@ REASONS: dict[str, str] = {
     "cross_account_needs_resource_allow": "the caller's IAM policies allow it, but the resource's policy does not let "
     "the other account in; cross-account access needs both sides",
     "operation_not_cross_account": "this KMS operation cannot be used on a key in another account",
+    "anonymous_not_accepted": "AWS KMS accepts signed requests only: an anonymous caller is refused whatever the key policy says",
     "no_scp_allow": "no service control policy allows the action at some level of the caller's organization",
     "resource_policy_excludes_caller": "the role's trust policy (or the key policy) names neither the caller nor its "
     "account, and it must",

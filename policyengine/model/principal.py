@@ -23,6 +23,7 @@ PrincipalRefKind = Literal[
     "unique_id",  # AIDA.../AROA...: what IAM shows after the named principal was deleted
     "unknown",  # a value only the deployment knows (policyengine.model.unknown): matches no caller
     "invalid",
+    "anonymous",  # the caller of an unsigned request (``anonymous`` as the request principal)
 ]
 
 

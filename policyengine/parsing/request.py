@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from policyengine.aws_facts import GRANT_OPERATIONS, PRINCIPAL_TYPES
+from policyengine.aws_facts import ANONYMOUS, GRANT_OPERATIONS, PRINCIPAL_TYPES
 from policyengine.errors import RequestError
 from policyengine.model.grant import Grant, GrantConstraints
 from policyengine.model.policy import PolicyDocument
@@ -28,6 +28,8 @@ _LOWERED: dict[str, str] = {}
 @lru_cache(maxsize=4096)
 def classify_caller(principal: str) -> PrincipalRef:
     """The caller's kind: an IAM/STS ARN, an account, or a service principal (``x.amazonaws.com``)."""
+    if principal == ANONYMOUS:
+        return PrincipalRef(kind="anonymous", text=principal)
     if principal.endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")) and not principal.startswith("arn:"):
         ref = classify_principal("Service", principal)
     else:
@@ -157,6 +159,8 @@ def _default_context(
     if caller.kind == "service":
         defaults["aws:principalisawsservice"] = "true"
         defaults["aws:principalservicename"] = caller.text
+    elif caller.kind == "anonymous":
+        defaults["aws:principaltype"] = PRINCIPAL_TYPES["anonymous"]
     else:
         defaults["aws:principalarn"] = identity_arn or principal
         if principal_account:
