@@ -95,8 +95,8 @@ _OPERATIONS: tuple[KmsOperation, ...] = (
     _crypto("VerifyMac"),
     KmsOperation("GetPublicKey", cross_account=True, grant=True, state="crypto", reads_only=True),
     _crypto("DeriveSharedSecret"),
-    KmsOperation("Encapsulate", cross_account=True, state="crypto", reads_only=True, group="crypto"),
-    KmsOperation("Decapsulate", cross_account=True, state="crypto", reads_only=True, group="crypto"),
+    KmsOperation("Encapsulate", cross_account=True, grant=True, state="crypto", reads_only=True, group="crypto"),
+    KmsOperation("Decapsulate", cross_account=True, grant=True, state="crypto", reads_only=True, group="crypto"),
     KmsOperation("CreateGrant", cross_account=True, grant=True, state="crypto", group="grant"),
     # Reading and grant management: every key state.
     KmsOperation("DescribeKey", cross_account=True, grant=True, state="any_state", reads_only=True),
@@ -169,6 +169,9 @@ def kms_group(action: str) -> str:
     return "read"
 
 
+#: The cryptographic API operations: what DryRun runs for real and what GetKeyLastUsage tracks
+#: (botocore's ``KeyLastUsageTrackingOperation`` enum; a test compares the two).
+CRYPTOGRAPHIC_API_OPERATIONS = frozenset(op.name for op in _OPERATIONS if op.api and op.group == "crypto")
 #: API operations of KMS, by AWS spelling.
 API_OPERATIONS = tuple(op.name for op in _OPERATIONS if op.api)
 

@@ -20,16 +20,7 @@ from policyengine.kms.errors import (
     XksProxyUriUnreachableException,
 )
 
-__all__ = ["CUSTOM_KEY_STORE_OPERATIONS", "CustomKeyStoreOps", "missing_custom_key_store"]
-
-CUSTOM_KEY_STORE_OPERATIONS = (
-    "ConnectCustomKeyStore",
-    "CreateCustomKeyStore",
-    "DeleteCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "DisconnectCustomKeyStore",
-    "UpdateCustomKeyStore",
-)
+__all__ = ["CustomKeyStoreOps", "missing_custom_key_store"]
 
 
 def missing_custom_key_store(store: str) -> CustomKeyStoreNotFoundException:

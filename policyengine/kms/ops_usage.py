@@ -9,31 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.aws_facts import CRYPTOGRAPHIC_API_OPERATIONS
 from policyengine.kms import validation
 from policyengine.kms.caller import Caller
 from policyengine.kms.core import KmsCore, Response, iso
 
-__all__ = ["TRACKED_OPERATIONS", "UsageOps"]
-
-#: The operations whose use GetKeyLastUsage reports (botocore's KeyLastUsageTrackingOperation enum).
-TRACKED_OPERATIONS = frozenset(
-    {
-        "Decrypt",
-        "DeriveSharedSecret",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateMac",
-        "ReEncrypt",
-        "Sign",
-        "Verify",
-        "VerifyMac",
-        "Encapsulate",
-        "Decapsulate",
-    }
-)
+__all__ = ["UsageOps"]
 
 
 class UsageOps(KmsCore):
@@ -47,7 +28,7 @@ class UsageOps(KmsCore):
                 self.authorize(tx, caller, "kms:GetKeyLastUsage", key)
             last: dict[str, Any] | None = None
             for record in self.store.audit_records():
-                if record.key_arn == key.arn and record.error_code is None and record.event_name in TRACKED_OPERATIONS:
+                if record.key_arn == key.arn and record.error_code is None and record.event_name in CRYPTOGRAPHIC_API_OPERATIONS:
                     last = {
                         "Operation": record.event_name,
                         "Timestamp": iso(record.event_time),

@@ -312,44 +312,8 @@ def key_applies(key: str, templates: tuple[str, ...]) -> bool:
     return False
 
 
-# -- the hand-kept KMS layer (KMS DG, "AWS KMS permissions") -------------------------------------------
+# -- the KMS layer: permission groups from policyengine.aws_facts (KMS DG, "AWS KMS permissions") ---------
 
-KMS_ADMIN = frozenset(
-    a.lower()
-    for a in (
-        "CancelKeyDeletion",
-        "CreateAlias",
-        "CreateKey",
-        "DeleteAlias",
-        "DeleteImportedKeyMaterial",
-        "DescribeKey",
-        "DisableKey",
-        "DisableKeyRotation",
-        "EnableKey",
-        "EnableKeyRotation",
-        "GetKeyPolicy",
-        "GetKeyRotationStatus",
-        "ImportKeyMaterial",
-        "GetParametersForImport",
-        "ListAliases",
-        "ListGrants",
-        "ListKeyPolicies",
-        "ListKeyRotations",
-        "ListKeys",
-        "ListResourceTags",
-        "ListRetirableGrants",
-        "PutKeyPolicy",
-        "ReplicateKey",
-        "RevokeGrant",
-        "RotateKeyOnDemand",
-        "ScheduleKeyDeletion",
-        "TagResource",
-        "UntagResource",
-        "UpdateAlias",
-        "UpdateKeyDescription",
-        "UpdatePrimaryRegion",
-    )
-)
 #: Administration that changes or destroys the key (what separation of duties keeps from key users),
 #: cryptographic use, and grant management: the groups of ``policyengine.aws_facts``.
 KMS_MANAGEMENT = KMS_GROUPS["administer"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from policyengine.aws_facts import KMS_OPERATIONS
+from policyengine.aws_facts import CRYPTOGRAPHIC_API_OPERATIONS
 from policyengine.kms import OPERATIONS, Caller, snake_case
 from policyengine.server.errors import WireError
 from policyengine.server.shapes import ServiceCodec
@@ -22,7 +22,7 @@ __all__ = ["Dispatcher"]
 
 # DryRun on an operation that only reads: run it for real (every check, no lasting change
 # beyond the audit record) and answer as AWS does when it would have succeeded.
-_DRY_RUN_READ_ONLY = frozenset(op.name for op in KMS_OPERATIONS.values() if op.api and op.reads_only and op.group == "crypto")
+_DRY_RUN_READ_ONLY = CRYPTOGRAPHIC_API_OPERATIONS
 
 
 class Dispatcher:
