@@ -22,7 +22,11 @@ class SystemClock:
 
 class OffsetClock:
     """Real time moved by a test: ``advance(days=8)`` makes deletion windows, rotations and import expiry
-    come due now (``policyengine serve --test-mode``'s clock; ``POST /_clock`` moves it)."""
+    come due now (``policyengine serve --test-mode``'s clock; ``POST /_clock`` moves it).
+
+    Servers sharing a store share the offset through it (the server keeps it there and brings each
+    process's clock up to it with ``use_offset``), so time moved through one is moved for all.
+    """
 
     def __init__(self) -> None:
         self._offset = 0.0
@@ -32,23 +36,40 @@ class OffsetClock:
         with self._lock:
             return time.time() + self._offset
 
+    @property
+    def offset(self) -> float:
+        with self._lock:
+            return self._offset
+
+    def use_offset(self, offset: float) -> None:
+        """Catch up with an offset another process set (never back: a lower one is ignored)."""
+        with self._lock:
+            self._offset = max(self._offset, offset)
+
     def advance(self, *, days: float = 0, seconds: float = 0) -> float:
         """Move forward (never back: AWS's time does not go back either); the new time."""
-        step = days * 86400 + seconds
-        if step < 0:
-            raise ValueError("the clock only moves forward")
-        with self._lock:
-            self._offset += step
-            return time.time() + self._offset
+        offset = moved_offset(self.offset, days=days, seconds=seconds)
+        self.use_offset(offset)
+        return self.now()
 
     def set(self, epoch: float) -> float:
         """Jump to ``epoch`` seconds, if that is not in the clock's past; the new time."""
-        with self._lock:
-            now = time.time() + self._offset
-            if epoch < now:
-                raise ValueError("the clock only moves forward")
-            self._offset += epoch - now
-            return epoch
+        self.use_offset(moved_offset(self.offset, to=epoch))
+        return epoch
+
+
+def moved_offset(current: float, *, days: float = 0, seconds: float = 0, to: float | None = None) -> float:
+    """The offset after moving a clock at ``current`` by ``days`` and ``seconds``, or to epoch ``to``;
+    ValueError for a move back in time."""
+    if to is not None:
+        offset = to - time.time()
+        if offset < current:
+            raise ValueError("the clock only moves forward")
+        return offset
+    step = days * 86400 + seconds
+    if step < 0:
+        raise ValueError("the clock only moves forward")
+    return current + step
 
 
 class ManualClock:

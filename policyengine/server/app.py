@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.session
 
 from policyengine.kms import AccessDeniedException, OffsetClock, request_scope
+from policyengine.kms.clock import moved_offset
 from policyengine.server.auth import Authenticator
 from policyengine.server.config import ENV_VAR, ServerConfig
 from policyengine.server.denials import Denial, DenialLog
@@ -208,6 +209,8 @@ class KmsApp:
             if request.method != "POST":
                 raise WireError("UnknownOperationException", "KMS operations are POST requests", 405)
             operation = parse_target(request.header("x-amz-target"))
+            if self.test_mode:
+                self._sync_clock()
             with request_scope(request.request_id):  # the audit record carries the id the client is answered with
                 response = self.dispatcher.call(operation, caller, region, parse_body(request.body))
             return _Outcome(200, success_body(response), operation, principal)
@@ -220,15 +223,28 @@ class KmsApp:
     def move_clock(self, *, days: float = 0, seconds: float = 0, to: float | None = None) -> float:
         """Test mode: move the server's clock forward (by ``days``/``seconds``, or to epoch ``to``); the new time.
 
-        Scheduled work that came due (deletions, rotations, import expiry) is done by the next call, once
-        even when several servers share a PostgreSQL store (each server's clock is moved on its own)."""
+        The offset is kept in the store, so every server (and ``--workers`` process) sharing it moves
+        too: each brings its clock up to the store's offset before each call (``_sync_clock``).
+        Scheduled work that came due (deletions, rotations, import expiry) is done by the next call
+        through any of them, once."""
         clock = self.state.clock
         if not isinstance(clock, OffsetClock):
             raise WireError("UnsupportedOperationException", "The clock can be moved in test mode only")
         try:
-            return clock.set(to) if to is not None else clock.advance(days=days, seconds=seconds)
+            with self.state.store.transaction() as tx:  # read, move and write under the store's write lock
+                offset = moved_offset(max(tx.clock_offset(), clock.offset), days=days, seconds=seconds, to=to)
+                tx.set_clock_offset(offset)
         except ValueError as error:
             raise WireError("ValidationException", str(error)) from None
+        clock.use_offset(offset)
+        return clock.now()
+
+    def _sync_clock(self) -> None:
+        """Test mode on a shared store: catch up with time another server moved (one small read)."""
+        clock = self.state.clock
+        if self.state.shared and isinstance(clock, OffsetClock):
+            with self.state.store.transaction(write=False) as tx:
+                clock.use_offset(tx.clock_offset())
 
     def _move_clock(self, body: bytes) -> _Outcome:
         """``POST /_clock`` with ``{"advance_days": d}``, ``{"advance_seconds": s}`` or ``{"now": epoch}``."""

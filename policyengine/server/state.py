@@ -19,7 +19,7 @@ from typing import cast
 from policyengine.kms import Clock, LocalKms, open_local_kms
 from policyengine.kms.organization import Organization
 from policyengine.server.errors import StartupError
-from policyengine.store import MemoryKeyStore, load_or_create_master_key
+from policyengine.store import KeyStore, MemoryKeyStore, load_or_create_master_key
 
 __all__ = ["KmsState", "memory_state", "postgres_state", "sqlite_state", "warn_if_open"]
 
@@ -52,8 +52,12 @@ def warn_if_open(directory: Path) -> list[str]:
 class KmsState:
     """Holds the current ``LocalKms`` and its region views; ``reset`` wipes every key."""
 
-    def __init__(self, make: Callable[[], LocalKms], *, describe: str, wipe: Callable[[LocalKms], LocalKms]) -> None:
+    def __init__(
+        self, make: Callable[[], LocalKms], *, describe: str, wipe: Callable[[LocalKms], LocalKms], shared: bool = True
+    ) -> None:
         self._make = make
+        #: Whether other processes may use the same store (SQLite file, PostgreSQL): then they share test mode's clock.
+        self.shared = shared
         self._wipe = wipe
         self._kms = make()
         self._views: dict[str, LocalKms] = {}
@@ -84,6 +88,10 @@ class KmsState:
         return self._kms.organization
 
     @property
+    def store(self) -> KeyStore:
+        return self._kms.store
+
+    @property
     def clock(self) -> Clock:
         """The clock every region's view shares."""
         return self._kms.clock
@@ -102,7 +110,7 @@ def memory_state(clock: Clock | None = None) -> KmsState:
         old.store.close()
         return make()
 
-    return KmsState(make, describe="in memory", wipe=wipe)
+    return KmsState(make, describe="in memory", wipe=wipe, shared=False)
 
 
 def sqlite_state(data_dir: str | Path, clock: Clock | None = None) -> KmsState:

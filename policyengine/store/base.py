@@ -49,6 +49,10 @@ class StoreTransaction(Protocol):
     def all_keys(self) -> list[KeyRecord]: ...  # every account and region (a reset)
     def due_keys(self, now: float) -> list[KeyRecord]: ...  # keys whose scheduled work is due by now (store.schedule)
     def next_due(self) -> float | None: ...  # the earliest due time of any key; both from an index on it
+
+    # test mode's clock: seconds added to real time, shared by every process on the store (0 until moved)
+    def clock_offset(self) -> float: ...
+    def set_clock_offset(self, offset: float) -> None: ...
     def claim_key(self, key_id: str) -> KeyRecord | None: ...  # see the class docstring
 
     # material

@@ -46,9 +46,12 @@ class _Tables:
     aliases: dict[_AliasKey, AliasRecord] = field(default_factory=dict)
     grants: dict[str, GrantRecord] = field(default_factory=dict)
     imports: dict[str, ImportParameters] = field(default_factory=dict)
+    clock_offset: float = 0.0
 
     def copy(self) -> _Tables:
-        return _Tables(dict(self.keys), dict(self.materials), dict(self.aliases), dict(self.grants), dict(self.imports))
+        return _Tables(
+            dict(self.keys), dict(self.materials), dict(self.aliases), dict(self.grants), dict(self.imports), self.clock_offset
+        )
 
 
 def _own_key(key: KeyRecord) -> KeyRecord:
@@ -125,6 +128,12 @@ class _MemoryTransaction:
 
     def all_keys(self) -> list[KeyRecord]:
         return [_own_key(k) for k in sorted(self._t().keys.values(), key=_key_order)]
+
+    def clock_offset(self) -> float:
+        return self._t().clock_offset
+
+    def set_clock_offset(self, offset: float) -> None:
+        self._w().clock_offset = offset
 
     def due_keys(self, now: float) -> list[KeyRecord]:
         found = [(due, k) for k in self._t().keys.values() if (due := due_time(k)) is not None and due <= now]

@@ -82,7 +82,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresKeyStore", "describe_url", "is_postgres_ur
 Connection = psycopg.Connection[TupleRow]
 
 #: The schema this code reads and writes; ``upgrade`` brings a database to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Marks the ``schema_version`` table (and so the database) as a policyengine key store.
 MARKER = "policyengine key store"
 _UPGRADE_LOCK = 0x50454B53  # "PEKS": one upgrade at a time per database
@@ -156,9 +156,14 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX keys_by_due ON keys (due) WHERE due IS NOT NULL""",
         f"""UPDATE keys SET due = {DUE_SQL}""",
     ),
+    # 4: test mode's clock offset, shared by every server on the database
+    (
+        """CREATE TABLE test_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds DOUBLE PRECISION NOT NULL)""",
+        """INSERT INTO test_clock VALUES (1, 0)""",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
-_OUR_TABLES = ("keys", "materials", "aliases", "grants", "import_parameters", "audit")
+_OUR_TABLES = ("keys", "materials", "aliases", "grants", "import_parameters", "audit", "test_clock")
 
 R = TypeVar("R")
 _Codec = tuple[Callable[[Any], object], Callable[[Any], Any]]
@@ -430,6 +435,13 @@ class _PgTransaction:
 
     def all_keys(self) -> list[KeyRecord]:
         return self._all(_KEYS, "ORDER BY creation_date, key_id")
+
+    def clock_offset(self) -> float:
+        row = self._run("SELECT offset_seconds FROM test_clock WHERE id = 1", ()).fetchone()
+        return 0.0 if row is None else float(row[0])
+
+    def set_clock_offset(self, offset: float) -> None:
+        self._write("UPDATE test_clock SET offset_seconds = %s WHERE id = 1", (offset,))
 
     def due_keys(self, now: float) -> list[KeyRecord]:
         return self._all(_KEYS, "WHERE due <= %s ORDER BY due, key_id", (now,))  # keys_by_due

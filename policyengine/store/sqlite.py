@@ -42,7 +42,8 @@ from policyengine.store.schedule import DUE_SQL, due_time
 
 __all__ = ["SqliteKeyStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+_CLOCK_TABLE = "CREATE TABLE test_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL)"
 #: What takes a file from the version before each one to it (applied in order under the write lock).
 _UPGRADES: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE keys ADD COLUMN multi_region TEXT",),
@@ -52,6 +53,8 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
         "CREATE INDEX keys_by_due ON keys (due) WHERE due IS NOT NULL",
         f"UPDATE keys SET due = {DUE_SQL}",
     ),
+    # 4: test mode's clock offset, shared by every process on the file
+    4: (_CLOCK_TABLE, "INSERT INTO test_clock VALUES (1, 0)"),
 }
 APPLICATION_ID = 0x50454B53  # "PEKS": marks the file as a policyengine key store
 _BEGIN_ATTEMPTS = 5  # each waits up to busy_timeout before SQLite reports the database locked
@@ -99,6 +102,8 @@ CREATE TABLE audit (
     sequence INTEGER PRIMARY KEY AUTOINCREMENT, event_time REAL NOT NULL, event_name TEXT NOT NULL,
     principal TEXT NOT NULL, key_arn TEXT, error_code TEXT, event TEXT NOT NULL
 );
+CREATE TABLE test_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL);
+INSERT INTO test_clock VALUES (1, 0);
 """
 
 R = TypeVar("R")
@@ -237,6 +242,13 @@ class _SqliteTransaction:
     def next_due(self) -> float | None:
         row = self._c().execute("SELECT due FROM keys WHERE due IS NOT NULL ORDER BY due LIMIT 1").fetchone()
         return None if row is None else float(row[0])
+
+    def clock_offset(self) -> float:
+        row = self._c().execute("SELECT offset_seconds FROM test_clock WHERE id = 1").fetchone()
+        return 0.0 if row is None else float(row[0])
+
+    def set_clock_offset(self, offset: float) -> None:
+        self._c().execute("UPDATE test_clock SET offset_seconds = ? WHERE id = 1", (offset,))
 
     def claim_key(self, key_id: str) -> KeyRecord | None:
         return self.get_key(key_id)  # BEGIN IMMEDIATE: this transaction is the only writer already

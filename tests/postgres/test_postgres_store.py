@@ -61,7 +61,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(empty_pg_url: str) -> None
     assert upgrade(empty_pg_url) == (SCHEMA_VERSION, SCHEMA_VERSION)
     assert schema_version(empty_pg_url) == SCHEMA_VERSION
     tables = {row[0] for row in _sql(empty_pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
-    assert tables == {"schema_version", "keys", "materials", "aliases", "grants", "import_parameters", "audit"}
+    assert tables == {"schema_version", "keys", "materials", "aliases", "grants", "import_parameters", "audit", "test_clock"}
 
 
 def test_concurrent_upgrades_create_the_schema_once(empty_pg_url: str) -> None:
@@ -450,6 +450,7 @@ def test_due_keys_follow_due_time_and_the_migration_fills_the_column(pg_url: str
         assert tx.next_due() == 100.0
         assert [k.key_id for k in tx.due_keys(500.0)] == ["rotating", "expiring", "deleting"]
     store.close()
+    _sql(pg_url, "DROP TABLE test_clock")
     _sql(pg_url, "DROP INDEX keys_by_due")
     _sql(pg_url, "ALTER TABLE keys DROP COLUMN due")
     _sql(pg_url, "UPDATE schema_version SET version = 2")

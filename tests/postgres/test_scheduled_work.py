@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from policyengine.store import load_or_create_master_key
-from tests.postgres.servers import ServerProcess, data_dir_with_key, serve_clocked
+from tests.postgres.servers import ServerProcess, data_dir_with_key, serve_cli, serve_clocked
 
 DAY = 86400
 
@@ -111,3 +111,68 @@ def test_due_work_is_done_exactly_once_by_whichever_server_gets_there_first(worl
             client.describe_key(KeyId=doomed)
         assert gone.value.response["Error"]["Code"] == "NotFoundException"
         assert client.describe_key(KeyId=imported)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
+def _move_clock(server: ServerProcess, days: float) -> float:
+    """``POST /_clock`` on one server: what a test does over the wire; the server's new time."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{server.endpoint}/_clock", data=json.dumps({"advance_days": days}).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return float(json.loads(response.read())["now"])
+
+
+def test_time_moved_through_one_server_moves_every_server_and_the_work_is_done_once(
+    pg_cluster: Any, pg_template: str, tmp_path: Path
+) -> None:
+    """Three ``serve --store URL --test-mode`` servers; a client moves time 100 days through one of them
+    only (POST /_clock). Then twelve calls at once through all three: the rotation, the deletion and the
+    expiry each happen exactly once, every server shows the same outcome, and a key made afterwards
+    through another server is dated in the moved time (the offset lives in the database)."""
+    url = str(pg_cluster.create_database(pg_template))
+    master = tmp_path / "master.key"
+    load_or_create_master_key(master)
+    started = [serve_cli(url, data_dir_with_key(tmp_path, f"s{i}", master), tmp_path / f"s{i}.log") for i in range(3)]
+    try:
+        servers = [s.wait_ready() for s in started]
+        clients = [s.client() for s in servers]
+        rotating = clients[0].create_key()["KeyMetadata"]["KeyId"]
+        clients[0].enable_key_rotation(KeyId=rotating, RotationPeriodInDays=90)
+        doomed = clients[1].create_key()["KeyMetadata"]["KeyId"]
+        clients[1].schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+        imported = clients[2].create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+        _import_expiring_material(clients[2], imported, valid_for_days=30)
+
+        moved = _move_clock(servers[2], 100)
+        gate = threading.Barrier(12)
+        outcomes: list[str] = []
+
+        def call(index: int) -> None:
+            gate.wait()
+            try:
+                clients[index % 3].describe_key(KeyId=rotating)
+                outcomes.append("ok")
+            except Exception as error:  # reported below
+                outcomes.append(repr(error))
+
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert outcomes == ["ok"] * 12
+        assert _material_rows(url, rotating) == [(1, None), (2, "AUTOMATIC")]
+        for client in clients:
+            assert [r["RotationType"] for r in client.list_key_rotations(KeyId=rotating)["Rotations"]] == ["AUTOMATIC"]
+            with pytest.raises(ClientError) as gone:
+                client.describe_key(KeyId=doomed)
+            assert gone.value.response["Error"]["Code"] == "NotFoundException"
+            assert client.describe_key(KeyId=imported)["KeyMetadata"]["KeyState"] == "PendingImport"
+        created = clients[0].create_key()["KeyMetadata"]["CreationDate"].timestamp()
+        assert moved - 5 <= created <= moved + 120
+    finally:
+        for server in started:
+            server.stop()

@@ -74,3 +74,28 @@ def test_fixture_advances_the_clock(local_kms: LocalKmsFixture) -> None:
     local_kms.advance_clock(days=8)
     with pytest.raises(ClientError):
         admin.describe_key(KeyId=key)
+
+
+def test_servers_sharing_a_store_share_the_moved_clock(tmp_path: Any) -> None:
+    """Two test-mode servers on one SQLite data directory (as ``--workers`` processes are): time moved
+    through one is the other's time at its next call, deletion comes due once for both, and a key made
+    afterwards through the other is dated in the moved time (the offset lives in the store)."""
+    from policyengine.server import BackgroundServer, ServerConfig
+    from tests.server.conftest import write_identities
+
+    identities = write_identities(tmp_path)
+    config = ServerConfig(
+        host="127.0.0.1", port=0, data_dir=tmp_path / "data", identities=identities, test_mode=True, log_requests=False
+    )
+    with BackgroundServer(config) as first, BackgroundServer(config) as second:
+        one, two = Server(first), Server(second)
+        admin_one, admin_two = one.client(), two.client()
+        key = admin_one.create_key()["KeyMetadata"]["Arn"]
+        admin_one.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+        moved = _advance(one, advance_days=8)
+        with pytest.raises(ClientError) as gone:
+            admin_two.describe_key(KeyId=key)
+        assert gone.value.response["Error"]["Code"] == "NotFoundException"
+        created = admin_two.create_key()["KeyMetadata"]["CreationDate"].timestamp()
+        assert moved - 5 <= created <= moved + 60
+        assert _advance(two, advance_seconds=0) >= moved  # the second never reads an earlier time

@@ -17,6 +17,7 @@ import pytest
 
 from policyengine.store import KeyRecord, KeyStore, MemoryKeyStore, SqliteKeyStore
 from policyengine.store.schedule import DUE_SQL, due_time
+from policyengine.store.sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from tests.unit.test_store import make_key
 
 DELETING = replace(make_key("deleting"), state="PendingDeletion", deletion_date=500.0, pending_window_days=7)
@@ -93,6 +94,7 @@ def test_a_version_2_file_gets_the_due_index_on_open(tmp_path: Path) -> None:
             tx.put_key(key)
     store.close()
     with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE test_clock")
         conn.execute("DROP INDEX keys_by_due")
         conn.execute("ALTER TABLE keys DROP COLUMN due")
         conn.execute("UPDATE schema_version SET version = 2")
@@ -101,7 +103,7 @@ def test_a_version_2_file_gets_the_due_index_on_open(tmp_path: Path) -> None:
         assert [k.key_id for k in tx.due_keys(500.0)] == ["rotating", "expiring", "deleting"]
     store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SQLITE_SCHEMA_VERSION,)]
 
 
 def test_sqlite_finds_due_keys_through_the_index(tmp_path: Path) -> None:

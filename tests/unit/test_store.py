@@ -614,6 +614,7 @@ def test_sqlite_upgrades_a_version_1_file_in_place(tmp_path: Path) -> None:
         tx.put_key(make_key("k1"))
     store.close()
     conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE test_clock")
     conn.execute("DROP INDEX keys_by_due")
     conn.execute("ALTER TABLE keys DROP COLUMN due")
     conn.execute("ALTER TABLE keys DROP COLUMN multi_region")
@@ -707,3 +708,16 @@ def test_master_key_in_a_missing_directory_is_refused(tmp_path: Path) -> None:
     """A master key path in a directory that does not exist raises StoreError."""
     with pytest.raises(StoreError, match="does not exist"):
         load_or_create_master_key(tmp_path / "missing" / "master.key")
+
+
+def test_clock_offset_is_kept_by_the_store(store: KeyStore) -> None:
+    """Test mode's clock offset: 0 until set, kept by a committed write, not by a failed one."""
+    with store.transaction(write=False) as tx:
+        assert tx.clock_offset() == 0.0
+    with store.transaction() as tx:
+        tx.set_clock_offset(86400.5)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.set_clock_offset(1e9)
+        raise RuntimeError("rolled back")
+    with store.transaction(write=False) as tx:
+        assert tx.clock_offset() == 86400.5
