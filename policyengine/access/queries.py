@@ -29,6 +29,7 @@ from policyengine.access.world import KeyInfo, Principal, World
 from policyengine.aws_facts import key_state_error
 from policyengine.errors import RequestError
 from policyengine.evaluator.authorizer import PolicySet
+from policyengine.evaluator.compiled import CompiledPolicy
 from policyengine.explain.decision import Decision, Effect
 from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.request import make_request
@@ -120,7 +121,15 @@ class Access:
             rcp_levels=target.rcp_levels if target is not None else None,
             grants=key.grants if key is not None else (),
             management_account=self.world.management_account,
+            endpoint_policy=self._endpoint_policy(),
         )
+
+    def _endpoint_policy(self) -> CompiledPolicy | None:
+        """The policy of the VPC endpoint the question's ``aws:SourceVpce`` names, when the snapshot has it."""
+        for name, value in self.given.items():
+            if name.lower() == "aws:sourcevpce" and isinstance(value, str):
+                return self.world.endpoints.get(value)
+        return None
 
     def _facts(self, subject: Subject, context: Mapping[str, ContextValue]) -> Facts:
         base = Facts(context, self._given_keys, self.encryption_context, closed=self.closed)

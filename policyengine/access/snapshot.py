@@ -154,6 +154,18 @@ class Key(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class VpcEndpoint(BaseModel):
+    """An interface VPC endpoint: requests through it (``aws:SourceVpce`` is its id) must also be
+    allowed by its policy (VPC UG, "Control access to VPC endpoints using endpoint policies";
+    ``aws ec2 describe-vpc-endpoints`` shows the id and ``PolicyDocument``)."""
+
+    model_config = _STRICT
+    id: str = Field(pattern=r"^vpce-[0-9a-f]+$")
+    vpc_id: str | None = None
+    service_name: str | None = Field(default=None, description="e.g. com.amazonaws.us-east-1.kms")
+    policy: PolicyJson | None = Field(default=None, description="null: the default policy, which allows everything")
+
+
 class Account(BaseModel):
     """One AWS account with its place in the organization and its IAM and KMS contents."""
 
@@ -169,6 +181,7 @@ class Account(BaseModel):
     groups: list[Group] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list)
     keys: list[Key] = Field(default_factory=list)
+    vpc_endpoints: list[VpcEndpoint] = Field(default_factory=list)
 
 
 class Organization(BaseModel):

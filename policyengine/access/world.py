@@ -103,6 +103,8 @@ class World:
     management_account: str | None
     unused: tuple[Unused, ...]
     source: str
+    #: VPC endpoint policies by endpoint id (``aws:SourceVpce``); endpoints with the default policy are left out.
+    endpoints: dict[str, CompiledPolicy] = field(default_factory=dict)
     _labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -400,6 +402,7 @@ class _Builder:
         accounts: dict[str, AccountInfo] = {}
         principals: list[Principal] = []
         keys: list[KeyInfo] = []
+        endpoints: dict[str, CompiledPolicy] = {}
         for account in snapshot.accounts:
             if account.id in accounts:
                 raise SnapshotError(self.source, f"accounts[{account.id}]", "the account appears twice")
@@ -413,6 +416,16 @@ class _Builder:
             )
             principals.extend(self.principals(account))
             keys.extend(self.key(account, key) for key in account.keys)
+            for endpoint in account.vpc_endpoints:
+                if endpoint.id in endpoints:
+                    raise SnapshotError(
+                        self.source, f"accounts[{account.id}].vpc_endpoints[{endpoint.id}]", "the endpoint appears twice"
+                    )
+                if endpoint.policy is not None:
+                    where = f"accounts[{account.id}].vpc_endpoints[{endpoint.id}].policy"
+                    endpoints[endpoint.id] = self.compile(
+                        endpoint.policy, "endpoint_policy", f"endpoint policy of {endpoint.id}", where
+                    )
         world = World(
             accounts,
             _labelled_principals(principals),
@@ -420,6 +433,7 @@ class _Builder:
             snapshot.organization.management_account if snapshot.organization else None,
             tuple(snapshot.unused),
             self.source,
+            endpoints,
         )
         return world
 
