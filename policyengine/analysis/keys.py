@@ -20,24 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from policyengine.aws_facts import DERIVED_KEY_NAMES
 from policyengine.evaluator.compiled import CompiledPolicy
 from policyengine.evaluator.conditions import CompiledCondition
 from policyengine.evaluator.operators import BadValue
 
 #: Keys AWS (and ``make_request``) derive from the caller, the action or the resource.
-DERIVED_KEYS = frozenset(
-    (
-        "aws:principalarn",
-        "aws:principalaccount",
-        "aws:principaltype",
-        "aws:principalisawsservice",
-        "aws:principalservicename",
-        "aws:username",
-        "kms:calleraccount",
-        "aws:resourceaccount",
-        "kms:bypasspolicylockoutsafetycheck",
-    )
-)
+DERIVED_KEYS = DERIVED_KEY_NAMES
 
 Family = str  # "string", "numeric", "date", "bool", "ip", "binary"
 

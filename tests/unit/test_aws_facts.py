@@ -30,3 +30,28 @@ def test_kms_groups() -> None:
         "administer",
         "read",
     )
+
+
+def test_request_building_derives_only_the_listed_keys() -> None:
+    """Every context key make_request fills in is one of aws_facts.DERIVED_KEYS, and every listed key is derived
+    for some caller (so the list and the request builder cannot drift apart)."""
+    import policyengine as pe
+    from policyengine.aws_facts import DERIVED_KEY_NAMES
+
+    key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    callers = [
+        "arn:aws:iam::111122223333:user/Alice",
+        "arn:aws:sts::111122223333:assumed-role/App/s1",
+        "arn:aws:iam::111122223333:role/App",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:sts::111122223333:federated-user/Bob",
+        "rds.us-east-1.amazonaws.com",
+        "anonymous",
+    ]
+    seen: set[str] = set()
+    for caller in callers:
+        for action in ("kms:Decrypt", "kms:PutKeyPolicy", "s3:GetObject"):
+            derived = set(pe.make_request(caller, action, key).context)
+            assert derived <= DERIVED_KEY_NAMES, (caller, action, derived - DERIVED_KEY_NAMES)
+            seen |= derived
+    assert seen == DERIVED_KEY_NAMES
