@@ -9,7 +9,12 @@ agree:
 * ``simulate`` (scenario loading + ``authorize``);
 * partial evaluation with every key known (``allow_only_if`` with no open key).
 
-(The solver encoding reads the same rule, ``evaluator/rule.py``, but is not yet run per case here.)
+The solver's model (``analysis``, the same rule over solver terms) is run on every case it
+encodes exactly: a key policy and the caller's identity policies (its encoding of boundaries,
+session policies, SCP/RCP levels, endpoint policies and grants is still the neutral element, so
+those cases are left to the three interpretations above). On each, "can this caller ever be
+allowed this action on this key?" must be answered "yes" with a counterexample that ``authorize``
+allows whenever the concrete request is allowed, and a proved "never" only when it is denied.
 
 CI runs 2,000 cases, derandomized (a fixed seed); ``PE_DIFF_CASES=N`` runs more, and
 ``PE_DIFF_SEED`` picks another seed.
@@ -209,3 +214,49 @@ def test_partial_evaluation_with_open_keys_covers_every_value(index: int) -> Non
             concrete = pe.simulate(pe.scenario_from_dict(fixed))
             if partial.status != "conditional":
                 assert (partial.status == "allow") == concrete.allowed, (formula_text(partial.residual), fixed)
+
+
+def test_solver_model_agrees_on_the_cases_it_encodes() -> None:
+    """access-not-granted over the key policy and identity policies: a proof of "never" only for denied
+    requests, and an allowed request always found, with a counterexample authorize allows."""
+    pytest.importorskip("cvc5")
+    from policyengine.analysis import access_not_granted
+
+    seed = int(os.environ.get("PE_DIFF_SEED", "15"))
+    checked = {"pass": 0, "fail": 0}
+    for index in _cases():
+        data = scenario(random.Random(f"{seed}:{index}"))
+        policies, request = data["policies"], data["request"]
+        if set(policies) - {"key_policy", "identity_policies"} or request["principal"] not in (ALICE, BOB, APP_ROLE, APP_SESSION):
+            continue
+        owner = APP_ROLE if request["principal"] in (APP_ROLE, APP_SESSION) else request["principal"]
+        key = pe.parse_policy(json.dumps(policies["key_policy"]), "key.json")
+        identity = [
+            pe.parse_policy(json.dumps(d), f"id{i}.json")
+            for i, d in enumerate(policies.get("identity_policies", {}).get(owner, []))
+        ]
+        concrete = pe.simulate(pe.scenario_from_dict(data))
+        result = access_not_granted(
+            key, [request["action"]], [request["resource"]], principal=owner, identity=identity, key_account=A
+        )
+        assert result.verdict in ("pass", "fail"), (index, result.verdict, result.message)
+        checked[result.verdict] += 1
+        if concrete.allowed:
+            assert result.verdict == "fail", json.dumps(data, indent=1)
+        if result.verdict == "fail":
+            cex = result.counterexample
+            assert cex is not None
+            # with no identity policies given, the check leaves the caller's IAM policies unknown and
+            # shows the one it assumed
+            extra = [pe.parse_policy(json.dumps(cex.iam_policy), "assumed.json")] if cex.iam_policy else []
+            assumed = [*identity, *extra]
+            replay = pe.authorize(
+                pe.make_request(cex.principal, cex.action, cex.resource, cex.context),
+                pe.PolicySet(
+                    key_policy=pe.compile_policy(key, "key_policy"),
+                    identity=tuple(pe.compile_policy(d, "identity") for d in assumed),
+                ),
+            )
+            assert replay.allowed, (index, cex)
+    # both answers occur, or the agreement says little
+    assert checked["pass"] > 20 and checked["fail"] > 20, checked
