@@ -291,6 +291,9 @@ class MemoryKeyStore:
             self._audit.append((sequence, event_time, event_name, principal, key_arn, error_code, text))
         return AuditRecord(sequence, event_time, event_name, principal, key_arn, error_code, json.loads(text))
 
+    def current_clock_offset(self) -> float:
+        return self._tables.clock_offset
+
     def audit_records(self) -> Iterator[AuditRecord]:
         """Every audit record in sequence order, as of the call."""
         if self._closed:

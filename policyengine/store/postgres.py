@@ -776,6 +776,17 @@ class PostgresKeyStore:
             except psycopg.Error as exc:
                 raise _translate(exc, self._where, "reading the audit log") from None
 
+    def current_clock_offset(self) -> float:
+        """Test mode's clock offset, read in one autocommit statement (every server reads it before each call)."""
+        if self._closed:
+            raise StoreError(f"store {self._where} is closed")
+        with self._borrow() as conn:
+            try:
+                row = conn.execute(b"SELECT offset_seconds FROM test_clock WHERE id = 1").fetchone()
+            except psycopg.Error as exc:
+                raise _translate(exc, self._where, "reading the clock") from None
+        return 0.0 if row is None else float(row[0])
+
     def close(self) -> None:
         """Close the pool (connections in use close when given back); the store refuses further use."""
         if self._closed:

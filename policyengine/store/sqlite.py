@@ -331,6 +331,64 @@ class _SqliteTransaction:
         self._c().execute(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, _dumps(event)))
 
 
+class _GroupCommit:
+    """Audit appends of concurrent calls committed together: each caller queues its row and waits; one of
+    them (the first to find no batch being written) writes everything queued in one transaction, and
+    every caller returns once its own row is committed, with its sequence number (or the batch's error).
+
+    Why: every call that changes nothing (each Encrypt, Decrypt...) appends one record; one write
+    transaction each makes concurrent callers queue for SQLite's write lock, one commit at a time.
+    """
+
+    def __init__(self, write: Callable[[list[tuple[object, ...]]], list[int]]) -> None:
+        self._write = write
+        self._ready = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def commit(self, row: tuple[object, ...]) -> int:
+        mine = _Pending(row)
+        with self._ready:
+            self._queue.append(mine)
+            while not mine.done and self._writing:
+                self._ready.wait()
+            if mine.done:
+                return mine.result()
+            self._writing = True  # this caller writes the batch, its own row included
+            batch, self._queue = self._queue, []
+        try:
+            try:
+                sequences = self._write([p.row for p in batch])
+            except BaseException as error:
+                for pending in batch:
+                    pending.error = error
+            else:
+                for pending, sequence in zip(batch, sequences, strict=True):
+                    pending.sequence = sequence
+        finally:
+            with self._ready:
+                for pending in batch:
+                    pending.done = True
+                self._writing = False
+                self._ready.notify_all()
+        return mine.result()
+
+
+class _Pending:
+    __slots__ = ("done", "error", "row", "sequence")
+
+    def __init__(self, row: tuple[object, ...]) -> None:
+        self.row = row
+        self.done = False
+        self.sequence = 0
+        self.error: BaseException | None = None
+
+    def result(self) -> int:
+        if self.error is not None:
+            raise self.error
+        return self.sequence
+
+
 def _is_busy(exc: sqlite3.Error) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(code, int):
@@ -376,8 +434,14 @@ class SqliteKeyStore:
             raise StoreError("an in-memory SQLite database cannot be shared between connections; use the in-memory store")
         self._path = Path(os.path.abspath(path))  # connections opened later must not depend on the cwd
         self._busy_timeout_ms = busy_timeout_ms
+        # This process's writers queue here, in Python, rather than in SQLite's busy handler, which sleeps
+        # in steps of milliseconds while another connection holds the write lock (other processes still meet
+        # there). Held from BEGIN IMMEDIATE to COMMIT or ROLLBACK, and around each audit append.
+        self._writer = threading.RLock()
+        self._audit_batches = _GroupCommit(self._write_audit_batch)
         self._lock = threading.Lock()  # guards the fields below
         self._idle: list[sqlite3.Connection] = []
+        self._audit_idle: list[sqlite3.Connection] = []  # synchronous=NORMAL, for store-level audit appends only
         self._pid = os.getpid()
         self._closed = False
         self._active = threading.local()  # whether this thread is inside a transaction, to refuse nesting
@@ -399,28 +463,35 @@ class SqliteKeyStore:
     # connections: a small pool, so each transaction has a connection of its own without one per thread
 
     @contextmanager
-    def _borrow(self) -> Iterator[sqlite3.Connection]:
-        """A connection no other thread is using, returned to the pool afterwards."""
-        conn = self._take_idle() or self._open()
+    def _borrow(self, *, audit: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection no other thread is using, returned to the pool afterwards. ``audit``: one of the
+        pool kept at ``synchronous = NORMAL`` for audit appends (see ``append_audit``)."""
+        conn = self._take_idle(audit)
+        if conn is None:
+            conn = self._open()
+            if audit:
+                conn.execute("PRAGMA synchronous = NORMAL")
         try:
             yield conn
         finally:
-            self._give_back(conn)
+            self._give_back(conn, audit)
 
-    def _take_idle(self) -> sqlite3.Connection | None:
+    def _take_idle(self, audit: bool = False) -> sqlite3.Connection | None:
         with self._lock:
             if self._closed:
                 raise StoreError(f"store `{self._path}` is closed")
             if self._pid != os.getpid():  # a forked child: the parent's connections are not ours to use
-                self._idle, self._pid = [], os.getpid()
-            return self._idle.pop() if self._idle else None
+                self._idle, self._audit_idle, self._pid = [], [], os.getpid()
+            pool = self._audit_idle if audit else self._idle
+            return pool.pop() if pool else None
 
-    def _give_back(self, conn: sqlite3.Connection) -> None:
+    def _give_back(self, conn: sqlite3.Connection, audit: bool = False) -> None:
         with self._lock:
+            pool = self._audit_idle if audit else self._idle
             healthy = not conn.in_transaction  # a failed rollback must not poison the pool
-            keep = healthy and not self._closed and self._pid == os.getpid() and len(self._idle) < _IDLE_CONNECTIONS
+            keep = healthy and not self._closed and self._pid == os.getpid() and len(pool) < _IDLE_CONNECTIONS
             if keep:
-                self._idle.append(conn)
+                pool.append(conn)
         if not keep:
             conn.close()
 
@@ -534,41 +605,30 @@ class SqliteKeyStore:
             self._active.open = False
 
     @contextmanager
-    def _writing_on(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """A write transaction on a connection already borrowed (the audit append's)."""
-        if getattr(self._active, "open", False):
-            raise StoreError("a store transaction is already open in this thread")
-        self._active.open = True
-        try:
-            with self._immediate(conn):
-                yield
-        finally:
-            self._active.open = False
-
-    @contextmanager
     def _immediate(self, conn: sqlite3.Connection, write: bool = True) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises.
 
         A read transaction (``write=False``) is a deferred ``BEGIN``: in WAL mode it sees one
         snapshot and neither waits for writers nor blocks them, so readers run in parallel.
         """
-        if write:
-            self._begin(conn)
-        else:
-            conn.execute("BEGIN")
-        try:
-            yield
-        except sqlite3.Error as exc:
-            self._rollback(conn)
-            raise self._error("store operation failed on", exc) from exc
-        except BaseException:
-            self._rollback(conn)
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback(conn)
-            raise self._error("cannot commit to store", exc) from exc
+        with self._writer if write else contextlib.nullcontext():
+            if write:
+                self._begin(conn)
+            else:
+                conn.execute("BEGIN")
+            try:
+                yield
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise self._error("store operation failed on", exc) from exc
+            except BaseException:
+                self._rollback(conn)
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise self._error("cannot commit to store", exc) from exc
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         for attempt in range(1, _BEGIN_ATTEMPTS + 1):
@@ -579,6 +639,18 @@ class SqliteKeyStore:
                 if not _is_busy(exc) or attempt == _BEGIN_ATTEMPTS:
                     raise self._error("cannot start a transaction on store", exc) from exc
                 time.sleep(0.05 * attempt)
+
+    def _write_audit_batch(self, rows: list[tuple[object, ...]]) -> list[int]:
+        """Commit ``rows`` in one transaction on a connection kept at ``synchronous = NORMAL``: durable
+        against a crash of this process (WAL) without the per-commit fsync key state gets (docs/security.md).
+        Their sequence numbers, in order."""
+        with self._borrow(audit=True) as conn, self._immediate(conn):
+            sequences = []
+            for row in rows:
+                cursor = conn.execute(_INSERT_AUDIT, row)
+                assert cursor.lastrowid is not None  # always set after a one-row INSERT
+                sequences.append(cursor.lastrowid)
+            return sequences
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
@@ -612,18 +684,16 @@ class SqliteKeyStore:
     ) -> AuditRecord:
         """Record one event (of a call that changed nothing) in a transaction of its own; sequences only increase."""
         text = _dumps(event)
-        with self._borrow() as conn:
-            # Audit appends are durable against a crash of this process (WAL, synchronous=NORMAL) but skip
-            # the per-commit fsync that key state gets; see docs/security.md.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            try:
-                with self._writing_on(conn):
-                    cursor = conn.execute(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, text))
-            finally:
-                conn.execute("PRAGMA synchronous = FULL")
-        sequence = cursor.lastrowid
-        assert sequence is not None  # always set after a one-row INSERT
+        if getattr(self._active, "open", False):
+            raise StoreError("a store transaction is already open in this thread")
+        sequence = self._audit_batches.commit((event_time, event_name, principal, key_arn, error_code, text))
         return AuditRecord(sequence, event_time, event_name, principal, key_arn, error_code, json.loads(text))
+
+    def current_clock_offset(self) -> float:
+        """Test mode's clock offset, read in one statement (every server reads it before each call)."""
+        with self._borrow() as conn:
+            row = conn.execute("SELECT offset_seconds FROM test_clock WHERE id = 1").fetchone()
+        return 0.0 if row is None else float(row[0])
 
     def audit_records(self) -> Iterator[AuditRecord]:
         """Every audit record in sequence order, read a page at a time so nothing is held between pages."""
@@ -648,8 +718,8 @@ class SqliteKeyStore:
         """Close the idle connections; ones in use close when returned. The store refuses further use."""
         with self._lock:
             self._closed = True
-            idle = self._idle if self._pid == os.getpid() else []
-            self._idle = []
+            idle = [*self._idle, *self._audit_idle] if self._pid == os.getpid() else []
+            self._idle, self._audit_idle = [], []
         for conn in idle:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()

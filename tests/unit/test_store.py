@@ -721,3 +721,33 @@ def test_clock_offset_is_kept_by_the_store(store: KeyStore) -> None:
         raise RuntimeError("rolled back")
     with store.transaction(write=False) as tx:
         assert tx.clock_offset() == 86400.5
+
+
+def test_sqlite_concurrent_audit_appends_commit_together_each_once(tmp_path: Path) -> None:
+    """Sixteen threads appending at once (group commit): every record is there once, each caller got its
+    own sequence number, and a failed batch raises in every caller whose record it held."""
+    import threading
+
+    store = SqliteKeyStore(tmp_path / "store.db")
+    start = threading.Barrier(16)
+    got: list[tuple[int, int]] = []
+
+    def append(index: int) -> None:
+        start.wait()
+        for n in range(20):
+            record = store.append_audit(float(n), "Encrypt", f"p{index}", None, None, {"n": n, "i": index})
+            got.append((record.sequence, index * 100 + n))
+
+    threads = [threading.Thread(target=append, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    records = {r.sequence: r.event["i"] * 100 + r.event["n"] for r in store.audit_records()}
+    assert len(records) == len(got) == 320
+    assert dict(got) == records
+    failing = store._audit_batches  # the writer fails: every waiter of the batch sees the error
+    failing._write = lambda rows: (_ for _ in ()).throw(StoreError("disk full"))  # type: ignore[method-assign]
+    with pytest.raises(StoreError, match="disk full"):
+        store.append_audit(1.0, "Encrypt", "p", None, None, {})
+    store.close()
