@@ -13,7 +13,7 @@ import pytest
 
 from policyengine.lint.config import LintConfig
 from policyengine.lint.finding import Finding, PolicyType
-from policyengine.lint.inputs import collect_targets
+from policyengine.lint.inputs import read_inputs
 from policyengine.lint.inputs.policy import path_hint
 from policyengine.lint.run import run_lint
 
@@ -138,7 +138,7 @@ def _types(tmp_path: Path, document: dict[str, object], name: str = "policy.json
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document))
-    targets, _errors = collect_targets([str(path)])
+    targets = read_inputs([str(path)]).targets
     return targets[0].policy_type
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -14,12 +15,18 @@ from hypothesis import strategies as st
 
 from policyengine.lint.engine import lint_target
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs import NOT_RECOGNISED, collect_targets, read_inputs
+from policyengine.lint.inputs import NOT_RECOGNISED, read_inputs
 from policyengine.model import unknown
 from policyengine.model.policy import PolicyDocument, Statement
 from policyengine.model.span import Span
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "inputs"
+
+
+def _targets_and_errors(paths: list[str], **options: Any) -> tuple[list[LintTarget], list[tuple[str, str]]]:
+    """The policies read from ``paths`` and the input errors, as most tests here look at them."""
+    found = read_inputs(paths, **options)
+    return found.targets, found.errors
 
 
 def fixture(name: str) -> str:
@@ -28,7 +35,7 @@ def fixture(name: str) -> str:
 
 def only(path: str, policy_type: PolicyType | None = None) -> list[LintTarget]:
     """The targets of one file that must read without input errors."""
-    targets, errors = collect_targets([path], policy_type=policy_type)
+    targets, errors = _targets_and_errors([path], policy_type=policy_type)
     assert errors == []
     return targets
 
@@ -113,7 +120,7 @@ def test_policy_type_argument_overrides_inference() -> None:
 )
 def test_policy_type_is_inferred_from_statements(policy: dict[str, object], expected: str) -> None:
     """Principal, Resource `*` and KMS actions decide key / resource / trust / identity."""
-    targets, errors = collect_targets(["-"], stdin_text=json.dumps(policy))
+    targets, errors = _targets_and_errors(["-"], stdin_text=json.dumps(policy))
     assert errors == []
     assert [t.policy_type for t in targets] == [expected]
 
@@ -133,7 +140,7 @@ def test_get_key_policy_output_maps_positions_into_the_file() -> None:
 def test_policy_wrapper_without_policy_name_infers_the_type() -> None:
     """``{"Policy": "..."}`` alone (as ``get-bucket-policy`` writes it) takes the inferred type."""
     inner = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]}
-    targets, errors = collect_targets(["-"], stdin_text=json.dumps({"Policy": json.dumps(inner)}))
+    targets, errors = _targets_and_errors(["-"], stdin_text=json.dumps({"Policy": json.dumps(inner)}))
     assert errors == []
     assert [t.policy_type for t in targets] == ["resource"]
 
@@ -151,7 +158,7 @@ def test_broken_policy_is_a_target_with_located_read_issues() -> None:
 def test_invalid_policy_keeps_reader_issues() -> None:
     """A JSON policy the reader rejects keeps every reader issue, located in the file."""
     text = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Alow", "Action": "s3:*", "Resource": "*"}]\n}\n'
-    [target] = collect_targets(["-"], stdin_text=text)[0]
+    [target] = _targets_and_errors(["-"], stdin_text=text)[0]
     # read as far as it can be: a statement whose effect is unreadable is left out, never guessed
     assert target.document is not None and target.document.statements == ()
     assert [line_col(i.span) for i in target.read_issues] == [position_of(text, '"Alow"')]
@@ -164,7 +171,7 @@ def test_structural_error_does_not_hide_other_problems() -> None:
         '    "Principle": {"AWS": "arn:aws:iam::111122223333:root"},\n    "Action": "kms:Decrpyt",\n'
         '    "Resource": "*"\n  }]\n}\n'
     )
-    [target] = collect_targets(["-"], stdin_text=text, policy_type="key")[0]
+    [target] = _targets_and_errors(["-"], stdin_text=text, policy_type="key")[0]
     found = {(f.rule_id, f.line) for f in lint_target(target)}
     assert ("PE002", 5) in found  # unknown statement element `Principle` (did you mean `Principal`?)
     assert ("PE102", 6) in found  # kms:Decrpyt is not a KMS action
@@ -241,7 +248,7 @@ def test_authorization_details_with_a_wrong_required_field_is_an_input_error(tmp
     )
     path = tmp_path / "export.json"
     path.write_text(text)
-    targets, errors = collect_targets([str(path)])
+    targets, errors = _targets_and_errors([str(path)])
     assert [t.owner for t in targets] == ["role/Ok trust policy"]
     assert errors == [
         (str(path), "3:5: a `RoleDetailList` entry has no `RoleName` string"),
@@ -461,14 +468,14 @@ def test_cloudformation_wrong_structure_is_an_input_error(tmp_path: Path) -> Non
     )
     path = tmp_path / "t.yaml"
     path.write_text(text)
-    targets, errors = collect_targets([str(path)])
+    targets, errors = _targets_and_errors([str(path)])
     assert targets == []
     assert errors == [(str(path), "6:17: the `Policies` of `R` must be a list")]
 
 
 def test_yaml_syntax_error_is_an_input_error_with_position() -> None:
     """Invalid YAML is an input error that says line and column."""
-    targets, errors = collect_targets([fixture("broken-template.yaml")])
+    targets, errors = _targets_and_errors([fixture("broken-template.yaml")])
     assert targets == []
     [(path, message)] = errors
     assert path == fixture("broken-template.yaml")
@@ -480,7 +487,7 @@ def test_yaml_syntax_error_is_an_input_error_with_position() -> None:
 
 def test_explicit_unrelated_file_is_an_input_error() -> None:
     """A JSON file of no known format named on the command line is an input error."""
-    targets, errors = collect_targets([fixture("package.json")])
+    targets, errors = _targets_and_errors([fixture("package.json")])
     assert targets == []
     assert errors == [(fixture("package.json"), NOT_RECOGNISED)]
 
@@ -489,7 +496,7 @@ def test_missing_and_unreadable_files_are_input_errors(tmp_path: Path) -> None:
     """A path that does not exist and a file that is not UTF-8 are input errors."""
     binary = tmp_path / "x.json"
     binary.write_bytes(b"\xff\xfe\x00{")
-    targets, errors = collect_targets([str(tmp_path / "nope.json"), str(binary)])
+    targets, errors = _targets_and_errors([str(tmp_path / "nope.json"), str(binary)])
     assert targets == []
     assert errors == [(str(tmp_path / "nope.json"), "no such file"), (str(binary), "not UTF-8 text (byte 0)")]
 
@@ -512,7 +519,7 @@ def _tree(tmp_path: Path) -> Path:
 def test_directory_walk_is_recursive_sorted_and_quiet_about_unrelated_files(tmp_path: Path) -> None:
     """Walking finds every format in sorted order, skips .git/node_modules/.venv and unrelated files, and reports broken ones."""
     root = _tree(tmp_path)
-    targets, errors = collect_targets([str(root)])
+    targets, errors = _targets_and_errors([str(root)])
     sources = sorted({Path(t.source).relative_to(root).as_posix() for t in targets})
     assert sources == [
         "infra/stack.template",
@@ -534,12 +541,12 @@ def test_directory_walk_is_recursive_sorted_and_quiet_about_unrelated_files(tmp_
 def test_include_and_exclude_globs(tmp_path: Path) -> None:
     """``include`` and ``exclude`` match the relative path or the base name, and excluded directories are pruned."""
     root = _tree(tmp_path)
-    targets, errors = collect_targets([str(root)], include=["*.template", "policies/key-*"])
+    targets, errors = _targets_and_errors([str(root)], include=["*.template", "policies/key-*"])
     assert errors == []
     assert sorted({Path(t.source).name for t in targets}) == ["key-policy.json", "stack.template"]
-    targets, errors = collect_targets([str(root)], exclude=["policies", "*.template"])
+    targets, errors = _targets_and_errors([str(root)], exclude=["policies", "*.template"])
     assert targets == [] and errors == []
-    targets, errors = collect_targets([str(root)], exclude=["broken-*", "policies/t*"])
+    targets, errors = _targets_and_errors([str(root)], exclude=["broken-*", "policies/t*"])
     assert errors == []
     assert sorted({Path(t.source).name for t in targets}) == [
         "authorization-details.json",
@@ -553,19 +560,19 @@ def test_explicit_files_ignore_globs_and_skipped_directories(tmp_path: Path) -> 
     """A file named on the command line is read whatever the globs say."""
     root = _tree(tmp_path)
     path = str(root / "node_modules" / "pkg" / "policy.json")
-    targets, errors = collect_targets([path], exclude=["*.json"])
+    targets, errors = _targets_and_errors([path], exclude=["*.json"])
     assert errors == [] and [t.source for t in targets] == [path]
 
 
 def test_stdin_reads_json_and_yaml() -> None:
     """``-`` reads ``stdin_text`` and recognises its format by content."""
     yaml_text = Path(fixture("template.yaml")).read_text()
-    targets, errors = collect_targets(["-"], stdin_text=yaml_text)
+    targets, errors = _targets_and_errors(["-"], stdin_text=yaml_text)
     assert errors == [] and len(targets) == 6
     assert {t.source for t in targets} == {"<stdin>"}
-    targets, errors = collect_targets(["-"], stdin_text="name: not a template\n")
+    targets, errors = _targets_and_errors(["-"], stdin_text="name: not a template\n")
     assert targets == [] and errors == [("<stdin>", NOT_RECOGNISED)]
-    targets, errors = collect_targets(["-"], stdin_text='{"Statement": [')
+    targets, errors = _targets_and_errors(["-"], stdin_text='{"Statement": [')
     assert errors == [] and targets[0].read_issues[0].code == "json-syntax"
 
 
@@ -608,7 +615,7 @@ json_values = st.recursive(
 def test_collect_never_raises(value: object, as_yaml: bool) -> None:
     """Any JSON value, as JSON or YAML text, gives targets or input errors and never an exception."""
     text = yaml.safe_dump(value) if as_yaml else json.dumps(value)
-    targets, errors = collect_targets(["-"], stdin_text=text)
+    targets, errors = _targets_and_errors(["-"], stdin_text=text)
     assert all(isinstance(t, LintTarget) for t in targets)
     assert all(isinstance(m, str) for _, m in errors)
 
@@ -627,21 +634,21 @@ def test_walking_passes_over_files_that_are_not_ours(tmp_path: Path) -> None:
     (tmp_path / "key.json").write_text(
         json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}]})
     )
-    targets, errors = collect_targets([str(tmp_path)])
+    targets, errors = _targets_and_errors([str(tmp_path)])
     assert errors == []
     assert [Path(t.source).name for t in targets] == ["key.json"]
     for name in ("package.json", ".pre-commit-config.yaml", ".github/workflows/ci.yml"):
-        _, errors = collect_targets([str(tmp_path / name)])
+        _, errors = _targets_and_errors([str(tmp_path / name)])
         assert len(errors) == 1, name
     # named explicitly, text that is not JSON is reported as a JSON syntax problem
-    [target] = collect_targets([str(tmp_path / "tsconfig.json")])[0]
+    [target] = _targets_and_errors([str(tmp_path / "tsconfig.json")])[0]
     assert target.document is None and target.read_issues[0].code == "json-syntax"
     # a glob the shell left alone finds files as walking does: quietly past what is not ours
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "app.yml").write_text("replicas: 2\n")
-    targets, errors = collect_targets([str(tmp_path / "*.json"), str(tmp_path / "**" / "*.yml")])
+    targets, errors = _targets_and_errors([str(tmp_path / "*.json"), str(tmp_path / "**" / "*.yml")])
     assert errors == [] and [Path(t.source).name for t in targets] == ["key.json"]
-    _, errors = collect_targets([str(tmp_path / "nothing-*.json")])
+    _, errors = _targets_and_errors([str(tmp_path / "nothing-*.json")])
     assert errors == [(str(tmp_path / "nothing-*.json"), "no file matches this pattern")]
 
 

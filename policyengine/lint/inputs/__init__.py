@@ -1,6 +1,6 @@
 """What ``policyengine lint`` reads: files, directories and stdin, turned into ``LintTarget``s.
 
-``collect_targets`` expands directories, reads each file as JSON or YAML, recognises its format
+``read_inputs`` expands directories, reads each file as JSON or YAML, recognises its format
 by content and asks that format's module for its policies:
 
 * ``policy``: a policy document, or ``aws kms get-key-policy`` output;
@@ -42,7 +42,6 @@ __all__ = [
     "SKIPPED_DIRECTORIES",
     "Inputs",
     "TargetReader",
-    "collect_targets",
     "read_inputs",
 ]
 
@@ -66,31 +65,6 @@ class Inputs:
     targets: list[LintTarget] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     not_read: list[NotRead] = field(default_factory=list)
-
-
-def collect_targets(
-    paths: Sequence[str],
-    *,
-    include: Sequence[str] = DEFAULT_INCLUDE,
-    exclude: Sequence[str] = (),
-    policy_type: PolicyType | None = None,
-    stdin_text: str | None = None,
-    bindings: Bindings | None = None,
-    skip_non_policy: bool = False,
-    accept: Callable[[str], bool] | None = None,
-) -> tuple[list[LintTarget], list[tuple[str, str]]]:
-    """The targets in ``paths`` and the input errors ``(path, message)`` (``read_inputs`` without the not-read list)."""
-    found = read_inputs(
-        paths,
-        include=include,
-        exclude=exclude,
-        policy_type=policy_type,
-        stdin_text=stdin_text,
-        bindings=bindings,
-        skip_non_policy=skip_non_policy,
-        accept=accept,
-    )
-    return found.targets, found.errors
 
 
 def read_inputs(
