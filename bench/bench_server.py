@@ -8,8 +8,9 @@ Servers (each a separate process, all started by this script before measuring; a
   ours (memory)   `python -m policyengine.cli.serve --test-mode --quiet --identities FILE`: the in-memory store.
   ours (SQLite)   the same with `--data DIR` (a temporary directory): the durable default store, every
                   call one SQLite transaction plus its audit record.
-  moto            moto's server (`moto_server`, moto 5.2.5 from ~/.cache/bench-peers/venv-moto; moto[server]
-                  pulls in flask/werkzeug), in-memory, as people run it for local KMS testing.
+  moto            moto's server (`moto_server`), in-memory, as people run it for local KMS testing: from
+                  ~/.cache/bench-peers/venv-moto when it exists, else from this interpreter when it has moto
+                  and flask (the `test` extra), else --moto-python.
 
 Both of ours run ONE process (the default `--workers 1`), and requests are authenticated for real:
 the access key belongs to an identities-file entry (an assumed-role session with a session token),
@@ -68,7 +69,19 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/AppRole"
 SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/AppRole/bench-session"
 PLAINTEXT = bytes(range(256)) * 16  # 4,096 bytes, the Encrypt maximum
 CONTEXT = {"tenant": "acme", "purpose": "bench"}
-DEFAULT_MOTO_PYTHON = Path.home() / ".cache" / "bench-peers" / "venv-moto" / "bin" / "python"
+PEER_MOTO_PYTHON = Path.home() / ".cache" / "bench-peers" / "venv-moto" / "bin" / "python"
+
+
+def default_moto_python() -> Path:
+    """The peers' moto venv when it exists, else this interpreter when it has moto's server (the `test`
+    extra installs moto with flask): a clone with the test extra needs no --moto-python."""
+    if PEER_MOTO_PYTHON.exists():
+        return PEER_MOTO_PYTHON
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is not None and importlib.util.find_spec("flask") is not None:
+        return Path(sys.executable)
+    return PEER_MOTO_PYTHON
 
 ADMIN = ("AKIABENCHADMIN000000", "bench-admin-secret", None)
 SESSION = ("ASIABENCHSESSION0000", "bench-session-secret", "bench-session-token")
@@ -371,7 +384,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test, not numbers of record)")
     parser.add_argument("--duration", type=float, default=None, help="measured seconds per run (default 3, quick 1)")
     parser.add_argument("--clients", default="1,8,32", help="comma-separated concurrent client counts")
-    parser.add_argument("--moto-python", type=Path, default=DEFAULT_MOTO_PYTHON, help="python of a venv with moto[server]")
+    parser.add_argument(
+        "--moto-python", type=Path, default=None, help="python of a venv with moto[server] (default: see default_moto_python)"
+    )
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds; each cell reports its median (default 3)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip our SQLite-backed server")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
@@ -388,10 +403,11 @@ def main() -> None:
     servers = [our_server("policyengine (memory)", identities, None)]
     if not args.no_sqlite:
         servers.append(our_server("policyengine (SQLite)", identities, workdir / "data"))
-    if args.moto_python.exists():
-        servers.append(moto_server(args.moto_python))
+    moto_python = args.moto_python or default_moto_python()
+    if moto_python.exists():
+        servers.append(moto_server(moto_python))
     else:
-        print(f"moto: {args.moto_python} not found; install moto[server]==5.2.5 there to compare", file=sys.stderr)
+        print(f"moto: {moto_python} not found; install moto[server] there to compare", file=sys.stderr)
 
     results: list[dict[str, Any]] = []
     samples: dict[tuple[str, str, int], list[dict[str, float]]] = {}

@@ -189,10 +189,13 @@ _INSERT_AUDIT = (
 
 
 class _SqliteTransaction:
-    """The ``StoreTransaction`` view over one open ``BEGIN IMMEDIATE`` transaction."""
+    """The ``StoreTransaction`` view over one open transaction: ``BEGIN IMMEDIATE`` for a writer, a deferred
+    ``BEGIN`` for a reader (``writable`` False), whose every write is refused before it reaches SQLite
+    (a deferred transaction would otherwise upgrade itself to a writer and commit)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, writable: bool = True) -> None:
         self._conn: sqlite3.Connection | None = conn
+        self._writable = writable
 
     def end(self) -> None:
         self._conn = None
@@ -201,6 +204,11 @@ class _SqliteTransaction:
         if self._conn is None:
             raise StoreError("a store transaction was used after its block ended")
         return self._conn
+
+    def _write(self, statement: str, params: tuple[object, ...]) -> None:
+        if not self._writable:
+            raise StoreError("a read-only store transaction cannot write")
+        self._c().execute(statement, params)
 
     def _one(self, table: _Table[R], where: str, params: tuple[object, ...]) -> R | None:
         row = self._c().execute(f"{table.select} WHERE {where}", params).fetchone()
@@ -218,10 +226,10 @@ class _SqliteTransaction:
         return self._one(_KEYS, "key_id = ?", (key_id,))
 
     def put_key(self, key: KeyRecord) -> None:
-        self._c().execute(_KEYS.upsert, _KEYS.encode(key))
+        self._write(_KEYS.upsert, _KEYS.encode(key))
 
     def delete_key(self, key_id: str) -> None:
-        self._c().execute("DELETE FROM keys WHERE key_id = ?", (key_id,))  # cascades to everything else
+        self._write("DELETE FROM keys WHERE key_id = ?", (key_id,))  # cascades to everything else
 
     def list_keys(
         self, account: str, region: str, *, after: tuple[float, str] | None = None, limit: int | None = None
@@ -248,7 +256,7 @@ class _SqliteTransaction:
         return 0.0 if row is None else float(row[0])
 
     def set_clock_offset(self, offset: float) -> None:
-        self._c().execute("UPDATE test_clock SET offset_seconds = ? WHERE id = 1", (offset,))
+        self._write("UPDATE test_clock SET offset_seconds = ? WHERE id = 1", (offset,))
 
     def claim_key(self, key_id: str) -> KeyRecord | None:
         return self.get_key(key_id)  # BEGIN IMMEDIATE: this transaction is the only writer already
@@ -259,13 +267,13 @@ class _SqliteTransaction:
         taken = "SELECT 1 FROM materials WHERE key_id = ? AND version = ?"
         if self._c().execute(taken, (material.key_id, material.version)).fetchone() is not None:
             raise StoreError(f"key `{material.key_id}` already has material version {material.version}")
-        self._c().execute(_MATERIALS.insert, _MATERIALS.encode(material))
+        self._write(_MATERIALS.insert, _MATERIALS.encode(material))
 
     def materials(self, key_id: str) -> list[MaterialRecord]:
         return self._all(_MATERIALS, "WHERE key_id = ? ORDER BY version", (key_id,))
 
     def delete_materials(self, key_id: str) -> None:
-        self._c().execute("DELETE FROM materials WHERE key_id = ?", (key_id,))
+        self._write("DELETE FROM materials WHERE key_id = ?", (key_id,))
 
     # aliases
     def get_alias(self, account: str, region: str, alias_name: str) -> AliasRecord | None:
@@ -273,10 +281,10 @@ class _SqliteTransaction:
 
     def put_alias(self, alias: AliasRecord) -> None:
         self._require_key(alias.target_key_id, f"alias `{alias.alias_name}`")
-        self._c().execute(_ALIASES.upsert, _ALIASES.encode(alias))
+        self._write(_ALIASES.upsert, _ALIASES.encode(alias))
 
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
-        self._c().execute(
+        self._write(
             "DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?", (account, region, alias_name)
         )
 
@@ -295,10 +303,10 @@ class _SqliteTransaction:
 
     def put_grant(self, grant: GrantRecord) -> None:
         self._require_key(grant.key_id, f"grant `{grant.grant_id}`")
-        self._c().execute(_GRANTS.upsert, _GRANTS.encode(grant))
+        self._write(_GRANTS.upsert, _GRANTS.encode(grant))
 
     def delete_grant(self, grant_id: str) -> None:
-        self._c().execute("DELETE FROM grants WHERE grant_id = ?", (grant_id,))
+        self._write("DELETE FROM grants WHERE grant_id = ?", (grant_id,))
 
     def grants_for_key(self, key_id: str) -> list[GrantRecord]:
         return self._all(_GRANTS, "WHERE key_id = ? ORDER BY creation_date, grant_id", (key_id,))
@@ -312,10 +320,10 @@ class _SqliteTransaction:
 
     def put_import_parameters(self, params: ImportParameters) -> None:
         self._require_key(params.key_id, "import parameters")
-        self._c().execute(_IMPORTS.upsert, _IMPORTS.encode(params))
+        self._write(_IMPORTS.upsert, _IMPORTS.encode(params))
 
     def delete_import_parameters(self, key_id: str) -> None:
-        self._c().execute("DELETE FROM import_parameters WHERE key_id = ?", (key_id,))
+        self._write("DELETE FROM import_parameters WHERE key_id = ?", (key_id,))
 
     # audit
     def append_audit(
@@ -328,7 +336,7 @@ class _SqliteTransaction:
         event: dict[str, object],
     ) -> None:
         """The call's record, committed (and fsynced) with the call's changes."""
-        self._c().execute(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, _dumps(event)))
+        self._write(_INSERT_AUDIT, (event_time, event_name, principal, key_arn, error_code, _dumps(event)))
 
 
 class _GroupCommit:
@@ -668,7 +676,7 @@ class SqliteKeyStore:
         ``write=False`` promises the block only reads: it gets a snapshot without the write lock.
         """
         with self._writing(write) as conn:
-            view = _SqliteTransaction(conn)
+            view = _SqliteTransaction(conn, write)
             try:
                 yield view
             finally:

@@ -432,6 +432,47 @@ def test_a_transaction_view_is_dead_after_its_block(store: KeyStore) -> None:
         tx.put_key(make_key("k1"))
 
 
+READ_ONLY_WRITES: dict[str, Callable[[StoreTransaction], None]] = {
+    "put_key": lambda tx: tx.put_key(make_key("k2")),
+    "put_key (replace)": lambda tx: tx.put_key(replace(make_key("k1"), state="Disabled")),
+    "delete_key": lambda tx: tx.delete_key("k1"),
+    "add_material": lambda tx: tx.add_material(make_material("k1", 2)),
+    "delete_materials": lambda tx: tx.delete_materials("k1"),
+    "put_alias": lambda tx: tx.put_alias(make_alias("alias/other", "k1")),
+    "delete_alias": lambda tx: tx.delete_alias(ACCOUNT, REGION, "alias/k1"),
+    "put_grant": lambda tx: tx.put_grant(make_grant("g-new", "k1")),
+    "delete_grant": lambda tx: tx.delete_grant("g-k1"),
+    "put_import_parameters": lambda tx: tx.put_import_parameters(make_params("k1", "other")),
+    "delete_import_parameters": lambda tx: tx.delete_import_parameters("k1"),
+    "set_clock_offset": lambda tx: tx.set_clock_offset(60.0),
+    "append_audit": lambda tx: tx.append_audit(1.0, "CreateKey", "p", None, None, {}),
+}
+
+
+def everything_about_k1(tx: StoreTransaction) -> tuple[object, ...]:
+    return (
+        tx.all_keys(),
+        tx.materials("k1"),
+        tx.list_aliases(ACCOUNT, REGION),
+        tx.grants_for_key("k1"),
+        tx.get_import_parameters("k1"),
+        tx.clock_offset(),
+    )
+
+
+@pytest.mark.parametrize("what", sorted(READ_ONLY_WRITES))
+def test_a_read_only_transaction_refuses_every_write(store: KeyStore, what: str) -> None:
+    """A ``write=False`` transaction (Encrypt, Decrypt, Describe...) raises StoreError on any write, and the
+    write does not happen even if the caller swallows the error and the block ends normally."""
+    with store.transaction() as tx:
+        put_key_with_dependents(tx, "k1")
+    before = read(store, everything_about_k1)
+    with store.transaction(write=False) as tx, pytest.raises(StoreError, match="read-only store transaction cannot write"):
+        READ_ONLY_WRITES[what](tx)
+    assert read(store, everything_about_k1) == before
+    assert list(store.audit_records()) == []
+
+
 def test_closed_store_refuses_use(store: KeyStore) -> None:
     """A closed store raises StoreError on every entry point; closing twice is harmless."""
     store.close()
