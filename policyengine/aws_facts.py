@@ -293,3 +293,7 @@ ANONYMOUS = "anonymous"
 #: permissions boundary and session policy (IAM UG evaluation logic: a role ARN, unlike a session
 #: ARN, does not lift those implicit denies).
 ROLE_KINDS = frozenset(("assumed_role", "role"))
+
+#: The IAM path of service-linked roles: SCPs do not restrict them (Organizations UG, SCPs,
+#: "Tasks and entities not restricted by SCPs").
+SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"

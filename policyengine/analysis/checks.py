@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import cast
 
-from policyengine.analysis.backend import DEFAULT_BACKEND, Backend, Term, load_backend
+from policyengine.analysis.backend import DEFAULT_BACKEND, Term
 from policyengine.analysis.classes import Readable, enumerate_classes, kms_actions, readable
-from policyengine.analysis.encode import PolicyEncoder, Side
-from policyengine.analysis.keys import collect_keys
+from policyengine.analysis.encode import Side
 from policyengine.analysis.replay import (
     Witness,
     assumed_iam_policy,
@@ -28,13 +25,13 @@ from policyengine.analysis.replay import (
     decide_identity_only,
 )
 from policyengine.analysis.result import CheckName, CheckResult, Counterexample
+from policyengine.analysis.setup import Setup, build_setup
+from policyengine.analysis.surroundings import Surroundings
 from policyengine.analysis.symbolic import Scope, SymbolicRequest
-from policyengine.analysis.universe import CallerKind, build_classes, collect_named, group_of, merge_classes, policy_accounts
 from policyengine.errors import RequestError
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
 from policyengine.explain.decision import Decision
 from policyengine.model.policy import PolicyDocument
-from policyengine.parsing.request import classify_caller
 
 DEFAULT_TIMEOUT_MS = 10_000
 KEY_SCOPE = "KMS actions on a KMS key, by any principal (with any IAM policies unless given), in any request context"
@@ -43,56 +40,7 @@ KEY_SCOPE = "KMS actions on a KMS key, by any principal (with any IAM policies u
 Confirmation = tuple[Counterexample | None, Counterexample]
 
 
-@dataclass
-class _Setup:
-    """The solver, the symbolic request and the encoder for one check."""
-
-    backend: Backend
-    sym: SymbolicRequest
-    encoder: PolicyEncoder
-    group: tuple[str | None, ...] | None
-    #: the principal's classes (``--principal``), whether or not its identity policies are known
-    principal_group: tuple[str | None, ...] | None = None
-
-
-def _action_chars(policies: Sequence[CompiledPolicy]) -> set[str]:
-    """Characters of the action patterns, lowered (the action alphabet is built from them)."""
-    chars: set[str] = set()
-    for policy in policies:
-        for cs in policy.statements:
-            for item in cs.statement.action or cs.statement.not_action or ():
-                chars.update(item.value.lower())
-    return chars
-
-
-def _setup(
-    policies: Sequence[CompiledPolicy], scope: Scope, principal: str | None, backend: str, *, identity_known: bool = True
-) -> _Setup:
-    solver = load_backend(backend)
-    chars = _action_chars(policies)
-    for action in scope.actions:
-        chars.update(action.lower())
-    keys = collect_keys(policies)
-    named, observed = collect_named(policies, scope.resources)
-    if scope.key_account is not None:
-        named.accounts.update((p, scope.key_account) for p in named.partitions)
-    group = None
-    if principal is not None:
-        ref = classify_caller(principal)
-        if ref.kind == "service":
-            raise RequestError(f"--principal `{principal}`: a service principal has no identity policies")
-        named.add(ref)
-        kind = cast(CallerKind, ref.kind)  # classify_caller returns only caller kinds
-        group = group_of(kind, ref.partition, ref.account, ref.name)
-    key_statements = [cs for p in policies if p.kind == "key_policy" for cs in p.statements]
-    derived = frozenset(k for k, use in keys.items() if use.derived)
-    classes = merge_classes(build_classes(named, policy_accounts(policies), observed.names), key_statements, derived, group)
-    sym = SymbolicRequest(solver, classes, named, keys, chars, scope, observed)
-    known = group if identity_known else None
-    return _Setup(solver, sym, PolicyEncoder(sym, known), known, group)
-
-
-def _scope_terms(setup: _Setup, scope: Scope) -> list[Term]:
+def _scope_terms(setup: Setup, scope: Scope) -> list[Term]:
     from policyengine.analysis.regex import glob_test
 
     b, sym = setup.backend, setup.sym
@@ -110,13 +58,25 @@ def _account(account: str | None) -> str | None:
     return account
 
 
+def _key_scope(key_arn: str | None, key_account: str | None) -> Scope:
+    """KMS actions on any key (of ``key_account`` when given), or on the key ``key_arn`` only."""
+    if key_arn is None:
+        return Scope(key_account=_account(key_account))
+    parts = key_arn.split(":")
+    if len(parts) != 6 or parts[2] != "kms" or not parts[5].startswith("key/") or "*" in key_arn or "?" in key_arn:
+        raise RequestError(f"`{key_arn}` is not the ARN of a KMS key")
+    if key_account is not None and key_account != parts[4]:
+        raise RequestError(f"key account `{key_account}` is not the account of `{key_arn}`")
+    return Scope(resources=(key_arn,), key_account=_account(parts[4]))
+
+
 def _compile(document: PolicyDocument, kind: str, name: str) -> CompiledPolicy:
     return compile_policy(document, "key_policy" if kind == "key" else "identity", name)
 
 
 def _run(
     check: CheckName,
-    setup: _Setup,
+    setup: Setup,
     goal: list[Term],
     confirm: Callable[[Witness], Confirmation],
     scope_text: str,
@@ -179,11 +139,12 @@ def _witness(sym: SymbolicRequest) -> Witness:
     return read_witness(sym)
 
 
-def _identity_options(witness: Witness, setup: _Setup, given: tuple[CompiledPolicy, ...]) -> list[tuple[CompiledPolicy, ...]]:
-    """The identity policies to replay with: the given ones for the principal, else none, then the assumed one."""
+def _identity_options(witness: Witness, side: Side) -> list[tuple[CompiledPolicy, ...]]:
+    """The identity policies to replay with: a known principal's own, else none, then the assumed one."""
     cls = witness.cls
-    if setup.group is not None and cls.group == setup.group:
-        return [given]
+    holder = side.holder(cls.group)
+    if holder is not None:
+        return [holder.identity]
     if cls.kind in ("service", "account") or not witness.iam_allows:
         return [()]
     return [(), (compile_assumed(assumed_iam_policy(witness.action)),)]
@@ -202,6 +163,8 @@ def _counterexample(
         iam_policy=assumed_iam_policy(witness.action) if assumed else None,
         statements=allow.deciding,
         other_reason=other.reason if other is not None else None,
+        encryption_context=witness.encryption_context,
+        grant_tokens=witness.grant_tokens,
     )
 
 
@@ -216,23 +179,31 @@ def no_new_access(
     backend: str = DEFAULT_BACKEND,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     list_all: bool = True,
+    around: Surroundings | None = None,
+    key_arn: str | None = None,
 ) -> CheckResult:
     """Does ``new`` allow any request that ``old`` denies? (``pass``: no, proved.)
 
     ``identity_old``/``identity_new`` are the identity policies of ``principal`` (required
-    with them) before and after; every other caller's IAM policies are unknown and the same on
-    both sides. ``key_account`` is the key's account when known (default: any account).
+    with them) before and after; every other caller's IAM policies are unknown (unless
+    ``around`` knows them) and the same on both sides. ``around`` is the rest of the policy set,
+    the same on both sides (boundaries, session policies, SCP and RCP levels, endpoint policies,
+    grants: ``surroundings.py``). ``key_arn`` (or ``key_account``) is the key, or its account,
+    when known (default: any key of any account).
     On a failure, ``list_all`` lists every class of new access (``classes.py``) in
     ``details["classes"]``, each replayed, within three times ``timeout_ms`` in all.
     """
     started = time.perf_counter()
     if (identity_old or identity_new) and principal is None:
         raise RequestError("identity policies belong to a principal: give --principal with them")
-    old_side = Side(_compile(old, "key", old.source), tuple(_compile(d, "identity", d.source) for d in identity_old))
-    new_side = Side(_compile(new, "key", new.source), tuple(_compile(d, "identity", d.source) for d in identity_new))
-    policies = [p for side in (old_side, new_side) for p in (side.key_policy, *side.identity) if p is not None]
-    scope = Scope(key_account=_account(key_account))
-    setup = _setup(policies, scope, principal, backend)
+    around = around or Surroundings()
+    before_ids = tuple(_compile(d, "identity", d.source) for d in identity_old)
+    after_ids = tuple(_compile(d, "identity", d.source) for d in identity_new)
+    old_side = Side(_compile(old, "key", old.source), around.with_identity(principal, before_ids, True))
+    new_side = Side(_compile(new, "key", new.source), around.with_identity(principal, after_ids, True))
+    policies = [p for p in (old_side.key_policy, new_side.key_policy, *before_ids, *after_ids) if p is not None]
+    scope = _key_scope(key_arn, key_account)
+    setup = build_setup(policies, scope, principal, backend, around)
     allowed_new = setup.encoder.allowed(new_side)
     allowed_old = setup.encoder.allowed(old_side)
     b = setup.backend
@@ -240,12 +211,12 @@ def no_new_access(
     def confirm(witness: Witness) -> Confirmation:
         shown: Counterexample | None = None
         for new_identity, old_identity in zip(
-            _identity_options(witness, setup, new_side.identity),
-            _identity_options(witness, setup, old_side.identity),
+            _identity_options(witness, new_side),
+            _identity_options(witness, old_side),
             strict=True,
         ):
-            after = decide(witness, new_side.key_policy, new_identity)
-            before = decide(witness, old_side.key_policy, old_identity)
+            after = decide(witness, new_side.key_policy, new_identity, new_side.around)
+            before = decide(witness, old_side.key_policy, old_identity, old_side.around)
             cex = _counterexample(witness, new_identity, after, before)
             if after.allowed and not before.allowed:
                 return cex, cex
@@ -256,7 +227,7 @@ def no_new_access(
     result = _run(
         "no-new-access",
         setup,
-        [allowed_new, b.not_(allowed_old)],
+        [*_scope_terms(setup, scope), allowed_new, b.not_(allowed_old)],
         confirm,
         KEY_SCOPE,
         timeout_ms,
@@ -290,12 +261,14 @@ def access_not_granted(
     key_account: str | None = None,
     backend: str = DEFAULT_BACKEND,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    around: Surroundings | None = None,
 ) -> CheckResult:
     """Can ``policy`` allow any of ``actions`` (on ``resources``, default: any KMS key)? (``pass``: never.)
 
     Actions and resources may hold ``*``/``?`` wildcards. A key policy is decided with the KMS
-    rules (callers' IAM policies unknown unless ``identity`` is given for ``principal``); an
-    identity policy on its own (``policy_type="identity"``): some statement allows, none denies.
+    rules inside ``around`` (the rest of the policy set; callers' IAM policies unknown unless
+    ``identity`` is given for ``principal`` or ``around`` knows them); an identity policy on its
+    own (``policy_type="identity"``): some statement allows, none denies.
     With ``principal`` the question is about that principal only (a role: any session of it),
     whose IAM policies are ``identity`` when given, else unknown (any).
     """
@@ -313,8 +286,10 @@ def access_not_granted(
         resources=tuple(resources),
         key_account=_account(key_account),
     )
-    setup = _setup([compiled, *identity_compiled], scope, principal, backend, identity_known=bool(identity))
-    side = Side(compiled, identity_compiled)
+    if around is not None and policy_type != "key":
+        raise RequestError("surrounding policies (a snapshot) judge a key policy: not an identity policy on its own")
+    side = Side(compiled, (around or Surroundings()).with_identity(principal, identity_compiled, bool(identity)))
+    setup = build_setup([compiled, *identity_compiled], scope, principal, backend, side.around)
     allowed = setup.encoder.allowed(side) if policy_type == "key" else setup.encoder.identity_allowed((compiled,))
 
     def confirm(witness: Witness) -> Confirmation:
@@ -323,8 +298,8 @@ def access_not_granted(
             decision = decide_identity_only(witness, (compiled,))
             cex = _counterexample(witness, (), decision, None)
             return (cex if decision.allowed else None), cex
-        for ids in _identity_options(witness, setup, identity_compiled):
-            decision = decide(witness, compiled, ids)
+        for ids in _identity_options(witness, side):
+            decision = decide(witness, compiled, ids, side.around)
             cex = _counterexample(witness, ids, decision, None)
             if decision.allowed:
                 return cex, cex
@@ -361,6 +336,8 @@ def no_public_access(
     key_account: str | None = None,
     backend: str = DEFAULT_BACKEND,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    around: Surroundings | None = None,
+    key_arn: str | None = None,
 ) -> CheckResult:
     """Can a principal of an account the policy does not name use the key? (``pass``: no.)
 
@@ -368,22 +345,24 @@ def no_public_access(
     ``RESTRICTING_KEYS`` positively against specific values keeps strangers out, so a stranger
     never satisfies such a condition; ``kms:ViaService`` and other keys do not restrict. The
     stranger's account differs from every account the policy names (in a Principal or in a
-    condition value) and from the key's account; its IAM policies may allow anything.
+    condition value) and from the key's account; its IAM policies may allow anything (unless
+    ``around``, the rest of the policy set, knows them).
     """
     from policyengine.analysis.public import outsider_terms
 
     started = time.perf_counter()
     compiled = _compile(key_policy, "key", key_policy.source)
-    scope = Scope(key_account=_account(key_account))
-    setup = _setup([compiled], scope, None, backend)
-    allowed = setup.encoder.allowed(Side(compiled))
+    scope = _key_scope(key_arn, key_account)
+    side = Side(compiled, around or Surroundings())
+    setup = build_setup([compiled], scope, None, backend, side.around)
+    allowed = setup.encoder.allowed(side)
     outsider, named_accounts = outsider_terms(setup.sym, setup.encoder, compiled)
 
     def confirm(witness: Witness) -> Confirmation:
         shown: Counterexample | None = None
         account = witness.principal.split(":")[4]
-        for ids in _identity_options(witness, setup, ()):
-            decision = decide(witness, compiled, ids)
+        for ids in _identity_options(witness, side):
+            decision = decide(witness, compiled, ids, side.around)
             cex = _counterexample(witness, ids, decision, None)
             if decision.allowed and account not in named_accounts:
                 return cex, cex
@@ -394,7 +373,7 @@ def no_public_access(
     return _run(
         "no-public-access",
         setup,
-        [*outsider, allowed],
+        [*_scope_terms(setup, scope), *outsider, allowed],
         confirm,
         "principals of accounts the policy does not name, KMS actions on the key, any request context",
         timeout_ms,

@@ -1,30 +1,36 @@
 """Statements and the authorizer's decision as formulas over the symbolic request.
 
-``allowed`` follows ``evaluator/authorizer.py`` for the policies a check is given (a key policy
-and, for one principal, identity policies; no boundary, session policy, SCPs, RCPs or grants):
-
-each piece (a Deny applies; the operation cannot cross accounts; the key policy names the
-caller, its role or its account; an identity policy allows) becomes a term, and the combining
+``allowed`` follows ``evaluator/authorizer.py`` for the whole policy set a check is given: the
+key policy, and around it (``surroundings.py``) the known principals' identity policies,
+permissions boundaries and session policies, the SCP levels of callers' accounts, the RCP levels
+of the key's account, VPC endpoint policies and the key's grants. Each piece the combining rule
+reads (a Deny applies; the operation cannot cross accounts; every SCP level allows; the endpoint
+policy allows; the key policy names the caller, its role or its account; an identity policy
+allows; boundary and session policy allow; a grant allows) becomes a term, and the combining
 rule of ``evaluator/rule.py``, the one ``authorize`` and partial evaluation use, combines them.
 
-Whose IAM policies? The identity policies a check is given belong to one principal (and, for a
-role, to all its sessions); every other caller's IAM policies are unknown, so "its IAM policies
-allow this request" is a free Boolean shared by the old and the new version (the same caller has
-the same IAM policies on both sides). The root user needs no IAM policy.
+Whose IAM policies? Those of the known principals (a user, or a role and all its sessions); every
+other caller's IAM policies are unknown, so "its IAM policies allow this request" is a free
+Boolean shared by the old and the new version (the same caller has the same IAM policies on both
+sides), and it has no boundary or session policy. The root user needs no IAM policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policyengine.analysis.backend import FALSE, TRUE, Backend, Term
 from policyengine.analysis.conditions import ConditionEncoder
 from policyengine.analysis.regex import glob_test, representable
+from policyengine.analysis.surroundings import Group, Holder, Surroundings
 from policyengine.analysis.symbolic import SymbolicRequest
-from policyengine.analysis.universe import ClassIndex
+from policyengine.analysis.universe import CallerClass, ClassIndex, placeholder_ref
+from policyengine.aws_facts import CONTEXT_OPERATIONS, SERVICE_LINKED_ROLE_PATH
 from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement
+from policyengine.evaluator.grants import grantee_is_caller
 from policyengine.evaluator.rule import Pieces, allowed
+from policyengine.model.grant import Grant
 
 
 class _Terms:
@@ -48,16 +54,20 @@ class _Terms:
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One version of the policies: the key policy and the given principal's identity policies."""
+    """One version of the policy set: the key policy and what surrounds it."""
 
     key_policy: CompiledPolicy | None
-    identity: tuple[CompiledPolicy, ...] = ()
+    around: Surroundings = field(default_factory=Surroundings)
+
+    def holder(self, group: Group) -> Holder | None:
+        """The known principal whose IAM policies the callers of ``group`` have, if any."""
+        return next((h for h in self.around.holders if h.group == group), None)
 
 
 class PolicyEncoder:
     """Turns statements and whole decisions into formulas; identical pieces are built once."""
 
-    def __init__(self, sym: SymbolicRequest, group: tuple[str | None, ...] | None) -> None:
+    def __init__(self, sym: SymbolicRequest) -> None:
         self.sym = sym
         self.b: Backend = sym.b
         self.conditions = ConditionEncoder(sym)
@@ -65,11 +75,16 @@ class PolicyEncoder:
         self._resources: dict[tuple[object, ...], Term] = {}
         classes = sym.classes
         self.class_index = ClassIndex(classes)
-        self.in_group = sym.caller_in([c.index for c in classes if group is not None and c.group == group])
         self.root = sym.caller_in([c.index for c in classes if c.kind == "account"])
+        self.service = sym.caller_in([c.index for c in classes if c.kind == "service"])
         b = self.b
         self.cross = b.or_(b.and_((sym.is_class(c.index), sym.cross_account(c))) for c in classes)
         self.kms = b.and_((sym.is_kms_action, sym.is_key_resource))
+        self.retire = b.eq(sym.action, b.str_const("kms:retiregrant"))
+
+    def group_in(self, group: Group) -> Term:
+        """The caller is one of ``group``'s classes (a user, or a role and its sessions)."""
+        return self.sym.caller_in([c.index for c in self.sym.classes if c.group == group])
 
     # -- statement elements ------------------------------------------------------------------
 
@@ -129,7 +144,7 @@ class PolicyEncoder:
         return b.and_((action, resource, *(self.conditions.condition(c, substitutes) for c in cs.conditions)))
 
     def principal_sets(self, cs: CompiledStatement) -> tuple[list[int], list[int], list[int]]:
-        """Caller classes a key-policy statement names directly, through their role, and by account."""
+        """Caller classes a resource-policy statement names directly, through their role, and by account."""
         direct: list[int] = []
         capped: list[int] = []
         account: list[int] = []
@@ -142,10 +157,22 @@ class PolicyEncoder:
                 account.append(index)
         return direct, capped, account
 
+    def _named(self, cs: CompiledStatement, bounded: Sequence[int]) -> Term:
+        """The caller is one the statement's Principal (or NotPrincipal) names in any way.
+
+        A Deny with NotPrincipal always applies to a caller with a permissions boundary (IAM UG,
+        NotPrincipal), which is how the evaluator reads it for those callers (``bounded``).
+        """
+        d, c, a = self.principal_sets(cs)
+        named = set(d + c + a)
+        if cs.deny and cs.statement.not_principal is not None:
+            named.update(bounded)
+        return self.sym.caller_in(sorted(named))
+
     # -- decisions ---------------------------------------------------------------------------
 
-    def identity_terms(self, policies: tuple[CompiledPolicy, ...]) -> tuple[Term, Term]:
-        """(some identity statement allows, some identity statement denies), ignoring who calls."""
+    def identity_terms(self, policies: Sequence[CompiledPolicy]) -> tuple[Term, Term]:
+        """(some statement allows, some statement denies) of principal-free policies, ignoring who calls."""
         allows: list[Term] = []
         denies: list[Term] = []
         for policy in policies:
@@ -154,14 +181,39 @@ class PolicyEncoder:
                 (denies if cs.deny else allows).append(self.statement_term(cs, substitutes))
         return self.b.or_(allows), self.b.or_(denies)
 
+    def resource_terms(self, policies: Sequence[CompiledPolicy], bounded: Sequence[int]) -> tuple[Term, Term]:
+        """(some statement allows the caller, some statement denies it) of policies with a Principal."""
+        b = self.b
+        allows: list[Term] = []
+        denies: list[Term] = []
+        for policy in policies:
+            substitutes = policy.document.substitutes_variables
+            for cs in policy.statements:
+                match = self.statement_term(cs, substitutes)
+                if match is not FALSE:
+                    (denies if cs.deny else allows).append(b.and_((match, self._named(cs, bounded))))
+        return b.or_(allows), b.or_(denies)
+
     def allowed(self, side: Side) -> Term:
         """The request is allowed by ``side`` (see the module docstring)."""
         b = self.b
-        identity_allow, identity_deny = self.identity_terms(side.identity)
-        identity_ok = b.or_(
-            (self.root, b.and_((self.in_group, identity_allow)), b.and_((b.not_(self.in_group), self.sym.iam_allows)))
-        )
-        denies: list[Term] = [b.and_((self.in_group, identity_deny))]
+        around = side.around
+        holders = [(h, self.group_in(h.group)) for h in around.holders]
+        bounded = [c.index for c in self.sym.classes if (h := side.holder(c.group)) is not None and h.boundary is not None]
+        denies: list[Term] = []
+        identity_allows: list[Term] = [self.root]
+        boundary: list[Term] = []
+        session: list[Term] = []
+        for holder, member in holders:
+            allow, deny = self.identity_terms(holder.identity)
+            identity_allows.append(b.and_((member, allow)))
+            denies.append(b.and_((member, deny)))
+            for policy, caps in ((holder.boundary, boundary), (holder.session_policy, session)):
+                if policy is not None:
+                    cap_allow, cap_deny = self.identity_terms((policy,))
+                    caps.append(b.implies(member, cap_allow))
+                    denies.append(b.and_((member, cap_deny)))
+        identity_allows.append(b.and_((b.not_(b.or_(m for _, m in holders)), self.sym.iam_allows)))
         direct: list[Term] = []
         capped: list[Term] = []
         account: list[Term] = []
@@ -172,27 +224,30 @@ class PolicyEncoder:
                 match = self.statement_term(cs, substitutes)
                 if match is FALSE:
                     continue
-                d, c, a = self.principal_sets(cs)
                 if cs.deny:
-                    denies.append(b.and_((match, self.sym.caller_in(d + c + a))))
+                    denies.append(b.and_((match, self._named(cs, bounded))))
                     continue
+                d, c, a = self.principal_sets(cs)
                 direct.append(b.and_((match, self.sym.caller_in(d))))
                 capped.append(b.and_((match, self.sym.caller_in(c))))
                 account.append(b.and_((match, self.sym.caller_in(a))))
+        scps, scp_deny = self.scp_terms(around)
+        endpoint, endpoint_deny = self.endpoint_terms(around, bounded)
+        denies.extend((scp_deny, self.rcp_deny(around, bounded), endpoint_deny))
         pieces = Pieces(
             deny=b.or_(denies),
             blocked=b.and_((self.kms, self.cross, b.not_(self.sym.cross_account_operation))),
-            scps=TRUE,
-            endpoint=TRUE,
+            scps=scps,
+            endpoint=endpoint,
             gated=self.kms,
             cross=self.cross,
             direct=b.or_(direct),
             capped=b.or_(capped),
             account=b.or_(account),
-            identity=identity_ok,
-            boundary=TRUE,
-            session=TRUE,
-            grants=FALSE,
+            identity=b.or_(identity_allows),
+            boundary=b.and_(boundary),
+            session=b.and_(session),
+            grants=b.and_((self.kms, b.or_(self.grant_term(g) for g in around.grants))),
         )
         return allowed(_Terms(b), pieces)
 
@@ -200,3 +255,107 @@ class PolicyEncoder:
         """An identity policy on its own: some statement allows and none denies."""
         allow, deny = self.identity_terms(policies)
         return self.b.and_((allow, self.b.not_(deny)))
+
+    # -- organization guardrails, endpoints, grants --------------------------------------------
+
+    def _service_linked(self, cls: CallerClass) -> Term:
+        """SCPs skip service-linked roles: the caller's identity ARN holds ``/aws-service-role/``."""
+        if cls.kind not in ("user", "role"):
+            return FALSE
+        if cls.path is not None:
+            return TRUE if SERVICE_LINKED_ROLE_PATH in f"/{cls.kind}/{cls.path}" else FALSE
+        b = self.b
+        path = b.concat([b.str_const("/"), self.sym.path_var(cls)])
+        return b.in_re(path, b.re_concat((b.re_all(), b.re_lit(SERVICE_LINKED_ROLE_PATH), b.re_all())))
+
+    def scp_terms(self, around: Surroundings) -> tuple[Term, Term]:
+        """(every SCP level allows, some SCP denies): SCPs apply to the caller's account, except to
+        service principals, the management account and service-linked roles (``scps_apply``)."""
+        b = self.b
+        oks: list[Term] = []
+        denies: list[Term] = []
+        for account, levels in sorted(around.scp_levels.items()):
+            if account == around.management_account or not levels:
+                continue
+            applies = b.or_(
+                b.and_((self.sym.is_class(c.index), b.not_(self._service_linked(c))))
+                for c in self.sym.classes
+                if c.kind != "service" and c.account == account
+            )
+            if applies is FALSE:
+                continue
+            level_allows: list[Term] = []
+            for level in levels:
+                allow, deny = self.identity_terms(level)
+                level_allows.append(allow)
+                denies.append(b.and_((applies, deny)))
+            oks.append(b.implies(applies, b.and_(level_allows)))
+        return b.and_(oks), b.or_(denies)
+
+    def rcp_deny(self, around: Surroundings, bounded: Sequence[int]) -> Term:
+        """Some RCP of the key's account denies (they only deny: RCPFullAWSAccess is implied at
+        every level); not for service principals, kms:RetireGrant or the management account's keys."""
+        b = self.b
+        denies: list[Term] = []
+        for account, levels in sorted(around.rcp_levels.items()):
+            if account == around.management_account:
+                continue
+            _, deny = self.resource_terms([p for level in levels for p in level], bounded)
+            if deny is not FALSE:
+                here = b.eq(self.sym.r_account, b.str_const(account))
+                denies.append(b.and_((here, b.not_(self.service), b.not_(self.retire), deny)))
+        return b.or_(denies)
+
+    def endpoint_terms(self, around: Surroundings, bounded: Sequence[int]) -> tuple[Term, Term]:
+        """(the endpoint policy allows, it denies) for a request through a VPC endpoint (``aws:SourceVpce``)."""
+        b = self.b
+        if not around.endpoints:
+            return TRUE, FALSE
+        vpce = self.sym.keyvars["aws:sourcevpce"]
+        text = vpce.slots[0].text
+        assert text is not None
+        oks: list[Term] = []
+        denies: list[Term] = []
+        for endpoint_id, policy in around.endpoints:
+            through = vpce.present if endpoint_id is None else b.and_((vpce.present, b.eq(text, b.str_const(endpoint_id))))
+            allow, deny = self.resource_terms((policy,), bounded)
+            oks.append(b.implies(through, allow))
+            denies.append(b.and_((through, deny)))
+        return b.and_(oks), b.or_(denies)
+
+    def grant_term(self, grant: Grant) -> Term:
+        """The grant allows the request (``evaluator.grants.matching_grants``): on the key, for the
+        caller, the operation listed, its token sent when it is pending, its constraint holding."""
+        b, sym = self.b, self.sym
+        grantees = [c.index for c in sym.classes if grantee_is_caller(grant.grantee, placeholder_ref(c))]
+        if not grantees:
+            return FALSE
+        operations = {op.lower() for op in grant.operations}
+        parts = [
+            sym.resource_matches(grant.key_arn),
+            sym.caller_in(grantees),
+            b.or_(b.eq(sym.action, b.str_const(f"kms:{op}")) for op in sorted(operations)),
+        ]
+        if grant.pending:
+            parts.append(sym.token(grant.grant_token) if grant.grant_token is not None else FALSE)
+        constraints = grant.constraints
+        if constraints is not None and operations & {op.lower() for op in CONTEXT_OPERATIONS}:
+            with_context = b.or_(b.eq(sym.action, b.str_const(f"kms:{op.lower()}")) for op in sorted(CONTEXT_OPERATIONS))
+            parts.append(b.implies(with_context, self.context_constraint(grant)))
+        return b.and_(parts)
+
+    def context_constraint(self, grant: Grant) -> Term:
+        """``EncryptionContextEquals`` / ``EncryptionContextSubset`` (keys case-insensitive, values not)."""
+        b, sym = self.b, self.sym
+        constraints = grant.constraints
+        assert constraints is not None
+        equals = constraints.encryption_context_equals
+        wanted = equals if equals is not None else constraints.encryption_context_subset
+        if wanted is None:
+            return TRUE
+        pairs = {k.lower(): v for k, v in wanted.items()}
+        parts = [sym.ec_pair(k, v) for k, v in sorted(pairs.items())]
+        if equals is not None:
+            parts.extend(b.not_(sym.ec_has(k)) for k in sym.ec_keys if k not in pairs)
+            parts.append(b.not_(sym.ec_other))
+        return b.and_(parts)

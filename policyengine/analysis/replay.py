@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from policyengine.analysis.symbolic import KeyVars, SymbolicRequest
+from policyengine.analysis.surroundings import Holder, Surroundings
+from policyengine.analysis.symbolic import EC_PREFIX, KeyVars, SymbolicRequest
 from policyengine.analysis.universe import CallerClass
 from policyengine.analysis.values import render
 from policyengine.evaluator.authorizer import PolicySet, authorize
 from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
 from policyengine.explain.decision import Decision
+from policyengine.model.request import Request
 from policyengine.parsing.document import parse_policy_fast
 from policyengine.parsing.request import classify_caller, make_request
 
@@ -33,6 +35,8 @@ class Witness:
     context: dict[str, str | list[str]]
     bypass: bool
     iam_allows: bool
+    encryption_context: dict[str, str] | None = None
+    grant_tokens: tuple[str, ...] = ()
 
 
 @cache
@@ -107,6 +111,16 @@ def read_witness(sym: SymbolicRequest) -> Witness:
         if value is not None:
             context[key] = value
     action = canonical_action(sym.action_text(b.value_str(sym.action)))
+    encryption_context: dict[str, str] | None = None
+    if sym.ec_modelled:
+        # grants read the encryption context itself: send it as one, and make_request derives its keys
+        encryption_context = {}
+        for key in sym.ec_keys:
+            value = context.pop(EC_PREFIX + key, None)
+            if value is not None:
+                encryption_context[key] = value if isinstance(value, str) else value[0]
+        if b.value_bool(sym.ec_other):
+            encryption_context[_unused_key(encryption_context)] = "x"
     return Witness(
         cls=cls,
         principal=_principal(sym, cls),
@@ -115,7 +129,16 @@ def read_witness(sym: SymbolicRequest) -> Witness:
         context=context,
         bypass=b.value_bool(sym.bypass),
         iam_allows=b.value_bool(sym.iam_allows),
+        encryption_context=encryption_context,
+        grant_tokens=tuple(t for t, term in sorted(sym.tokens.items()) if b.value_bool(term)),
     )
+
+
+def _unused_key(taken: dict[str, str]) -> str:
+    n = 0
+    while f"pe-other-{n}" in taken:
+        n += 1
+    return f"pe-other-{n}"
 
 
 def assumed_iam_policy(action: str) -> dict[str, Any]:
@@ -132,16 +155,49 @@ def compile_assumed(policy: dict[str, Any]) -> CompiledPolicy:
     return compile_policy(parse_policy_fast(json.dumps(policy), "assumed identity policy"), "identity", "assumed identity policy")
 
 
-def decide(witness: Witness, key_policy: CompiledPolicy | None, identity: tuple[CompiledPolicy, ...]) -> Decision:
-    """The evaluator's decision on the witness request."""
+def decide(
+    witness: Witness,
+    key_policy: CompiledPolicy | None,
+    identity: tuple[CompiledPolicy, ...],
+    around: Surroundings | None = None,
+) -> Decision:
+    """The evaluator's decision on the witness request, against the key policy, the caller's
+    identity policies and (when given) the rest of the policy set: the caller's boundary and
+    session policy, the SCP levels of its account, the RCP levels of the key's account, the
+    endpoint policy of the ``aws:SourceVpce`` it comes through, and the key's grants."""
     request = make_request(
         witness.principal,
         witness.action,
         witness.resource,
         dict(witness.context),
         bypass_policy_lockout_safety_check=witness.bypass,
+        encryption_context=witness.encryption_context,
+        grant_tokens=witness.grant_tokens,
     )
-    return authorize(request, PolicySet(key_policy=key_policy, identity=identity))
+    return authorize(request, policy_set(request, key_policy, identity, around or Surroundings()))
+
+
+def policy_set(
+    request: Request, key_policy: CompiledPolicy | None, identity: tuple[CompiledPolicy, ...], around: Surroundings
+) -> PolicySet:
+    """The ``PolicySet`` that decides ``request`` in ``around`` (the inverse of ``surroundings.from_policy_set``)."""
+    holder = None
+    if request.caller.kind != "service":
+        group = Holder(request.identity_arn or request.principal).group
+        holder = next((h for h in around.holders if h.group == group), None)
+    vpce = request.context.get("aws:sourcevpce")
+    endpoint = next((p for e, p in around.endpoints if e is None or e == vpce), None) if vpce is not None else None
+    return PolicySet(
+        key_policy=key_policy,
+        identity=identity,
+        boundary=holder.boundary if holder is not None else None,
+        session_policy=holder.session_policy if holder is not None else None,
+        scp_levels=around.scp_levels.get(request.principal_account or ""),
+        rcp_levels=around.rcp_levels.get(request.resource_account or ""),
+        grants=around.grants,
+        management_account=around.management_account,
+        endpoint_policy=endpoint,
+    )
 
 
 def decide_identity_only(witness: Witness, identity: tuple[CompiledPolicy, ...]) -> Decision:

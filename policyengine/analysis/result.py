@@ -38,6 +38,9 @@ class Counterexample:
     iam_policy: dict[str, Any] | None = None
     statements: tuple[StatementRef, ...] = ()
     other_reason: str | None = None
+    #: The request's encryption context and grant tokens, when grants in the policy set read them.
+    encryption_context: dict[str, str] | None = None
+    grant_tokens: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -48,6 +51,10 @@ class Counterexample:
         }
         if self.bypass_lockout_check:
             data["bypass_policy_lockout_safety_check"] = True
+        if self.encryption_context is not None:
+            data["encryption_context"] = self.encryption_context
+        if self.grant_tokens:
+            data["grant_tokens"] = list(self.grant_tokens)
         if self.iam_policy is not None:
             data["assumed_identity_policy"] = self.iam_policy
         data["statements"] = [s.to_json() for s in self.statements]

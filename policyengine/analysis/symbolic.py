@@ -39,6 +39,8 @@ DATE_MAX_US = (
     int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000 + 999_999
 )
 _SPARE_CHARS = "xzqjwv0123456789#~"
+#: Each encryption-context pair is the context key ``kms:encryptioncontext:<key>`` (``make_request``).
+EC_PREFIX = "kms:encryptioncontext:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,13 @@ class SymbolicRequest:
         self.keyvars: dict[str, KeyVars] = {}
         for use in keys.values():
             self.keyvars[use.key] = self._declare_key(use)
+        #: The encryption context's keys the policies or grants name (lowercased), and whether it
+        #: holds some other key too; grant tokens the request may carry (declared on first use).
+        self.ec_keys = tuple(sorted(k[len(EC_PREFIX) :] for k in self.keyvars if k.startswith(EC_PREFIX)))
+        self.ec_other = b.bool_var("encryption_context_other_key")
+        #: Whether a grant's constraint reads the encryption context (a counterexample then sends one).
+        self.ec_modelled = False
+        self.tokens: dict[str, Term] = {}
 
     # -- caller ------------------------------------------------------------------------------
 
@@ -384,6 +393,26 @@ class SymbolicRequest:
             return FALSE
         b = self.b
         return b.and_((self.has_resource_account, b.not_(b.eq(self.account_of(cls), self.r_account))))
+
+    # -- encryption context and grant tokens --------------------------------------------------
+
+    def ec_has(self, key: str) -> Term:
+        """The encryption context holds ``key`` (lowercased)."""
+        return self.keyvars[EC_PREFIX + key].present
+
+    def ec_pair(self, key: str, value: str) -> Term:
+        """The encryption context maps ``key`` (lowercased) to exactly ``value``."""
+        kv = self.keyvars[EC_PREFIX + key]
+        text = kv.slots[0].text
+        assert text is not None, f"{EC_PREFIX}{key} is declared with a text reading"
+        return self.b.and_((kv.present, kv.slots[0].used, self.b.eq(text, self.b.str_const(value))))
+
+    def token(self, token: str) -> Term:
+        """The request carries grant token ``token``."""
+        term = self.tokens.get(token)
+        if term is None:
+            term = self.tokens[token] = self.b.bool_var(f"grant_token_{len(self.tokens)}")
+        return term
 
     # -- context keys ------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ paths are variables too, so condition patterns over ARNs are decided by the solv
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -394,13 +394,15 @@ def merge_classes(
     classes: list[CallerClass],
     statements: Iterable[CompiledStatement],
     derived_keys: frozenset[str],
-    group: tuple[str | None, ...] | None,
+    groups: Collection[tuple[str | None, ...]],
+    marks: Callable[[CallerClass], object] = lambda cls: None,
 ) -> list[CallerClass]:
     """Keep one class of each set the policies cannot tell apart (fewer cases for the solver).
 
-    Two classes are interchangeable when every key-policy statement names them the same way,
-    they share partition and account, they are both (or neither) the root, a service, or of
-    the given principal's group, and the derived keys the conditions read agree on them.
+    Two classes are interchangeable when every resource-policy statement names them the same
+    way, they share partition and account, they are both (or neither) the root or a service,
+    they belong to the same one of ``groups`` (principals with known IAM policies) or to none,
+    ``marks`` (e.g. which grants name them) agree, and the derived keys the conditions read agree on them.
     """
     index = ClassIndex(classes)
     named_by: dict[int, list[tuple[int, Via]]] = {}
@@ -416,7 +418,8 @@ def merge_classes(
             cls.kind == "service",
             cls.partition,
             cls.account,
-            group is not None and cls.group == group,
+            cls.group if cls.group in groups else None,
+            marks(cls),
             vias,
             _derived_signature(cls, derived_keys),
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policyengine.aws_facts import SERVICE_LINKED_ROLE_PATH
 from policyengine.evaluator.compiled import (
     Candidate,
     CandidateIndex,
@@ -40,7 +41,6 @@ from policyengine.explain.decision import Decision, StatementRef
 from policyengine.model.grant import Grant
 from policyengine.model.request import Request
 
-_EXEMPT_PATH = "/aws-service-role/"
 # How an allow came about, for explanations (shared constants: nothing allocated per decision).
 _PATH_DIRECT = (("path", "direct"),)
 _PATH_ROLE = (("path", "role"),)
@@ -106,7 +106,7 @@ def scps_apply(policies: PolicySet, request: Request) -> bool:
         return False
     if policies.management_account is not None and request.principal_account == policies.management_account:
         return False
-    return not (request.identity_arn and _EXEMPT_PATH in request.identity_arn)
+    return not (request.identity_arn and SERVICE_LINKED_ROLE_PATH in request.identity_arn)
 
 
 def rcps_apply(policies: PolicySet, request: Request) -> bool:
