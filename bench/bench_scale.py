@@ -20,9 +20,13 @@ account's root, each operation is timed on that account:
                year): what a call pays when the scheduler looks, found through the index on due time
 
 Method: time.perf_counter per call, a warm-up of 20 calls, then --samples calls (default 200; CreateKey
-a quarter of them); the median and the 99th percentile per call are printed, with the median's ratio to
-the smallest size. The PostgreSQL store (``--stores postgres``) is a throwaway cluster started with
-Debian's initdb/pg_ctl (fsync on), or the database --postgres-url names (emptied first). Nothing is
+and the rest a quarter of them). Every size of a store is grown first, then --rounds rounds (default 3)
+visit the sizes in turn, so background load on a shared machine hits every size alike; each cell is the
+median of the rounds' medians (p99 over every sample), with its ratio to the smallest size. The keys
+CreateKey made are deleted (untimed) after it, so every round and list sees exactly N keys.
+The PostgreSQL store (``--stores postgres``) is a throwaway cluster started with
+Debian's initdb/pg_ctl (fsync on) with a database per size, or the database --postgres-url names (emptied
+and refilled for each size, whose rounds then run before the next size's). Nothing is
 asserted: the figures go to docs/benchmarks.md.
 """
 
@@ -88,8 +92,8 @@ def grow(kms: LocalKms, count: int) -> list[str]:
     return ids
 
 
-def measure(call: Callable[[], Any], samples: int) -> tuple[float, float]:
-    """Median and 99th percentile of one call, in microseconds."""
+def measure(call: Callable[[], Any], samples: int) -> list[float]:
+    """``samples`` timings of one call, in microseconds, after a warm-up of 20 calls."""
     for _ in range(20):
         call()
     times = []
@@ -97,47 +101,72 @@ def measure(call: Callable[[], Any], samples: int) -> tuple[float, float]:
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1e6)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+    return times
 
 
-def run_size(kms: LocalKms, size: int, samples: int) -> dict[str, tuple[float, float]]:
-    root = root_caller(ACCOUNT)
-    ids = grow(kms, size)
-    key = ids[len(ids) // 2]
-    blob = kms.encrypt(root, KeyId=key, Plaintext=b"x" * 4096)["CiphertextBlob"]
-    made = [0]
+class Account:
+    """One store grown to ``size`` keys, and the calls timed on it."""
 
-    def create() -> None:
-        made[0] += 1
-        new = kms.create_key(root)["KeyMetadata"]["KeyId"]
-        kms.create_alias(root, AliasName=f"alias/new-{made[0]:07d}", TargetKeyId=new)
+    def __init__(self, kms: LocalKms, size: int) -> None:
+        self.kms, self.size = kms, size
+        self.root = root_caller(ACCOUNT)
+        ids = grow(kms, size)
+        self.key = ids[len(ids) // 2]
+        self.blob = kms.encrypt(self.root, KeyId=self.key, Plaintext=b"x" * 4096)["CiphertextBlob"]
+        with kms.store.transaction(write=False) as tx:
+            middle = tx.get_key(self.key)
+        assert middle is not None
+        self.key_marker = f"pe-{middle.creation_date!r}/{middle.key_id}"  # what ListKeys returns after that key
+        self.alias_marker = f"pe-alias/key-{len(ids) // 2:06d}"
+        self.made: list[str] = []
 
-    with kms.store.transaction(write=False) as tx:
-        middle = tx.get_key(key)
-    assert middle is not None
-    key_marker = f"pe-{middle.creation_date!r}/{middle.key_id}"  # what ListKeys returns after that key
-    alias_marker = f"pe-alias/key-{len(ids) // 2:06d}"
+    def create(self) -> None:
+        new = self.kms.create_key(self.root)["KeyMetadata"]["KeyId"]
+        self.made.append(new)
+        self.kms.create_alias(self.root, AliasName=f"alias/new-{len(self.made):07d}", TargetKeyId=new)
 
-    def scheduled_pass() -> None:
-        kms.wake_scheduler()  # make the next pass look, as a key getting a due time does
-        kms.run_scheduled_work(kms.clock.now())
+    def drop_made(self) -> None:
+        """Delete the keys CreateKey made (untimed), so every round and list sees ``size`` keys."""
+        with self.kms.store.transaction() as tx:
+            for key_id in self.made:
+                tx.delete_key(key_id)
+        self.made.clear()
 
-    return {
-        "Encrypt": measure(lambda: kms.encrypt(root, KeyId=key, Plaintext=b"x" * 4096), samples),
-        "Decrypt": measure(lambda: kms.decrypt(root, CiphertextBlob=blob), samples),
-        "DescribeKey": measure(lambda: kms.describe_key(root, KeyId=key), samples),
-        "CreateKey+CreateAlias": measure(create, max(20, samples // 4)),
-        "ListKeys(Limit=100)": measure(lambda: kms.list_keys(root, Limit=100), max(20, samples // 4)),
-        "ListAliases(Limit=100)": measure(lambda: kms.list_aliases(root, Limit=100), max(20, samples // 4)),
-        "ListKeys(Limit=100) mid-account page": measure(
-            lambda: kms.list_keys(root, Limit=100, Marker=key_marker), max(20, samples // 4)
-        ),
-        "ListAliases(Limit=100) mid-account page": measure(
-            lambda: kms.list_aliases(root, Limit=100, Marker=alias_marker), max(20, samples // 4)
-        ),
-        "Scheduled work pass (nothing due)": measure(scheduled_pass, max(20, samples // 4)),
-    }
+    def scheduled_pass(self) -> None:
+        self.kms.wake_scheduler()  # make the next pass look, as a key getting a due time does
+        self.kms.run_scheduled_work(self.kms.clock.now())
+
+    def round(self, samples: int) -> dict[str, list[float]]:
+        kms, root, key, few = self.kms, self.root, self.key, max(20, samples // 4)
+        timings = {
+            "Encrypt": measure(lambda: kms.encrypt(root, KeyId=key, Plaintext=b"x" * 4096), samples),
+            "Decrypt": measure(lambda: kms.decrypt(root, CiphertextBlob=self.blob), samples),
+            "DescribeKey": measure(lambda: kms.describe_key(root, KeyId=key), samples),
+            "CreateKey+CreateAlias": measure(self.create, few),
+        }
+        self.drop_made()
+        timings |= {
+            "ListKeys(Limit=100)": measure(lambda: kms.list_keys(root, Limit=100), few),
+            "ListAliases(Limit=100)": measure(lambda: kms.list_aliases(root, Limit=100), few),
+            "ListKeys(Limit=100) mid-account page": measure(
+                lambda: kms.list_keys(root, Limit=100, Marker=self.key_marker), few
+            ),
+            "ListAliases(Limit=100) mid-account page": measure(
+                lambda: kms.list_aliases(root, Limit=100, Marker=self.alias_marker), few
+            ),
+            "Scheduled work pass (nothing due)": measure(self.scheduled_pass, few),
+        }
+        return timings
+
+
+def summarise(rounds: list[dict[str, list[float]]]) -> dict[str, tuple[float, float]]:
+    """Per operation: the median of the rounds' medians, and the 99th percentile over every sample."""
+    result = {}
+    for operation in rounds[0]:
+        medians = [statistics.median(r[operation]) for r in rounds]
+        every = sorted(t for r in rounds for t in r[operation])
+        result[operation] = (statistics.median(medians), every[min(len(every) - 1, int(len(every) * 0.99))])
+    return result
 
 
 def open_store(kind: str, directory: Path, url: str | None) -> Any:
@@ -159,7 +188,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,1000,10000,100000")
     parser.add_argument("--stores", default="sqlite,memory")
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=200, help="timed calls per operation per round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each cell is the median of their medians")
     parser.add_argument("--postgres-url")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -173,26 +203,42 @@ def main() -> None:
         if bindir is None:
             sys.exit("PostgreSQL is not installed (apt-get install postgresql), and no --postgres-url was given")
         cluster = start_cluster(bindir, durable=True)
-        args.postgres_url = cluster.create_database()
-    if args.postgres_url:
-        from policyengine.store.postgres import upgrade
-
-        upgrade(args.postgres_url)
     results: dict[str, dict[int, dict[str, tuple[float, float]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in stores:
-            results[kind] = {}
+            # Every size of one store is grown first, then the rounds visit the sizes in turn, so that
+            # the machine's background load hits every size alike; PostgreSQL with a --postgres-url has
+            # one database to empty and refill, so there each size runs its rounds before the next.
+            together = kind != "postgres" or cluster is not None
+            rounds: dict[int, list[dict[str, list[float]]]] = {size: [] for size in sizes}
+            accounts: dict[int, Account] = {}
             for size in sizes:
-                store = open_store(kind, Path(tmp), args.postgres_url)
-                kms = LocalKms(store, os.urandom(32), region=REGION)
+                url = cluster.create_database() if kind == "postgres" and cluster is not None else args.postgres_url
+                if kind == "postgres" and url is not None:
+                    from policyengine.store.postgres import upgrade
+
+                    upgrade(url)
                 started = time.perf_counter()
-                results[kind][size] = run_size(kms, size, args.samples)
-                store.close()
-                print(f"# {kind} {size:>7} keys: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+                accounts[size] = Account(LocalKms(open_store(kind, Path(tmp), url), os.urandom(32), region=REGION), size)
+                print(f"# {kind} {size:>7} keys grown in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+                if not together:
+                    for _ in range(args.rounds):
+                        rounds[size].append(accounts[size].round(args.samples))
+                    accounts.pop(size).kms.store.close()
+            for index in range(args.rounds if together else 0):
+                for size, account in accounts.items():
+                    rounds[size].append(account.round(args.samples))
+                print(f"# {kind} round {index + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+            for account in accounts.values():
+                account.kms.store.close()
+            results[kind] = {size: summarise(rounds[size]) for size in sizes}
     if cluster is not None:
         cluster.stop()
     for kind, by_size in results.items():
-        print(f"\n{kind}: median µs (p99 µs) per call; x = median / median at {sizes[0]} keys")
+        print(
+            f"\n{kind}: median µs (p99 µs) per call, median of {args.rounds} interleaved rounds; "
+            f"x = median / median at {sizes[0]} keys"
+        )
         operations = list(next(iter(by_size.values())))
         print("| operation | " + " | ".join(f"{size:,} keys" for size in sizes) + " |")
         print("|---|" + "---|" * len(sizes))

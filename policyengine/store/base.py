@@ -68,7 +68,8 @@ class StoreTransaction(Protocol):
     def list_aliases(
         self, account: str, region: str, *, after: str | None = None, limit: int | None = None
     ) -> list[AliasRecord]: ...
-    def aliases_for_key(self, key_id: str) -> list[AliasRecord]: ...  # by alias_name; an index lookup, not a scan
+    # by alias_name (then account, region: a key's record may have moved); an index lookup, not a scan
+    def aliases_for_key(self, key_id: str) -> list[AliasRecord]: ...
 
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None: ...

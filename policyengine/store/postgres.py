@@ -490,7 +490,8 @@ class _PgTransaction:
         return self._all(_ALIASES, tail, (account, region, after or "", limit))
 
     def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
-        return self._all(_ALIASES, "WHERE target_key_id = %s ORDER BY alias_name", (key_id,))  # aliases_by_target
+        # aliases_by_target
+        return self._all(_ALIASES, "WHERE target_key_id = %s ORDER BY alias_name, account, region", (key_id,))
 
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None:

@@ -295,7 +295,7 @@ class _SqliteTransaction:
         return self._all(_ALIASES, tail, (account, region, after or "", -1 if limit is None else limit))
 
     def aliases_for_key(self, key_id: str) -> list[AliasRecord]:
-        return self._all(_ALIASES, "WHERE target_key_id = ? ORDER BY alias_name", (key_id,))  # aliases_by_target
+        return self._all(_ALIASES, "WHERE target_key_id = ? ORDER BY alias_name, account, region", (key_id,))  # aliases_by_target
 
     # grants
     def get_grant(self, grant_id: str) -> GrantRecord | None:
