@@ -10,6 +10,7 @@ evaluator before it is reported; a time-out is ``fail (unconfirmed)``, never a p
 from policyengine.analysis.backend import BACKENDS, DEFAULT_BACKEND, SolverUnavailable
 from policyengine.analysis.checks import DEFAULT_TIMEOUT_MS, access_not_granted, no_new_access, no_public_access
 from policyengine.analysis.result import CheckResult, Counterexample, Verdict
+from policyengine.analysis.surroundings import Holder, Surroundings
 
 __all__ = [
     "BACKENDS",
@@ -17,7 +18,9 @@ __all__ = [
     "DEFAULT_TIMEOUT_MS",
     "CheckResult",
     "Counterexample",
+    "Holder",
     "SolverUnavailable",
+    "Surroundings",
     "Verdict",
     "access_not_granted",
     "no_new_access",

@@ -58,6 +58,14 @@ def _account(account: str | None) -> str | None:
     return account
 
 
+def _scope_text(key_arn: str | None, around: Surroundings) -> str:
+    """``KEY_SCOPE``, naming the key and the surrounding policies when the check has them."""
+    text = KEY_SCOPE if key_arn is None else KEY_SCOPE.replace("a KMS key", key_arn)
+    if around.policies() or around.grants:
+        text += "; inside the given SCPs, RCPs, IAM policies, boundaries, endpoint policies and grants"
+    return text
+
+
 def _key_scope(key_arn: str | None, key_account: str | None) -> Scope:
     """KMS actions on any key (of ``key_account`` when given), or on the key ``key_arn`` only."""
     if key_arn is None:
@@ -229,7 +237,7 @@ def no_new_access(
         setup,
         [*_scope_terms(setup, scope), allowed_new, b.not_(allowed_old)],
         confirm,
-        KEY_SCOPE,
+        _scope_text(key_arn, around),
         timeout_ms,
         started,
         ("the new version allows nothing the old one denies", "the new version allows a request the old one denies"),

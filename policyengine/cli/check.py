@@ -24,6 +24,7 @@ from policyengine.analysis import access_not_granted as run_access_not_granted
 from policyengine.analysis import no_new_access as run_no_new_access
 from policyengine.analysis import no_public_access as run_no_public_access
 from policyengine.cli.check_sarif import to_sarif
+from policyengine.cli.check_snapshot import key_option, snapshot_check_option, snapshot_scope
 from policyengine.cli.output import out, print_json
 
 EXIT_FAIL = 3
@@ -127,6 +128,10 @@ def _render_text(result: CheckResult) -> None:
         rows.append(("context", json.dumps(cex.context, ensure_ascii=False) if cex.context else "{}"))
         if cex.bypass_lockout_check:
             rows.append(("bypass", "BypassPolicyLockoutSafetyCheck=true"))
+        if cex.encryption_context is not None:
+            rows.append(("enc. ctx", json.dumps(cex.encryption_context, ensure_ascii=False)))
+        if cex.grant_tokens:
+            rows.append(("tokens", ", ".join(cex.grant_tokens)))
         if cex.iam_policy is not None:
             rows.append(("assumes", f"the caller's IAM policies allow {cex.action} (any principal's IAM policies may)"))
         if cex.other_reason is not None:
@@ -181,6 +186,8 @@ def check() -> None:
 @click.option("--identity-new", multiple=True, help="identity policy of --principal after the change (repeatable)")
 @click.option("--principal", help="the principal (ARN) the identity policies belong to")
 @_KEY_ACCOUNT
+@snapshot_check_option
+@key_option
 @_FORMAT
 @_SOLVER
 @_TIMEOUT
@@ -191,14 +198,19 @@ def no_new_access(
     identity_new: tuple[str, ...],
     principal: str | None,
     key_account: str | None,
+    snapshot_path: str | None,
+    key: str | None,
     fmt: str,
     solver: str,
     timeout_ms: int,
 ) -> None:
-    """Does the NEW key policy allow any request the OLD one denies? A counterexample when it does."""
+    """Does the NEW key policy allow any request the OLD one denies? A counterexample when it does.
+
+    With --snapshot, both versions are judged inside the snapshot's policies around the key."""
     before, after = PolicySource(old), PolicySource(new)
     ids_old = [PolicySource(p) for p in identity_old]
     ids_new = [PolicySource(p) for p in identity_new]
+    scope = snapshot_scope(snapshot_path, key)
     result = run_no_new_access(
         before.document,
         after.document,
@@ -208,6 +220,8 @@ def no_new_access(
         key_account=key_account,
         backend=solver,
         timeout_ms=timeout_ms,
+        around=scope.around if scope else None,
+        key_arn=scope.key_arn if scope else None,
     )
     texts = {p.source: p.text for p in (before, after, *ids_old, *ids_new)}
     _emit(result, after, fmt, texts)
@@ -230,6 +244,8 @@ def no_new_access(
 @click.option("--principal", help="ask about this principal only (ARN; a role means any session of it)")
 @click.option("--identity", multiple=True, help="identity policy of --principal (repeatable; default: unknown, any)")
 @_KEY_ACCOUNT
+@snapshot_check_option
+@key_option
 @_FORMAT
 @_SOLVER
 @_TIMEOUT
@@ -241,23 +257,31 @@ def access_not_granted(
     principal: str | None,
     identity: tuple[str, ...],
     key_account: str | None,
+    snapshot_path: str | None,
+    key: str | None,
     fmt: str,
     solver: str,
     timeout_ms: int,
 ) -> None:
-    """Can POLICY ever allow one of the ACTIONS (to --principal, or to anyone)? A counterexample when it can."""
+    """Can POLICY ever allow one of the ACTIONS (to --principal, or to anyone)? A counterexample when it can.
+
+    With --snapshot, POLICY is the key's policy, judged inside the snapshot's policies around the key."""
     subject = PolicySource(policy)
     ids = [PolicySource(p) for p in identity]
+    scope = snapshot_scope(snapshot_path, key)
+    if scope is not None and resources:
+        raise click.BadParameter("with --snapshot the resource is the snapshot's key (see --key)", param_hint="--resources")
     result = run_access_not_granted(
         subject.document,
         _split(actions),
-        _split(resources),
+        [scope.key_arn] if scope else _split(resources),
         policy_type=policy_type,
         principal=principal,
         identity=[p.document for p in ids],
         key_account=key_account,
         backend=solver,
         timeout_ms=timeout_ms,
+        around=scope.around if scope else None,
     )
     _emit(result, subject, fmt, {p.source: p.text for p in (subject, *ids)})
 
@@ -265,11 +289,25 @@ def access_not_granted(
 @check.command("no-public-access")
 @click.argument("key_policy")
 @_KEY_ACCOUNT
+@snapshot_check_option
+@key_option
 @_FORMAT
 @_SOLVER
 @_TIMEOUT
-def no_public_access(key_policy: str, key_account: str | None, fmt: str, solver: str, timeout_ms: int) -> None:
-    """Can a principal of an account KEY_POLICY does not name use the key?"""
+def no_public_access(
+    key_policy: str, key_account: str | None, snapshot_path: str | None, key: str | None, fmt: str, solver: str, timeout_ms: int
+) -> None:
+    """Can a principal of an account KEY_POLICY does not name use the key?
+
+    With --snapshot, KEY_POLICY is the key's policy, judged inside the snapshot's policies around the key."""
     subject = PolicySource(key_policy)
-    result = run_no_public_access(subject.document, key_account=key_account, backend=solver, timeout_ms=timeout_ms)
+    scope = snapshot_scope(snapshot_path, key)
+    result = run_no_public_access(
+        subject.document,
+        key_account=key_account,
+        backend=solver,
+        timeout_ms=timeout_ms,
+        around=scope.around if scope else None,
+        key_arn=scope.key_arn if scope else None,
+    )
     _emit(result, subject, fmt, {subject.source: subject.text})
