@@ -10,6 +10,7 @@ from policyengine.lint.finding import Finding, LintTarget, PolicyType
 from policyengine.lint.registry import Rule, all_rules
 from policyengine.model import unknown
 from policyengine.parsing.document import parse_policy
+from policyengine.parsing.json_locate import LazySpan
 
 #: Rules that report why a policy could not be read (the reader's issues).
 READ_RULES = frozenset({"PE001", "PE002", "PE003", "PE004", "PE005", "PE006", "PE007", "PE008"})
@@ -56,9 +57,19 @@ def lint_target(target: LintTarget, rules: Iterable[Rule] | None = None) -> list
         if target.fragment and rule.id in WHOLE_DOCUMENT_RULES:
             continue
         findings.extend(rule.check(target))
-    findings = [_as_written(f) for f in findings]
+    findings = [_as_written(_located(f)) for f in findings]
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _located(finding: Finding) -> Finding:
+    """The finding with its span found in the text, if it was read without positions (``LazySpan``).
+
+    Only the spans findings point at are ever looked for; what leaves the linter is a plain ``Span``.
+    """
+    if isinstance(finding.span, LazySpan):
+        return dataclasses.replace(finding, span=finding.span.resolved())
+    return finding
 
 
 def _as_written(finding: Finding) -> Finding:

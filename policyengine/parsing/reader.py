@@ -27,6 +27,7 @@ from policyengine.model.policy import (
     StringItem,
 )
 from policyengine.model.span import Span
+from policyengine.parsing.json_locate import LazySpan, SpanLocator
 from policyengine.parsing.json_tree import JNode
 from policyengine.parsing.strings import classify_principal, parse_operator_name, parse_template
 
@@ -65,15 +66,23 @@ def _escape_pointer(token: str) -> str:
 class _Reader:
     """One read of one document: holds the issues and duplicates found so far."""
 
-    def __init__(self, *, best_effort: bool = False) -> None:
+    def __init__(self, *, best_effort: bool = False, locator: SpanLocator | None = None) -> None:
         self.issues: list[Issue] = []
         self.duplicates: list[DuplicateKey] = []
         self.best_effort = best_effort
+        self.locator = locator
+        self.scope: JNode | None = None  # the statement being read (where a lazy span's node is looked for first)
+
+    def span(self, node: JNode) -> Span | None:
+        """Where ``node`` was written: its own span, or, for a tree read without positions, one found on demand."""
+        if self.locator is None:
+            return node.span
+        return LazySpan.of(self.locator, node, self.scope or self.locator.root)
 
     def issue(
         self, message: str, node: JNode | Span | None, pointer: str, hint: str | None = None, code: str = "invalid"
     ) -> None:
-        span = node.span if isinstance(node, JNode) else node
+        span = self.span(node) if isinstance(node, JNode) else node
         self.issues.append(Issue(message=message, span=span, pointer=pointer, hint=hint, code=code))
 
     def members(self, node: JNode, pointer: str) -> dict[str, tuple[JNode, JNode]]:
@@ -82,7 +91,7 @@ class _Reader:
         repeats: dict[str, list[Span | None]] = {}
         for key, value in node.value:
             if key.value in seen:
-                repeats.setdefault(key.value, [seen[key.value][0].span]).append(key.span)
+                repeats.setdefault(key.value, [self.span(seen[key.value][0])]).append(self.span(key))
             seen[key.value] = (key, value)
         for key_text, spans in repeats.items():
             self.duplicates.append(DuplicateKey(pointer=pointer, key=key_text, spans=tuple(spans)))
@@ -103,7 +112,7 @@ class _Reader:
         version_span: Span | None = None
         if "Version" in members:
             key, value = members["Version"]
-            version_span = value.span
+            version_span = self.span(value)
             if value.kind != "string":
                 self.issue(f"`Version` must be a string, not {_kind_name(value)}", value, "/Version")
             elif value.value not in VALID_VERSIONS:
@@ -136,7 +145,9 @@ class _Reader:
                 self.issue(f"`Statement` must be an object or a list of objects, not {_kind_name(value)}", value, "/Statement")
                 items = []
             for index, (item, pointer) in enumerate(items):
+                self.scope = item
                 statement = self.statement(item, index, pointer)
+                self.scope = None
                 if statement is not None:
                     statements.append(statement)
         if self.issues and not self.best_effort:
@@ -146,7 +157,7 @@ class _Reader:
             id=policy_id,
             statements=tuple(statements),
             source=source,
-            span=root.span,
+            span=self.span(root),
             version_span=version_span,
             duplicate_keys=tuple(self.duplicates),
             size=size,
@@ -186,7 +197,7 @@ class _Reader:
         sid_span: Span | None = None
         if "Sid" in members:
             value = members["Sid"][1]
-            sid_span = value.span
+            sid_span = self.span(value)
             if value.kind != "string":
                 self.issue(f"`Sid` must be a string, not {_kind_name(value)}", value, f"{pointer}/Sid")
             else:
@@ -200,7 +211,7 @@ class _Reader:
             )
         else:
             value = members["Effect"][1]
-            effect_span = value.span
+            effect_span = self.span(value)
             if value.kind != "string" or value.value not in ("Allow", "Deny"):
                 shown = f"`{value.value}`" if value.kind == "string" else _kind_name(value)
                 hint = suggest(value.value, ("Allow", "Deny")) if value.kind == "string" else None
@@ -230,7 +241,7 @@ class _Reader:
             resource=lists["Resource"],
             not_resource=lists["NotResource"],
             conditions=conditions,
-            span=node.span,
+            span=self.span(node),
             effect_span=effect_span,
             sid_span=sid_span,
         )
@@ -250,15 +261,17 @@ class _Reader:
             value: str = item.value
             if "${" in value:
                 template = parse_template(value)
-                result.append(StringItem(value=value, span=item.span, template=template.parts, template_error=template.error))
+                result.append(
+                    StringItem(value=value, span=self.span(item), template=template.parts, template_error=template.error)
+                )
             else:
-                result.append(StringItem(value=value, span=item.span))
+                result.append(StringItem(value=value, span=self.span(item)))
         return tuple(result)
 
     def principal(self, node: JNode, pointer: str) -> PrincipalBlock | None:
         if node.kind == "string":
             if node.value == "*":
-                return PrincipalBlock(wildcard=True, span=node.span)
+                return PrincipalBlock(wildcard=True, span=self.span(node))
             self.issue(
                 f"a principal given as a string must be `*`, not `{node.value}`",
                 node,
@@ -288,7 +301,7 @@ class _Reader:
                 entries.append(PrincipalEntry(kind=cast(PrincipalKind, key_text), value=item.value, ref=ref, span=item.span))
         if not members:
             self.issue("a principal object must name at least one principal", node, pointer, code="invalid-principal")
-        return PrincipalBlock(wildcard=False, entries=tuple(entries), span=node.span)
+        return PrincipalBlock(wildcard=False, entries=tuple(entries), span=self.span(node))
 
     def conditions(self, node: JNode, pointer: str) -> tuple[Condition, ...]:
         if node.kind != "object":
@@ -322,8 +335,8 @@ class _Reader:
                         if_exists=name.if_exists,
                         key=key_text,
                         values=self.condition_values(values, key_pointer),
-                        operator_span=op_key.span,
-                        span=key.span,
+                        operator_span=self.span(op_key),
+                        span=self.span(key),
                     )
                 )
         return tuple(result)
@@ -339,17 +352,17 @@ class _Reader:
                         ConditionValue(
                             value=item.value,
                             json_type="string",
-                            span=item.span,
+                            span=self.span(item),
                             template=template.parts,
                             template_error=template.error,
                         )
                     )
                 else:
-                    result.append(ConditionValue(value=item.value, json_type="string", span=item.span))
+                    result.append(ConditionValue(value=item.value, json_type="string", span=self.span(item)))
             elif item.kind == "number":
-                result.append(ConditionValue(value=item.value, json_type="number", span=item.span))
+                result.append(ConditionValue(value=item.value, json_type="number", span=self.span(item)))
             elif item.kind == "boolean":
-                result.append(ConditionValue(value="true" if item.value else "false", json_type="boolean", span=item.span))
+                result.append(ConditionValue(value="true" if item.value else "false", json_type="boolean", span=self.span(item)))
             else:
                 self.issue(
                     f"condition values must be strings, numbers or booleans, not {_kind_name(item)}",
@@ -396,14 +409,19 @@ def read_document(root: JNode, source: str, size: int) -> PolicyDocument:
     return _Reader().document(root, source, size)
 
 
-def read_document_best_effort(root: JNode, source: str, size: int) -> tuple[PolicyDocument | None, tuple[Issue, ...]]:
+def read_document_best_effort(
+    root: JNode, source: str, size: int, locator: SpanLocator | None = None
+) -> tuple[PolicyDocument | None, tuple[Issue, ...]]:
     """Every problem of a document, and the document as far as it can be read despite them.
 
     Statements whose effect and actions are readable are kept with their broken parts left out
     (a misspelt ``Principle`` must not hide an unknown action two lines down); the others are
     dropped. The document is None only when the root is not an object.
+
+    ``locator``, for a tree read without positions (``load_fast``), gives every span as a ``LazySpan``
+    that finds its place in the text only if it is read (the linter's hot path).
     """
-    reader = _Reader(best_effort=True)
+    reader = _Reader(best_effort=True, locator=locator)
     try:
         document = reader.document(root, source, size)
     except PolicyValidationError as exc:

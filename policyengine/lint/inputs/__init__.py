@@ -34,6 +34,7 @@ from policyengine.lint.inputs import authdetails, cloudformation, policy, terraf
 from policyengine.lint.inputs._targets import FileContext, Syntax, input_error_text
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.parsing.document import parse_json_with_positions, read_text
+from policyengine.parsing.json_locate import SpanLocator
 from policyengine.parsing.json_tree import JNode
 
 __all__ = [
@@ -249,12 +250,19 @@ class _Collector:
 
             context = FileContext(source, text, "hcl", self.policy_type, self.bindings)
             self.targets += hcl.extract(context, text)
-            self.errors += [(source, message) for message in context.errors]
-            self.not_read += context.not_read
+            self._take(context)
             return
         syntax = syntax_of(source, text)
         root: JNode | None
         if syntax == "json":
+            plain = policy.plain_document(text)
+            if plain is not None:  # positions found on demand, for what findings point at
+                self._extract(
+                    policy.extract,
+                    FileContext(source, text, syntax, self.policy_type, self.bindings, locator=SpanLocator(text, plain)),
+                    plain,
+                )
+                return
             try:
                 root = parse_json_with_positions(text, source)
             except PolicyParseError as exc:
@@ -283,10 +291,16 @@ class _Collector:
         if root is not None:
             for module in _FORMATS:
                 if module.detect(root):
-                    context = FileContext(source, text, syntax, self.policy_type, self.bindings)
-                    self.targets += module.extract(context, root)
-                    self.errors += [(source, message) for message in context.errors]
-                    self.not_read += context.not_read
+                    self._extract(module.extract, FileContext(source, text, syntax, self.policy_type, self.bindings), root)
                     return
         if explicit:
             self.errors.append((source, NOT_RECOGNISED))
+
+    def _extract(self, extract: Callable[[FileContext, JNode], list[LintTarget]], context: FileContext, root: JNode) -> None:
+        self.targets += extract(context, root)
+        self._take(context)
+
+    def _take(self, context: FileContext) -> None:
+        """The input errors and not-read policies a file's reading recorded."""
+        self.errors += [(context.source, message) for message in context.errors]
+        self.not_read += context.not_read

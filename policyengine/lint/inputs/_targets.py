@@ -31,6 +31,7 @@ from policyengine.lint.inputs.bindings import Bindings
 from policyengine.model import unknown
 from policyengine.model.span import Span
 from policyengine.parsing.document import JsonSyntaxError, OffsetMapper, parse_nodes, remap_issue, remap_node
+from policyengine.parsing.json_locate import SpanLocator
 from policyengine.parsing.json_tree import JNode
 from policyengine.parsing.reader import read_document_best_effort
 
@@ -58,6 +59,8 @@ class FileContext:
     bindings: Bindings = field(default_factory=Bindings)
     errors: list[str] = field(default_factory=list)
     not_read: list[NotRead] = field(default_factory=list)
+    #: For a file read without positions (a plain policy document, the hot path): finds spans on demand.
+    locator: SpanLocator | None = None
     _line_starts: list[int] | None = None
 
     def error(self, message: str, node: JNode | None = None) -> None:
@@ -91,7 +94,9 @@ class FileContext:
         if document_root is None:
             return LintTarget(self.source, policy_type, None, self.text, owner, issues)
         compact = compact_size(document_root) if size is None or size > _SMALLEST_COMPACT_LIMIT else size
-        document, problems = read_document_best_effort(document_root, self.source, size if size is not None else compact)
+        document, problems = read_document_best_effort(
+            document_root, self.source, size if size is not None else compact, self.locator
+        )
         return LintTarget(self.source, policy_type, document, self.text, owner, problems, compact_size=compact)
 
 

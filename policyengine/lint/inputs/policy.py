@@ -46,7 +46,7 @@ import re
 from policyengine.lint.finding import LintTarget, PolicyType
 from policyengine.lint.inputs._targets import FileContext, items, members, parse_string_policy, text_of
 from policyengine.lint.inputs.intrinsics import TemplateResolver, holds_intrinsic
-from policyengine.parsing.json_tree import JNode
+from policyengine.parsing.json_tree import JNode, load_fast
 
 _WRAPPER_KEYS = {"Policy", "PolicyName"}
 
@@ -62,11 +62,31 @@ def detect(root: JNode) -> bool:
     return root.kind == "object" and ("Statement" in members(root) or is_wrapper(root))
 
 
+def plain_document(text: str) -> JNode | None:
+    """The position-less tree of a file that is a policy document on its own, else None (the linter's hot path).
+
+    Such a file is read with the C decoder, and its spans are found on demand for the values a
+    finding points at (``json_locate``). Everything else is read with every position, as before:
+    text that is not JSON (its syntax error is the grammar's), the ``get-key-policy`` wrapper (its
+    positions are mapped through a string), values computed from CloudFormation intrinsics (they
+    keep the function's span), and the other formats.
+    """
+    if '"Statement"' not in text:  # not a policy document, or one that spells the key with escapes
+        return None
+    try:
+        root = load_fast(text)
+    except (ValueError, RecursionError):
+        return None
+    if detect(root) and not is_wrapper(root) and not holds_intrinsic(root):
+        return root
+    return None
+
+
 def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     """The one target of a policy file or wrapper."""
     if not is_wrapper(root):
         size = len(ctx.text) if ctx.syntax == "json" else None
-        from_template = holds_intrinsic(root)
+        from_template = ctx.locator is None and holds_intrinsic(root)  # a tree read on demand has none
         if from_template:
             # Statements a template includes (``{"Fn::Sub": ...}``, ``{"Ref": ...}`` as values): the
             # intrinsics are values of a template we do not have, so its parameters are unknowns.

@@ -1,0 +1,138 @@
+"""Positions found on demand are the scanner's positions, on real-world files and on any JSON.
+
+The linter reads a plain policy file with the C decoder and finds a value's span only when a finding
+points at it (``SpanLocator``, ``LazySpan``; issue 13). Those spans must be exactly the ones the
+position scanner (and so the Lark grammar) gives: every node of the tree is located and compared,
+keys included, on every JSON file of the test data (real-world policies, templates and exports from
+public repositories) and on generated JSON with escapes, non-ASCII text, duplicate keys and nesting.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+
+from policyengine.model.span import Span
+from policyengine.parsing import json_locate
+from policyengine.parsing.json_locate import LazySpan, SpanLocator
+from policyengine.parsing.json_scan import scan_json
+from policyengine.parsing.json_tree import JNode, load_fast
+from policyengine.parsing.reader import read_document_best_effort
+from tests.properties.test_json_scan import GAPS, json_text
+
+TESTS = Path(__file__).resolve().parent.parent
+DATA_FILES = sorted(p for p in TESTS.rglob("*.json") if p.is_file())
+
+
+def pairs(bare: JNode, scanned: JNode) -> Iterator[tuple[JNode, JNode]]:
+    """Every node of the span-less tree with the scanner's node in the same place (keys included)."""
+    stack = [(bare, scanned)]
+    while stack:
+        a, b = stack.pop()
+        yield a, b
+        assert a.kind == b.kind
+        if a.kind == "object":
+            for (ka, va), (kb, vb) in zip(a.value, b.value, strict=True):
+                stack += [(ka, kb), (va, vb)]
+        elif a.kind == "array":
+            stack += zip(a.value, b.value, strict=True)
+
+
+def assert_located_as_scanned(text: str) -> int:
+    """Locate every node of ``text`` on demand (in a shuffled-looking order) and compare with the scanner."""
+    bare = load_fast(text)
+    locator = SpanLocator(text, bare)
+    nodes = list(pairs(bare, scan_json(text)))
+    for a, b in nodes[::-1] + nodes:  # last first, then again: resuming from what earlier lookups read
+        assert locator.span_of(a) == b.span
+        assert tuple(locator.span_of(a)) == tuple(b.span or ())
+    return len(nodes)
+
+
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: str(p.relative_to(TESTS)))
+def test_real_world_files_are_located_as_the_scanner_places_them(path: Path) -> None:
+    text = path.read_bytes().decode("utf-8-sig")
+    try:
+        load_fast(text)
+    except ValueError:
+        pytest.skip("not JSON the C decoder reads (its errors come from the grammar)")
+    assert assert_located_as_scanned(text) > 0
+
+
+def test_the_test_data_holds_real_world_json() -> None:
+    assert len(DATA_FILES) > 100
+
+
+@settings(max_examples=1500, deadline=None)
+@given(json_text(), GAPS)
+@example('{"Statement": [{"Effect": "Allow"}], "Statement": [], "Statement": [{"a": [[1, [2]], {}]}]}', "\n")
+@example('{"a\\"b": "\\ud83d\\ude00", "é": ["\\u00e9", "😀", "\\/"], "\\u0061": {"\\u0061": 1}}', " ")
+@example('[\r\n  [ ] , { } ,\t"x" ,-0.0e-0,true,false,null]', "\r\n")
+def test_any_json_is_located_as_the_scanner_places_it(text: str, trailing: str) -> None:
+    """Escapes, non-ASCII, duplicate keys, nested and empty containers, any spacing: the scanner's spans."""
+    text += trailing
+    try:
+        load_fast(text)
+    except ValueError:  # an unpaired surrogate: the grammar's error, never located
+        return
+    assert_located_as_scanned(text)
+
+
+POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "a", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+     "Action": ["kms:Decrypt", "kms:Decrpyt"], "Resource": "*",
+     "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com", "kms:ViaService": ["x", 1, true]}}},
+    {"Sid": "b", "Effect": "Deny", "Principle": "*", "NotAction": "kms:*", "Resource": "*"}
+  ],
+  "Version": "2012-10-17"
+}
+"""
+
+
+def test_the_reader_gives_the_same_document_and_issues_with_spans_found_on_demand() -> None:
+    """Every model span, duplicate key and reading issue: as the positions parse gives them."""
+    bare = load_fast(POLICY)
+    lazy, lazy_issues = read_document_best_effort(bare, "p.json", len(POLICY), SpanLocator(POLICY, bare))
+    eager, eager_issues = read_document_best_effort(scan_json(POLICY), "p.json", len(POLICY))
+    assert lazy is not None and eager is not None
+    assert isinstance(lazy.statements[0].span, LazySpan)
+    assert lazy == eager
+    assert lazy_issues == eager_issues and lazy_issues
+    assert [tuple(s) for d in lazy.duplicate_keys for s in d.spans if s] == [
+        tuple(s) for d in eager.duplicate_keys for s in d.spans if s
+    ]
+    assert lazy.model_dump() == eager.model_dump()
+
+
+def test_a_lazy_span_reads_as_the_span_it_stands_for() -> None:
+    bare = load_fast(POLICY)
+    locator = SpanLocator(POLICY, bare)
+    node = bare.value[1][1].value[0]  # the first statement
+    lazy = LazySpan.of(locator, node, bare)
+    plain = locator.span_of(node)
+    assert type(plain) is Span
+    assert lazy == plain and plain == lazy and not (lazy != plain)
+    assert hash(lazy) == hash(plain)
+    assert (lazy.line, lazy.column, lazy.end_line, lazy.end_column, lazy.offset, lazy.end_offset) == tuple(plain)
+    assert lazy[0] == plain[0] and list(lazy) == list(plain) and len(lazy) == 6 and bool(lazy)
+    assert str(lazy) == "4:5" and repr(lazy) == repr(plain)
+    assert pickle.loads(pickle.dumps(lazy)) == plain and type(copy.copy(lazy)) is Span
+    assert sorted([lazy, Span(line=1, column=1, end_line=1, end_column=2, offset=0, end_offset=1)])[1] == plain
+    assert lazy.resolved() is plain
+
+
+def test_text_that_does_not_read_as_the_tree_falls_back_to_the_scanner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If skipping a value fails, the locator takes every span from the full position parse instead."""
+
+    def refuse(text: str, offset: int) -> tuple[object, int]:
+        raise StopIteration(offset)
+
+    monkeypatch.setattr(json_locate, "_scan_once", refuse)
+    assert assert_located_as_scanned(POLICY) > 30
