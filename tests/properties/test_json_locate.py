@@ -118,7 +118,8 @@ def test_a_lazy_span_reads_as_the_span_it_stands_for() -> None:
     lazy = LazySpan.of(locator, node, bare)
     plain = locator.span_of(node)
     assert type(plain) is Span
-    assert lazy == plain and plain == lazy and not (lazy != plain)
+    assert lazy == plain and plain == lazy
+    assert (lazy != plain) is False and (plain != lazy) is False
     assert hash(lazy) == hash(plain)
     assert (lazy.line, lazy.column, lazy.end_line, lazy.end_column, lazy.offset, lazy.end_offset) == tuple(plain)
     assert lazy[0] == plain[0] and list(lazy) == list(plain) and len(lazy) == 6 and bool(lazy)
