@@ -5,12 +5,31 @@ symbolic request and handed to a solver (cvc5 by default, z3 optional; both are 
 extra ``policyengine-kms[analysis]`` and imported only when a check runs). A ``pass`` is a proof
 for every request in the check's scope; every counterexample is replayed through the real
 evaluator before it is reported; a time-out is ``fail (unconfirmed)``, never a pass.
+
+Names are imported on first use (``policyengine._lazy``): `policyengine check --help` reads the
+backends and the default time limit without loading the encoder, the evaluator or a solver.
 """
 
-from policyengine.analysis.backend import BACKENDS, DEFAULT_BACKEND, SolverUnavailable
-from policyengine.analysis.checks import DEFAULT_TIMEOUT_MS, access_not_granted, no_new_access, no_public_access
-from policyengine.analysis.result import CheckResult, Counterexample, Verdict
-from policyengine.analysis.surroundings import Holder, Surroundings
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from policyengine._lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "BACKENDS": "policyengine.analysis.backend",
+    "DEFAULT_BACKEND": "policyengine.analysis.backend",
+    "DEFAULT_TIMEOUT_MS": "policyengine.analysis.backend",
+    "SolverUnavailable": "policyengine.analysis.backend",
+    "access_not_granted": "policyengine.analysis.checks",
+    "no_new_access": "policyengine.analysis.checks",
+    "no_public_access": "policyengine.analysis.checks",
+    "CheckResult": "policyengine.analysis.result",
+    "Counterexample": "policyengine.analysis.result",
+    "Verdict": "policyengine.analysis.result",
+    "Holder": "policyengine.analysis.surroundings",
+    "Surroundings": "policyengine.analysis.surroundings",
+}
 
 __all__ = [
     "BACKENDS",
@@ -26,3 +45,11 @@ __all__ = [
     "no_new_access",
     "no_public_access",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from policyengine.analysis.backend import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, SolverUnavailable
+    from policyengine.analysis.checks import access_not_granted, no_new_access, no_public_access
+    from policyengine.analysis.result import CheckResult, Counterexample, Verdict
+    from policyengine.analysis.surroundings import Holder, Surroundings

@@ -29,6 +29,8 @@ BACKENDS = ("cvc5", "z3")
 #: The largest character of the SMT-LIB string theory (both solvers' default alphabet).
 MAX_CHAR_CODE = 0x2FFFF
 DEFAULT_BACKEND = "cvc5"
+#: A check's default solver time limit, in milliseconds (here, with the backends, so the CLI reads it without loading the checks).
+DEFAULT_TIMEOUT_MS = 10_000
 
 
 class SolverUnavailable(PolicyEngineError):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
-from policyengine.analysis.backend import DEFAULT_BACKEND, Term
+from policyengine.analysis.backend import DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, Term
 from policyengine.analysis.classes import Readable, enumerate_classes, kms_actions, readable
 from policyengine.analysis.encode import Side
 from policyengine.analysis.replay import (
@@ -33,7 +33,6 @@ from policyengine.evaluator.compiled import CompiledPolicy, compile_policy
 from policyengine.explain.decision import Decision
 from policyengine.model.policy import PolicyDocument
 
-DEFAULT_TIMEOUT_MS = 10_000
 KEY_SCOPE = "KMS actions on a KMS key, by any principal (with any IAM policies unless given), in any request context"
 
 # (confirmed counterexample or None, the counterexample shown when the replay disagreed)

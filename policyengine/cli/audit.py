@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
 from policyengine.cli.output import out
-from policyengine.kms import AuditRecord, SqliteKeyStore, default_data_dir, open_postgres_store
+
+if TYPE_CHECKING:
+    from policyengine.kms import AuditRecord
 
 
 def _matches(record: AuditRecord, key: str | None, principal: str | None, denied: bool) -> bool:
@@ -66,11 +69,15 @@ def audit(data_dir: Path | None, store_url: str | None, key: str | None, princip
 
 def _all_records(data_dir: Path | None, store_url: str | None) -> list[AuditRecord]:
     """Every audit record of the PostgreSQL store at ``store_url``, or of the SQLite store in ``data_dir``."""
+    from policyengine.kms import SqliteKeyStore, default_data_dir  # the store, not the facade: not for --help
+
     if store_url is not None:
         if data_dir is not None:
             raise click.UsageError("give --data or --store, not both")
         if not store_url.startswith(("postgresql://", "postgres://")):
             raise click.UsageError(f"--store takes a postgresql:// URL, not `{store_url}`")
+        from policyengine.kms import open_postgres_store
+
         shared = open_postgres_store(store_url)
         try:
             return list(shared.audit_records())

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
 import policyengine as pe
-from policyengine.analysis import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, CheckResult, SolverUnavailable
-from policyengine.analysis import access_not_granted as run_access_not_granted
-from policyengine.analysis import no_new_access as run_no_new_access
-from policyengine.analysis import no_public_access as run_no_public_access
-from policyengine.cli.check_sarif import to_sarif
+from policyengine.analysis import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, SolverUnavailable
 from policyengine.cli.check_snapshot import key_option, snapshot_check_option, snapshot_scope
 from policyengine.cli.output import out, print_json
+
+if TYPE_CHECKING:
+    from policyengine.analysis import CheckResult
 
 EXIT_FAIL = 3
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
@@ -103,6 +102,8 @@ def _emit(result: CheckResult, subject: PolicySource, fmt: str, texts: dict[str,
     if fmt == "json":
         print_json(result.to_json())
     elif fmt == "sarif":
+        from policyengine.cli.check_sarif import to_sarif
+
         print(json.dumps(to_sarif([(result, subject.source)], texts, pe.__version__), indent=2, ensure_ascii=False))
     else:
         _render_text(result)
@@ -210,6 +211,8 @@ def no_new_access(
     before, after = PolicySource(old), PolicySource(new)
     ids_old = [PolicySource(p) for p in identity_old]
     ids_new = [PolicySource(p) for p in identity_new]
+    from policyengine.analysis import no_new_access as run_no_new_access
+
     scope = snapshot_scope(snapshot_path, key)
     result = run_no_new_access(
         before.document,
@@ -268,6 +271,8 @@ def access_not_granted(
     With --snapshot, POLICY is the key's policy, judged inside the snapshot's policies around the key."""
     subject = PolicySource(policy)
     ids = [PolicySource(p) for p in identity]
+    from policyengine.analysis import access_not_granted as run_access_not_granted
+
     scope = snapshot_scope(snapshot_path, key)
     if scope is not None and resources:
         raise click.BadParameter("with --snapshot the resource is the snapshot's key (see --key)", param_hint="--resources")
@@ -301,6 +306,8 @@ def no_public_access(
 
     With --snapshot, KEY_POLICY is the key's policy, judged inside the snapshot's policies around the key."""
     subject = PolicySource(key_policy)
+    from policyengine.analysis import no_public_access as run_no_public_access
+
     scope = snapshot_scope(snapshot_path, key)
     result = run_no_public_access(
         subject.document,

@@ -10,13 +10,15 @@ snapshot does not hold keep unknown IAM policies, as without a snapshot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 
-from policyengine.access import World, load_snapshot
-from policyengine.analysis import Holder, Surroundings
 from policyengine.cli.output import err
+
+if TYPE_CHECKING:
+    from policyengine.analysis import Surroundings
 
 snapshot_check_option = click.option(
     "-s",
@@ -44,6 +46,9 @@ def snapshot_scope(path: str | None, key: str | None) -> SnapshotScope | None:
         if key is not None:
             raise click.BadParameter("--key names a key of a snapshot: give --snapshot too", param_hint="--key")
         return None
+    from policyengine.access import World, load_snapshot  # the access queries and the encoder: not for --help
+    from policyengine.analysis import Holder, Surroundings
+
     world = World.build(load_snapshot(path), path)
     if key is not None:
         info = world.key(key)

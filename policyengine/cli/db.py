@@ -13,7 +13,6 @@ import click
 from rich.markup import escape
 
 from policyengine.cli.output import out
-from policyengine.kms import upgrade_postgres_store
 
 
 @click.group()
@@ -39,6 +38,8 @@ def upgrade(store_url: str) -> None:
     """
     if not store_url.startswith(("postgresql://", "postgres://")):
         raise click.UsageError(f"--store takes a postgresql:// URL, not `{store_url}`")
+    from policyengine.kms import upgrade_postgres_store  # the store and psycopg: not for --help
+
     where, before, after = upgrade_postgres_store(store_url)
     if before == after:
         out.print(f"{escape(where)}: schema already at version {after}")

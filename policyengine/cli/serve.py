@@ -20,7 +20,6 @@ from rich.markup import escape
 import policyengine as pe
 from policyengine.cli.output import err
 from policyengine.server import STORE_ENV_VAR, ServerConfig, default_data_dir, is_store_url
-from policyengine.server import serve as run_server
 
 
 @click.command()
@@ -121,6 +120,8 @@ def serve(
         )
     except ValueError as error:
         _fail(str(error))
+    from policyengine.server import serve as run_server  # the app, uvicorn and the KMS: not for --help
+
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn re-raises the signal once it has shut down
     try:
         run_server(config)

@@ -14,7 +14,6 @@ Errors are ``policyengine.kms.errors`` classes named and coded like AWS's.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,12 +53,6 @@ def snake_case(operation: str) -> str:
 #: Every operation LocalKms implements, by its AWS name: the KMS API operations of
 #: ``policyengine.aws_facts`` that have a method here.
 OPERATIONS = tuple(op for op in API_OPERATIONS if callable(getattr(LocalKms, snake_case(op), None)))
-
-
-def default_data_dir() -> Path:
-    """Where ``serve`` and ``audit`` keep state unless told otherwise (XDG data directory)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "policyengine"
 
 
 def open_local_kms(data_dir: str | Path, *, region: str = "us-east-1", clock: Clock | None = None) -> LocalKms:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import GetCoreSchemaHandler
-from pydantic_core import core_schema
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 
 class Span(tuple[int, int, int, int, int, int]):
@@ -62,8 +63,14 @@ class Span(tuple[int, int, int, int, int, int]):
         return (_span_from_items, (tuple(self),))
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        """Models hold spans as they are (the parser made them), and dump them as the mapping a dataclass gave."""
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Models hold spans as they are (the parser made them), and dump them as the mapping a dataclass gave.
+
+        pydantic is imported here, when a model's schema is built, not with the module: ``policyengine.errors``
+        needs ``Span``, and an error must not cost pydantic's import.
+        """
+        from pydantic_core import core_schema
+
         return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(_span_as_dict))
 
 

@@ -1,7 +1,8 @@
 """Start-up: a command imports only what it uses (docs/benchmarks.md, "Start-up", has the timings).
 
 Each check runs the real entry point in a fresh interpreter and reads `sys.modules` afterwards: linting a
-file must not import the server, the KMS, the stores, the access queries, the solver, uvicorn or the AWS SDK.
+file must not import the server, the KMS, the stores, the access queries, the solver, uvicorn or the AWS SDK;
+every other command has its own list of what it must leave alone (``MUST_NOT_IMPORT``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,84 @@ def _env() -> dict[str, str]:
 
 
 def heavy(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if m.split(".")[0] in HEAVY or any(m == h or m.startswith(h + ".") for h in HEAVY))
+    return loaded(modules, HEAVY)
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The modules among ``modules`` that are one of ``names`` or inside one of them."""
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+SNAPSHOT = str(ROOT / "tests" / "access" / "fixtures" / "org.yaml")
+#: The access queries read a snapshot and answer with the evaluator: never the KMS, its store, the server,
+#: the solver, the AWS SDK (only `snapshot pull` needs it) or the grammars (JSON and YAML policies are scanned).
+ACCESS_HEAVY = (*(h for h in HEAVY if h != "policyengine.access"), "lark")
+#: A command's `--help` needs click and the command's options, not what the command runs.
+HELP_HEAVY = ("pydantic", "policyengine.evaluator", "policyengine.model.policy", "policyengine.access", "cryptography", "lark")
+
+MUST_NOT_IMPORT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # name: (argv, modules it must not load)
+    "--version": (("--version",), ("pydantic", "rich", "policyengine.parsing", *HELP_HEAVY, *HEAVY)),
+    "can": (("can", "user/ops", "kms:DisableKey", "alias/workload", "-s", SNAPSHOT), ACCESS_HEAVY),
+    "who-can": (("who-can", "kms:Decrypt", "alias/workload", "-s", SNAPSHOT), ACCESS_HEAVY),
+    "what-can": (("what-can", "user/ops", "-s", SNAPSHOT), ACCESS_HEAVY),
+    "findings": (("findings", "-s", SNAPSHOT), ACCESS_HEAVY),
+    "snapshot check": (("snapshot", "check", SNAPSHOT), ACCESS_HEAVY),
+    "simulate": (("simulate", str(EXAMPLES / "scenarios" / "app-decrypt-allowed.json")), ACCESS_HEAVY),
+    # The server's options need its configuration module only: not the app, uvicorn or the KMS behind it.
+    "serve --help": (
+        ("serve", "--help"),
+        ("uvicorn", "policyengine.kms", "policyengine.store", "policyengine.server.app", *HELP_HEAVY),
+    ),
+    # The checks' options need the backends' names and the default time limit: not the encoder or a solver.
+    "check --help": (("check", "--help"), ("cvc5", "z3", "policyengine.analysis.checks", "policyengine.lint", *HELP_HEAVY)),
+    "db --help": (("db", "--help"), ("psycopg", "policyengine.kms", "policyengine.store", *HELP_HEAVY)),
+    "playground --help": (("playground", "--help"), ("policyengine.playground", "uvicorn", *HELP_HEAVY)),
+    # Reading the audit trail opens the SQLite store, not the KMS facade, its cryptography or the evaluator.
+    "audit": (("audit", "--data", "{tmp}"), ("policyengine.kms.facade", "policyengine.server", "psycopg", *HELP_HEAVY)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUST_NOT_IMPORT))
+def test_each_command_leaves_alone_what_it_does_not_use(name: str, tmp_path: Path) -> None:
+    argv, forbidden = MUST_NOT_IMPORT[name]
+    modules = imported_by(*(arg.replace("{tmp}", str(tmp_path)) for arg in argv))
+    assert "policyengine.cli.main" in modules  # the probe really ran the CLI
+    assert loaded(modules, forbidden) == []
+
+
+def test_the_error_hierarchy_loads_no_pydantic() -> None:
+    """``policyengine.errors`` needs ``Span``; the span module imports pydantic only when a model's schema is built."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, policyengine.errors; print(sorted(m for m in sys.modules if m.startswith('pydantic')))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+    )
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_cli_turns_pydantic_plugins_off_unless_told_otherwise() -> None:
+    """The plugin scan (entry points of every installed distribution) is skipped; an explicit value is kept."""
+    script = (
+        "import os, sys\n"
+        "from policyengine.cli.main import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print('@@', os.environ.get('PYDANTIC_DISABLE_PLUGINS'))\n"
+    )
+    for given, expected in ((None, "__all__"), ("", ""), ("logfire", "logfire")):
+        env = _env()
+        env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+        if given is not None:
+            env["PYDANTIC_DISABLE_PLUGINS"] = given
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+        assert done.stdout.rsplit("@@ ", 1)[1].strip() == expected, done.stderr
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
