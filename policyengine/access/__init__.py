@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "snapshot_from_exports": "policyengine.access.pull",
     "Access": "policyengine.access.queries",
     "render_html": "policyengine.access.report",
+    "stream_matrix": "policyengine.access.stream",
     "Snapshot": "policyengine.access.snapshot",
     "Unused": "policyengine.access.snapshot",
     "snapshot_schema": "policyengine.access.snapshot",
@@ -109,6 +110,7 @@ __all__ = [
     "principal_policy",
     "pull_accounts",
     "render_html",
+    "stream_matrix",
     "snapshot_from_data",
     "snapshot_from_exports",
     "snapshot_schema",
@@ -153,4 +155,5 @@ if TYPE_CHECKING:
     from policyengine.access.queries import Access
     from policyengine.access.report import render_html
     from policyengine.access.snapshot import Snapshot, Unused, snapshot_schema
+    from policyengine.access.stream import stream_matrix
     from policyengine.access.world import World

@@ -12,7 +12,7 @@ the full evaluation would deny, which a test checks on the fixture organization.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from policyengine.access.formula import FALSE, to_text
 from policyengine.access.formula import to_json as formula_json
 from policyengine.access.partial import Partial, Prepared, Status
 from policyengine.access.queries import Access
+from policyengine.access.reach import Path
 from policyengine.access.subjects import Subject
 from policyengine.access.world import KeyInfo
 from policyengine.aws_facts import CONTEXT_OPERATIONS, CROSS_ACCOUNT_OPERATIONS
@@ -170,16 +171,26 @@ class _ActionClasses:
 
 
 def group_answers(access: Access, classes: _ActionClasses, subject: Subject, key: KeyInfo) -> dict[Group, list[Answer]]:
-    """Every group's answers for a pair, one evaluation per class of indistinguishable actions."""
+    """Every group's answers for a pair, shared by callers that must get the same answers (``Access.same``)."""
     per_group = actions_for(key.usage, key.spec, key.origin, key.multi_region)
-    everything = tuple(a for g in GROUPS for a in per_group[g])
-    by_action: dict[str, Answer] = {}
     same = access.same(subject, key)
     memo = access._group_memo.get(same) if same is not None else None
     if memo is not None:
-        for action, result in memo.items():
-            by_action[action] = Answer(subject, action, key, result, access.notes(result, action, key))
+        by_action = {
+            action: Answer(subject, action, key, result, access.notes(result, action, key)) for action, result in memo.items()
+        }
         return {g: [by_action[a] for a in per_group[g]] for g in GROUPS}
+    answers = evaluate_groups(access, classes, subject, key)
+    if same is not None:
+        access._group_memo[same] = {a.action: a.result for g in GROUPS for a in answers[g]}
+    return answers
+
+
+def evaluate_groups(access: Access, classes: _ActionClasses, subject: Subject, key: KeyInfo) -> dict[Group, list[Answer]]:
+    """Every group's answers for a pair, one evaluation per class of indistinguishable actions (no memo)."""
+    per_group = actions_for(key.usage, key.spec, key.origin, key.multi_region)
+    everything = tuple(a for g in GROUPS for a in per_group[g])
+    by_action: dict[str, Answer] = {}
     prepared = access.prepare(subject, key)
     for members in classes.classes(prepared, everything):
         first = everything[members[0]]
@@ -194,8 +205,6 @@ def group_answers(access: Access, classes: _ActionClasses, subject: Subject, key
         for i in members:
             action = everything[i]
             by_action[action] = Answer(subject, action, key, result, access.notes(result, action, key))
-    if same is not None:
-        access._group_memo[same] = {a: answer.result for a, answer in by_action.items()}
     return {g: [by_action[a] for a in per_group[g]] for g in GROUPS}
 
 
@@ -276,28 +285,54 @@ def _empty_cell(access: Access, subject: Subject, key: KeyInfo, group: Group) ->
 
 
 def _add_routes(access: Access, matrix: Matrix) -> None:
-    """Upgrade each cell that a route through roles makes better."""
+    """Upgrade each cell that a route through roles makes better.
+
+    Routes end in a role's direct cell: ``paths_from`` already holds every role reached through
+    others, so a role's own upgrade is never chained onto a shorter path (it would name the
+    wrong role as the route's end).
+    """
     reach = access.reach
+    upgrades: dict[tuple[str, str, Group], Cell] = {}
     for subject in matrix.subjects:
         paths = reach.paths_from(subject)
         if not paths:
             continue
         for key in matrix.keys:
+            options = [
+                (path, access.subjects.by_id[arn], there)
+                for arn, path in paths.items()
+                if (there := _direct_cells(matrix, arn, key)) is not None
+            ]
             for group in matrix.groups:
                 here = matrix.cells[(subject.id, key.arn, group)]
-                if here.status == "allow":
-                    continue
-                upgraded = here
-                for role_arn, path in paths.items():
-                    there = matrix.cells.get((role_arn, key.arn, group))
-                    if there is None or there.status == "deny":
-                        continue
-                    route = Route(path.hops, there.example)
-                    status = route.status
-                    if RANK[status] > RANK[upgraded.status] or (
-                        upgraded.route is not None
-                        and RANK[status] == RANK[upgraded.status]
-                        and len(route.hops) < len(upgraded.route.hops)
-                    ):
-                        upgraded = Cell(best(status, "deny"), there.allowed, there.conditional, there.example, route)
-                matrix.cells[(subject.id, key.arn, group)] = upgraded
+                upgraded = upgrade(here, group, options)
+                if upgraded is not here:
+                    upgrades[(subject.id, key.arn, group)] = upgraded
+    matrix.cells.update(upgrades)
+
+
+def _direct_cells(matrix: Matrix, role_arn: str, key: KeyInfo) -> dict[Group, Cell] | None:
+    cells = {g: matrix.cells.get((role_arn, key.arn, g)) for g in matrix.groups}
+    live = {g: c for g, c in cells.items() if c is not None}
+    return live if any(c.status != "deny" for c in live.values()) else None
+
+
+def upgrade(here: Cell, group: Group, options: Iterable[tuple[Path, Subject, Mapping[Group, Cell]]]) -> Cell:
+    """``here`` or the better cell a route gives: ``options`` are the paths to roles (in the order the
+    paths were found: the first of equal routes wins) with the roles' direct cells on the key."""
+    if here.status == "allow":
+        return here
+    upgraded = here
+    for path, role, cells in options:
+        there = cells.get(group)
+        if there is None or there.status == "deny":
+            continue
+        example = there.example
+        final = example if example.subject is role else Answer(role, example.action, example.key, example.result, example.notes)
+        route = Route(path.hops, final)
+        status = route.status
+        if RANK[status] > RANK[upgraded.status] or (
+            upgraded.route is not None and RANK[status] == RANK[upgraded.status] and len(route.hops) < len(upgraded.route.hops)
+        ):
+            upgraded = Cell(best(status, "deny"), there.allowed, there.conditional, example, route)
+    return upgraded

@@ -210,13 +210,17 @@ class Access:
         once), else the per-caller key that also covers callers the key names.
         """
         own = self.world.account(subject.account)
-        groups = self._key_groups.get(key.arn)
-        if groups is None:
-            groups = self._key_groups[key.arn] = KeyGroups(self.sameness, key, self.world.account(key.account))
-        group = groups.group(subject, own)
+        group = self.key_groups(key).group(subject, own)
         if group is not None:
             return ("group", key.arn, *group)
         return self.sameness.key(subject, key, own, self.world.account(key.account))
+
+    def key_groups(self, key: KeyInfo) -> KeyGroups:
+        """How ``key`` groups its callers (``sameness.KeyGroups``), made once per key."""
+        groups = self._key_groups.get(key.arn)
+        if groups is None:
+            groups = self._key_groups[key.arn] = KeyGroups(self.sameness, key, self.world.account(key.account))
+        return groups
 
     def same_on_role(self, subject: Subject, role: Principal) -> tuple[object, ...] | None:
         """A memo key shared by callers that must get the same answer on sts:AssumeRole on ``role``."""

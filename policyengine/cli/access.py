@@ -8,6 +8,7 @@ read "only if..." as yes, nor as no); with ``can --expect``, 0 as expected and 3
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -320,12 +321,31 @@ def principal_can(principal: str, snapshot_path: str, context: tuple[str, ...], 
     "--all-principals", is_flag=True, help="rows for every caller (roots, other accounts, services), not only users and roles"
 )
 @format_option
+@click.option(
+    "--processes", type=click.IntRange(min=1), help="worker processes for the matrix (default: one per CPU this process may use)"
+)
 def access_matrix_command(
-    snapshot_path: str, context: tuple[str, ...], closed: bool, out_path: str | None, all_principals: bool, fmt: str
+    snapshot_path: str,
+    context: tuple[str, ...],
+    closed: bool,
+    out_path: str | None,
+    all_principals: bool,
+    fmt: str,
+    processes: int | None,
 ) -> None:
-    """Principals × keys × action groups (administer, crypto, grant, read): allow, conditional or deny."""
+    """Principals × keys × action groups (administer, crypto, grant, read): allow, conditional or deny.
+
+    Without --out the cells are written as they are computed, key by key, by as many processes
+    as there are CPUs (--processes): a line per principal and key with any access, or the JSON
+    cells that are not plain denies, then the counts. --out needs every cell at once for the
+    page, so it computes the matrix in memory first (fine for an account or an organization of
+    a few thousand principals, not for the largest).
+    """
     access = _open(snapshot_path, context, closed)
     subjects = access.subjects.all() if all_principals else access.subjects.principals()
+    if out_path is None:
+        _stream_matrix(access, subjects, fmt, processes)
+        return
     with _progress(len(subjects), "access matrix") as tick:
         from policyengine.access import access_matrix, render_html
 
@@ -341,6 +361,39 @@ def access_matrix_command(
     _print_matrix(matrix)
     if out_path is not None:
         out.print(f"report: {escape(out_path)}")
+
+
+def _stream_matrix(access: Access, subjects: list[Any], fmt: str, processes: int | None) -> None:
+    """The matrix written as it is computed (``access.stream``); the counts come last."""
+    import sys
+
+    from policyengine.access import stream_matrix
+
+    write = sys.stdout.write
+    world = access.world
+    keys = sorted(world.keys.values(), key=lambda k: k.label)
+    if fmt == "json":
+        head = {
+            "principals": [
+                {"label": s.label, "arn": s.arn, "kind": s.kind, "account": s.account, "caller": s.caller} for s in subjects
+            ],
+            "keys": [{"arn": k.arn, "label": k.label, "account": k.account, "aliases": list(k.aliases)} for k in keys],
+            "groups": list(GROUPS),
+        }
+        write(json.dumps(head)[:-1] + ', "cells": [\n')
+    with _progress(len(keys), "access matrix (keys)") as tick:
+        summary = stream_matrix(
+            access, subjects, write, fmt="json" if fmt == "json" else "text", keys=keys, processes=processes, progress=tick
+        )
+    counts = summary.counts
+    if fmt == "json":
+        tail = {"counts": counts, "cells_not_listed": "deny", "report": None, "snapshot_warnings": _warnings(access)}
+        write("\n], " + json.dumps(tail)[1:] + "\n")
+        return
+    write(
+        f"{summary.subjects} principals × {summary.keys} keys × {len(summary.groups)} groups: "
+        f"{counts['allow']} allow, {counts['conditional']} conditional, {counts['deny']} deny\n"
+    )
 
 
 def _print_matrix(matrix: Matrix) -> None:

@@ -95,6 +95,26 @@ def test_access_matrix_writes_report(capsys: pytest.CaptureFixture[str], tmp_pat
     assert code == 0 and data["counts"]["allow"] == 18 and report.read_text().startswith("<!DOCTYPE html>")
 
 
+def test_access_matrix_streams_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --out the matrix is streamed: the same cells and counts as the in-memory matrix, in key order,
+    the text summary line last; two processes write what one writes."""
+    code, out, _ = run(capsys, "access-matrix", "-s", str(ORG), "--format", "json", "--processes", "2")
+    streamed = json.loads(out)
+    code_one, out_one, _ = run(capsys, "access-matrix", "-s", str(ORG), "--format", "json", "--processes", "1")
+    _, whole, _ = run(capsys, "access-matrix", "-s", str(ORG), "--format", "json", "--out", "/dev/null")
+    in_memory = json.loads(whole)
+    assert code == code_one == 0 and out == out_one
+    assert streamed["counts"] == in_memory["counts"] == {"allow": 18, "conditional": 14, "deny": 144}
+    assert sorted(map(json.dumps, streamed["cells"])) == sorted(map(json.dumps, in_memory["cells"]))
+    key_order = [k["arn"] for k in streamed["keys"]]
+    positions = [key_order.index(c["key"]) for c in streamed["cells"]]
+    assert positions == sorted(positions) and len(set(positions)) > 1
+    code, out, _ = run(capsys, "access-matrix", "-s", str(ORG))
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[-1].endswith("18 allow, 14 conditional, 144 deny")
+    assert any(line.startswith("user/ops  alias/workload  administer=allow") for line in lines)
+
+
 def test_unknown_principal_and_bad_context(capsys: pytest.CaptureFixture[str]) -> None:
     """A principal not in the snapshot and a malformed --context are input errors (exit 1), never tracebacks."""
     code, _, err = run(capsys, "can", "user/nobody", "kms:Decrypt", "alias/logs", "-s", str(ORG))

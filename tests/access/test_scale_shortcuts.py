@@ -5,14 +5,24 @@
 * who-can asks one caller per group of callers the key does not name and whose own policies are
   the same (``sameness.KeyGroups``); here every caller's answer is compared with a full,
   unshared evaluation of that caller alone.
+* The access matrix is computed key by key, once per group of equal callers, possibly in several
+  processes, and streamed (``column.py``, ``stream.py``); here it is compared cell by cell with the
+  in-memory, caller-by-caller matrix, and each group's answers with each member's own.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from policyengine.access import Access, World
+from policyengine.access import Access, World, access_matrix
+from policyengine.access.actions import GROUPS
+from policyengine.access.column import ColumnPlan, column
 from policyengine.access.formula import to_text
+from policyengine.access.matrix import _ActionClasses as ActionClasses
+from policyengine.access.matrix import evaluate_groups
+from policyengine.access.stream import stream_matrix
 from policyengine.access.synthetic import generate
 
 
@@ -71,3 +81,71 @@ def test_grouped_who_can_equals_every_caller_asked_alone(org: World) -> None:
                 assert verdict.route.text() == alone_verdict.route.text()
     statuses = {v.direct.status for k in sorted(org.keys)[:8] for v in access.who_can("kms:Decrypt", k)}
     assert statuses == {"allow", "deny", "conditional"}  # the generated keys exercise every answer
+
+
+@pytest.mark.parametrize("rows", ["principals", "all"])
+def test_matrix_columns_are_the_single_process_matrix(rows: str, org: World) -> None:
+    """Key by key, once per group of equal callers, with routes found from the roles that have access:
+    every cell (its JSON: status, actions, explanation, route) is the per-subject matrix's."""
+    access = Access.of(org)
+    shown = access.subjects.principals() if rows == "principals" else access.subjects.all()
+    whole = access_matrix(Access.of(org), subjects=shown)
+    plan = ColumnPlan(access, shown)
+    totals = {"allow": 0, "conditional": 0, "deny": 0}
+    listed = routed = 0
+    for key in whole.keys:
+        col = column(plan, key)
+        for status, n in col.counts.items():
+            totals[status] += n
+        found = dict(col.rows)
+        for i, subject in enumerate(shown):
+            for group in GROUPS:
+                expected = whole.cell(subject, key, group)
+                if i not in found:
+                    assert expected.status == "deny", (subject.label, key.label, group)
+                    continue
+                assert found[i][group].to_json() == expected.to_json(), (subject.label, key.label, group)
+                listed += found[i][group].status != "deny"
+                routed += found[i][group].route is not None
+    assert totals == whole.counts()
+    assert listed == totals["allow"] + totals["conditional"] and routed > 20
+
+
+def test_a_group_answer_is_each_members_own(org: World) -> None:
+    """The answers a column computes for one member of a group are each member's, asked alone (no memo, no group)."""
+    access = Access.of(org)
+    shown = access.subjects.all()
+    plan = ColumnPlan(access, shown, transitive=False)
+    shared = 0
+    for key in sorted(org.keys.values(), key=lambda k: k.label)[:6]:
+        found = dict(column(plan, key).rows)
+        for members in plan.callers.on(key):
+            shared += len(members) > 1
+            for i in members:
+                alone = Access.of(org)
+                answers = evaluate_groups(alone, ActionClasses(), shown[i], key)
+                for group in GROUPS:
+                    status = max((a.status for a in answers[group]), key=["deny", "conditional", "allow"].index, default="deny")
+                    got = found[i][group] if i in found else None
+                    assert (got.status if got is not None else "deny") == status, (shown[i].label, key.label, group)
+                    if got is not None and answers[group]:
+                        residuals = {a.action: to_text(a.result.residual) for a in answers[group] if a.status == "conditional"}
+                        assert {a.action: to_text(a.result.residual) for a in got.conditional} == residuals
+    assert shared > 20
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_streamed_matrix_is_the_in_memory_one(processes: int, org: World) -> None:
+    """The streamed JSON cells (in key, subject, group order, from one or two processes) are the matrix's JSON cells."""
+    access = Access.of(org)
+    shown = access.subjects.principals()
+    pieces: list[str] = []
+    done: list[int] = []
+    summary = stream_matrix(access, shown, pieces.append, fmt="json", processes=processes, progress=done.append)
+    cells = json.loads("[" + "".join(pieces) + "]")
+    whole = access_matrix(Access.of(org), subjects=shown).to_json()
+    keys = [k["arn"] for k in whole["keys"]]
+    order = {s.label: i for i, s in enumerate(shown)}
+    expected = sorted(whole["cells"], key=lambda c: (keys.index(c["key"]), order[c["principal"]], GROUPS.index(c["group"])))
+    assert cells == expected and summary.counts == whole["counts"] and summary.listed == len(cells)
+    assert summary.processes == processes and done[-1] == len(keys)
