@@ -110,10 +110,10 @@ __all__ = [
     "principal_policy",
     "pull_accounts",
     "render_html",
-    "stream_matrix",
     "snapshot_from_data",
     "snapshot_from_exports",
     "snapshot_schema",
+    "stream_matrix",
 ]
 
 _lazy_getattr, __dir__ = lazy_exports(__name__, {**_EXPORTS, **{a: m for a, (m, _) in _ALIASES.items()}})
