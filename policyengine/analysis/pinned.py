@@ -12,18 +12,17 @@ model denies); both, or neither, means the pins do not fix the request (a defect
 
 from __future__ import annotations
 
-from policyengine.analysis.backend import DEFAULT_BACKEND, TRUE, Term
+from policyengine.analysis.backend import DEFAULT_BACKEND, Term
 from policyengine.analysis.encode import Side
 from policyengine.analysis.setup import build_setup
 from policyengine.analysis.surroundings import from_policy_set
-from policyengine.analysis.symbolic import KeyVars, Scope, SymbolicRequest
+from policyengine.analysis.symbolic import Scope, SymbolicRequest
 from policyengine.analysis.universe import CallerClass
-from policyengine.analysis.values import reading
 from policyengine.errors import RequestError
 from policyengine.evaluator.authorizer import PolicySet
 from policyengine.evaluator.kms_rules import is_key_arn
 from policyengine.model.principal import PrincipalRef
-from policyengine.model.request import ContextValue, Request
+from policyengine.model.request import Request
 from policyengine.parsing.request import classify_caller
 
 #: Time limit of each of the two questions (a pinned request is decided by propagation).
@@ -92,7 +91,7 @@ def _pins(sym: SymbolicRequest, request: Request) -> list[Term]:
     pins.append(_flag(sym, sym.bypass, request.bypass_policy_lockout_safety_check))
     for key, kv in sym.keyvars.items():
         if not kv.use.derived:
-            pins.extend(_key_pins(sym, kv, request.context.get(key)))
+            pins.extend(sym.key_is(kv, request.context.get(key)))
     pins.append(_flag(sym, sym.ec_other, any(k.lower() not in sym.ec_keys for k in request.encryption_context)))
     pins.extend(_flag(sym, term, token in request.grant_tokens) for token, term in sym.tokens.items())
     pins.append(_flag(sym, sym.iam_allows, False))
@@ -101,28 +100,3 @@ def _pins(sym: SymbolicRequest, request: Request) -> list[Term]:
 
 def _flag(sym: SymbolicRequest, term: Term, value: bool) -> Term:
     return term if value else sym.b.not_(term)
-
-
-def _key_pins(sym: SymbolicRequest, kv: KeyVars, value: ContextValue | None) -> list[Term]:
-    b = sym.b
-    if value is None:
-        return [b.not_(kv.present)]
-    texts = [value] if isinstance(value, str) else list(value)
-    if len(texts) > len(kv.slots):
-        raise RequestError(f"`{kv.use.key}` holds {len(texts)} values; the model of these policies holds {len(kv.slots)}")
-    pins = [kv.present]
-    for index, slot in enumerate(kv.slots):
-        if index >= len(texts):
-            pins.append(b.not_(slot.used))
-            continue
-        text = texts[index]
-        pins.append(slot.used)
-        if slot.text is not None:
-            pins.append(b.eq(slot.text, b.str_const(text)))
-        for family, (readable, number) in slot.typed.items():
-            fixed = reading(kv.use, family, text)
-            if fixed is None:
-                raise RequestError(f"`{kv.use.key}` = `{text}` has no exact {family} reading")
-            pins.append(_flag(sym, readable, fixed[0]))
-            pins.append(b.eq(number, b.int_const(fixed[1])) if fixed[0] else TRUE)
-    return [p for p in pins if p is not TRUE]

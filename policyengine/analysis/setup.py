@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from policyengine.analysis.backend import Backend, load_backend
+from policyengine.analysis.backend import TRUE, Backend, load_backend
 from policyengine.analysis.encode import PolicyEncoder
 from policyengine.analysis.keys import KeyUse, collect_keys
 from policyengine.analysis.surroundings import Surroundings
@@ -127,4 +127,22 @@ def build_setup(
             "`kms:EncryptionContextKeys` is read where grants constrain the encryption context: the two are "
             "separate variables (a counterexample may not replay)"
         )
+    _facts(sym, around)
     return Setup(solver, sym, PolicyEncoder(sym), group)
+
+
+def _facts(sym: SymbolicRequest, around: Surroundings) -> None:
+    """The context keys the surroundings fix for their principals, accounts and key."""
+    held: set[int] = set()
+    for holder in around.holders:
+        members = [c.index for c in sym.classes if c.group == holder.group]
+        held.update(members)
+        if holder.facts is not None:
+            sym.facts(sym.caller_in(members), holder.facts, ("aws:principaltag/",))
+    for account, facts in sorted(around.account_facts.items()):
+        members = [c.index for c in sym.classes if c.kind != "service" and c.account == account and c.index not in held]
+        if members:
+            sym.facts(sym.caller_in(members), facts)
+    if around.key_facts:
+        guard = sym.resource_matches(around.key) if around.key is not None else TRUE
+        sym.facts(guard, around.key_facts, ("aws:resourcetag/",))

@@ -23,7 +23,7 @@ from policyengine.errors import RequestError
 from policyengine.evaluator.authorizer import PolicySet, trust_gated
 from policyengine.evaluator.compiled import CompiledPolicy
 from policyengine.model.grant import Grant
-from policyengine.model.request import Request
+from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.request import classify_caller
 
 Levels = tuple[tuple[CompiledPolicy, ...], ...]
@@ -42,6 +42,9 @@ class Holder:
     identity: tuple[CompiledPolicy, ...] = ()
     boundary: CompiledPolicy | None = None
     session_policy: CompiledPolicy | None = None
+    #: Context keys every request of the holder carries with these values (tags, organization,
+    #: user id, as ``can`` takes them from a snapshot); its other ``aws:PrincipalTag/`` keys are absent.
+    facts: Mapping[str, ContextValue] | None = None
 
     @property
     def group(self) -> Group:
@@ -62,6 +65,8 @@ class Surroundings:
     RCP levels by the key's account id (RCPFullAWSAccess implied at each level, as in
     ``PolicySet``). ``endpoints``: (VPC endpoint id, its policy); an id of ``None`` stands for
     whichever endpoint a request with ``aws:SourceVpce`` comes through. ``grants``: the key's grants.
+    ``account_facts``: context keys every caller of an account carries (its organization);
+    ``key_facts``: context keys every request on ``key`` carries (its tags, organization, spec).
     """
 
     holders: tuple[Holder, ...] = ()
@@ -70,6 +75,9 @@ class Surroundings:
     management_account: str | None = None
     endpoints: tuple[tuple[str | None, CompiledPolicy], ...] = ()
     grants: tuple[Grant, ...] = ()
+    account_facts: Mapping[str, Mapping[str, ContextValue]] = field(default_factory=dict)
+    key: str | None = None
+    key_facts: Mapping[str, ContextValue] = field(default_factory=dict)
 
     def policies(self) -> list[CompiledPolicy]:
         """Every policy of the surroundings (the solver's keys, names and alphabet come from them)."""

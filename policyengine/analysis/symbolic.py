@@ -13,7 +13,7 @@ partition, principal names are valid IAM names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,7 +23,9 @@ from policyengine.analysis.regex import glob_regex, glob_test, resource_test
 from policyengine.analysis.universe import CallerClass, Named, Observed
 from policyengine.analysis.values import IP_V6_OFFSET
 from policyengine.aws_facts import CROSS_ACCOUNT_OPERATIONS
+from policyengine.errors import RequestError
 from policyengine.evaluator.patterns import glob_matcher
+from policyengine.model.request import ContextValue
 
 _BYPASS_ACTIONS = ("kms:putkeypolicy", "kms:createkey")
 _PRINCIPAL_TYPES = {
@@ -415,6 +417,55 @@ class SymbolicRequest:
         return term
 
     # -- context keys ------------------------------------------------------------------------
+
+    def key_is(self, kv: KeyVars, value: ContextValue | None) -> list[Term]:
+        """Terms fixing a context key to ``value`` (``None``: absent): presence, each value's text and
+        typed readings. A ``RequestError`` when the value cannot be fixed exactly (more values than
+        the key's slots, or a reading that is not an exact integer)."""
+        from policyengine.analysis.values import reading
+
+        b = self.b
+        if value is None:
+            return [b.not_(kv.present)]
+        texts = [value] if isinstance(value, str) else list(value)
+        if len(texts) > len(kv.slots):
+            raise RequestError(f"`{kv.use.key}` holds {len(texts)} values; the model of these policies holds {len(kv.slots)}")
+        pins = [kv.present]
+        for index, slot in enumerate(kv.slots):
+            if index >= len(texts):
+                pins.append(b.not_(slot.used))
+                continue
+            text = texts[index]
+            pins.append(slot.used)
+            if slot.text is not None:
+                pins.append(b.eq(slot.text, b.str_const(text)))
+            for family, (readable, number) in slot.typed.items():
+                fixed = reading(kv.use, family, text)
+                if fixed is None:
+                    raise RequestError(f"`{kv.use.key}` = `{text}` has no exact {family} reading")
+                pins.append(readable if fixed[0] else b.not_(readable))
+                if fixed[0]:
+                    pins.append(b.eq(number, b.int_const(fixed[1])))
+        return pins
+
+    def facts(self, guard: Term, facts: Mapping[str, ContextValue], closed: tuple[str, ...] = ()) -> None:
+        """When ``guard`` holds, the context keys ``facts`` names hold those values (``can``'s facts
+        of a snapshot principal, account or key), and keys the policies read under a ``closed``
+        prefix (``aws:principaltag/``) that ``facts`` does not name are absent. A fact that cannot
+        be fixed exactly is left free."""
+        b = self.b
+        for key, kv in self.keyvars.items():
+            if kv.use.derived:
+                continue
+            value = facts.get(key)
+            if value is None and not key.startswith(closed or ("\0",)):
+                continue
+            try:
+                pins = self.key_is(kv, value)
+            except RequestError:
+                self.approximations.add(f"`{key}` holds a value the model cannot fix exactly: left free")
+                continue
+            self.constraints.append(b.implies(guard, b.and_(pins)))
 
     def derived_alternatives(self, key: str, cls: CallerClass) -> list[tuple[Term, str | Term]]:
         """What ``make_request`` puts under a derived key for this caller: (guard, value) pairs."""

@@ -4,7 +4,9 @@ The snapshot is the one ``can`` reads. The key (``--key``, or the snapshot's onl
 resource, its account's RCP levels and its grants; every user and role of the snapshot brings
 its identity policies and permissions boundary; every account its SCP levels; the snapshot's
 VPC endpoints their policies. The key policy under check replaces the key's own. Callers the
-snapshot does not hold keep unknown IAM policies, as without a snapshot.
+snapshot does not hold keep unknown IAM policies, as without a snapshot. The context keys ``can``
+takes from a snapshot (principal tags and organization, the key's tags, organization and spec)
+are fixed the same way; every other key stays free.
 """
 
 from __future__ import annotations
@@ -65,7 +67,13 @@ def snapshot_scope(path: str | None, key: str | None) -> SnapshotScope | None:
         )
     if not info.grants_known:
         err.print(f"[yellow]warning[/]: the grants of {escape(info.label)} were not exported: grants are not counted")
-    holders = tuple(Holder(p.arn, p.identity, p.boundary) for p in world.principals.values())
+    holders = tuple(Holder(p.arn, p.identity, p.boundary, facts=world.principal_context(p)) for p in world.principals.values())
+    organizations: dict[str, dict[str, str | tuple[str, ...]]] = {}
+    for account in world.accounts.values():
+        if account.org_id is not None:
+            facts = organizations[account.id] = {"aws:principalorgid": account.org_id}
+            if account.org_paths is not None:
+                facts["aws:principalorgpaths"] = (account.org_paths,)
     around = Surroundings(
         holders=holders,
         scp_levels={a.id: a.scp_levels for a in world.accounts.values() if a.scp_levels},
@@ -73,5 +81,8 @@ def snapshot_scope(path: str | None, key: str | None) -> SnapshotScope | None:
         management_account=world.management_account,
         endpoints=tuple(world.endpoints.items()),
         grants=info.grants,
+        account_facts=organizations,
+        key=info.arn,
+        key_facts=world.key_context(info),
     )
     return SnapshotScope(around, info.arn)

@@ -129,6 +129,19 @@ def test_the_rcp_leaves_only_callers_of_the_organization(capsys: pytest.CaptureF
 
 
 @requires_cvc5
+def test_organization_facts_of_the_snapshot_are_fixed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """When the snapshot holds the partner's account, in another organization, its callers' aws:PrincipalOrgID is
+    that organization (as ``can`` takes it), so the RCP denies them all: no new access."""
+    data = yaml.safe_load(SNAPSHOT.read_text(encoding="utf-8"))
+    data["accounts"][0]["keys"][0]["policy"] = str(HERE / "old-key-policy.json")
+    data["accounts"].append({"id": "444455556666", "org_id": "o-partnerorg1", "ou_path": ["r-part"]})
+    with_partner = tmp_path / "with-partner.yaml"
+    with_partner.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, inside = _no_new_access(capsys, "new-partner.json", "-s", str(with_partner))
+    assert code == 0 and inside["result"] == "pass", inside
+
+
+@requires_cvc5
 def test_access_not_granted_inside_the_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
     """No one in the snapshot's account may disable the key (the SCP), though the key policy lets the account's IAM decide."""
     policy = str(HERE / "new-dana-deletes.json")
