@@ -59,9 +59,13 @@ def _account(account: str | None) -> str | None:
 
 def _scope_text(key_arn: str | None, around: Surroundings) -> str:
     """``KEY_SCOPE``, naming the key and the surrounding policies when the check has them."""
-    text = KEY_SCOPE if key_arn is None else KEY_SCOPE.replace("a KMS key", key_arn)
+    return _inside(KEY_SCOPE if key_arn is None else KEY_SCOPE.replace("a KMS key", key_arn), around)
+
+
+def _inside(text: str, around: Surroundings) -> str:
+    """A scope text, saying so when the check judges the policy inside surrounding policies."""
     if around.policies() or around.grants:
-        text += "; inside the given SCPs, RCPs, IAM policies, boundaries, endpoint policies and grants"
+        return text + "; inside the given SCPs, RCPs, IAM policies, boundaries, endpoint policies and grants"
     return text
 
 
@@ -325,7 +329,7 @@ def access_not_granted(
         setup,
         terms,
         confirm,
-        scope_text,
+        _inside(scope_text, side.around),
         timeout_ms,
         started,
         ("no request for these actions is ever allowed", "a request for one of these actions is allowed"),
@@ -382,7 +386,7 @@ def no_public_access(
         setup,
         [*_scope_terms(setup, scope), *outsider, allowed],
         confirm,
-        "principals of accounts the policy does not name, KMS actions on the key, any request context",
+        _inside("principals of accounts the policy does not name, KMS actions on the key, any request context", side.around),
         timeout_ms,
         started,
         (

@@ -35,7 +35,7 @@ def solver_decision(request: Request, policies: PolicySet, *, backend: str = DEF
     around = from_policy_set(request, policies)
     scope = Scope(kms_actions_only=request.service == "kms", key_resources_only=is_key_arn(request.resource))
     key = (policies.key_policy,) if policies.key_policy is not None else ()
-    setup = build_setup(key, scope, None, backend, around, caller=request.principal, merge=False)
+    setup = build_setup(key, scope, None, backend, around, caller=request.principal)
     allowed = setup.encoder.allowed(Side(policies.key_policy, around))
     sym, b = setup.sym, setup.backend
     if sym.approximations:
@@ -50,16 +50,7 @@ def solver_decision(request: Request, policies: PolicySet, *, backend: str = DEF
 
 def _class_of(sym: SymbolicRequest, ref: PrincipalRef) -> CallerClass:
     for cls in sym.classes:
-        if cls.kind == "service":
-            if ref.kind == "service" and cls.name == ref.text:
-                return cls
-        elif (cls.kind, cls.partition, cls.account, cls.name, cls.session) == (
-            ref.kind,
-            ref.partition,
-            ref.account,
-            ref.name,
-            ref.session,
-        ):
+        if cls.placeholder == ref.text:
             return cls
     raise RequestError(f"`{ref.text}` has no caller class of its own")
 

@@ -75,13 +75,11 @@ def build_setup(
     around: Surroundings,
     *,
     caller: str | None = None,
-    merge: bool = True,
 ) -> Setup:
     """The symbolic request over every caller class the policies (and ``around``) tell apart.
 
-    ``principal`` is the check's principal (its classes are kept apart); ``caller`` a caller
-    that must have a class of its own; ``merge=False`` keeps every class (one per named
-    principal), so a concrete caller is exactly one of them.
+    ``principal`` is the check's principal (its classes are kept apart); ``caller`` a concrete
+    caller that must be a class of its own (its placeholder is the caller itself).
     """
     solver = load_backend(backend)
     everything = [*policies, *around.policies()]
@@ -115,11 +113,10 @@ def build_setup(
     groups = {h.group for h in around.holders} | ({group} if group is not None else set())
 
     def marks(cls: CallerClass) -> object:
-        return tuple(grantee_is_caller(g.grantee, placeholder_ref(cls)) for g in around.grants)
+        granted = tuple(grantee_is_caller(g.grantee, placeholder_ref(cls)) for g in around.grants)
+        return granted, caller is not None and cls.placeholder == caller
 
-    classes = build_classes(named, policy_accounts(everything), observed.names)
-    if merge:
-        classes = merge_classes(classes, statements, derived, groups, marks)
+    classes = merge_classes(build_classes(named, policy_accounts(everything), observed.names), statements, derived, groups, marks)
     sym = SymbolicRequest(solver, classes, named, keys, chars, scope, observed)
     sym.ec_modelled = any(g.constraints is not None for g in around.grants)
     if sym.ec_modelled and "kms:encryptioncontextkeys" in keys:
