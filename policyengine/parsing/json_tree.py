@@ -98,7 +98,20 @@ def from_python(value: Any) -> JNode:
     """The span-less ``JNode`` for a value from ``json.loads(..., object_pairs_hook=list)``.
 
     Objects must arrive as lists of pairs (so duplicates survive), as ``load_fast`` makes them.
+    Strings, the commonest values, are made in place rather than by a call (this is the linter's
+    reading path).
     """
+    kind = type(value)
+    if kind is str:
+        return JNode("string", value, None)
+    if kind is PairList:
+        return JNode(
+            "object",
+            [(JNode("string", k, None), JNode("string", v, None) if type(v) is str else from_python(v)) for k, v in value],
+            None,
+        )
+    if kind is list:
+        return JNode("array", [JNode("string", v, None) if type(v) is str else from_python(v) for v in value], None)
     if isinstance(value, RawNumber):  # before str: RawNumber is a str subclass, and a number must stay a number
         return JNode("number", str(value), None)
     if isinstance(value, str):

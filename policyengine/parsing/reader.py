@@ -31,6 +31,7 @@ from policyengine.parsing.json_locate import LazySpan, SpanLocator
 from policyengine.parsing.json_tree import JNode
 from policyengine.parsing.strings import classify_principal, parse_operator_name, parse_template
 
+_new = tuple.__new__
 TOP_LEVEL_KEYS = ("Version", "Id", "Statement")
 STATEMENT_KEYS = (
     "Sid",
@@ -75,9 +76,10 @@ class _Reader:
 
     def span(self, node: JNode) -> Span | None:
         """Where ``node`` was written: its own span, or, for a tree read without positions, one found on demand."""
-        if self.locator is None:
+        locator = self.locator
+        if locator is None:
             return node.span
-        return LazySpan.of(self.locator, node, self.scope or self.locator.root)
+        return _new(LazySpan, (locator, node, self.scope or locator.root))  # LazySpan.of, without a call: one per value
 
     def issue(
         self, message: str, node: JNode | Span | None, pointer: str, hint: str | None = None, code: str = "invalid"

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 
+from policyengine.lint.inputs import policy
+from policyengine.lint.inputs._targets import FileContext, compact_size
 from policyengine.model.span import Span
 from policyengine.parsing import json_locate
 from policyengine.parsing.json_locate import LazySpan, SpanLocator
@@ -137,3 +139,14 @@ def test_text_that_does_not_read_as_the_tree_falls_back_to_the_scanner(monkeypat
 
     monkeypatch.setattr(json_locate, "_scan_once", refuse)
     assert assert_located_as_scanned(POLICY) > 30
+
+
+@pytest.mark.parametrize("path", DATA_FILES[::3], ids=lambda p: str(p.relative_to(TESTS)))
+def test_a_plain_policy_files_compact_size_is_measured_from_its_text(path: Path) -> None:
+    """The hot path measures a policy file's compact size from the decoder's value: the tree's measure, exactly."""
+    text = path.read_bytes().decode("utf-8-sig")
+    root = policy.plain_document(text)
+    if root is None:
+        pytest.skip("not a plain policy document: read with positions")
+    context = FileContext(str(path), text, "json", locator=SpanLocator(text, root))
+    assert context.target("identity", root, owner=None).compact_size == compact_size(root)

@@ -93,7 +93,12 @@ class FileContext:
         """Read ``document_root`` into a target; validation problems become its ``read_issues``."""
         if document_root is None:
             return LintTarget(self.source, policy_type, None, self.text, owner, issues)
-        compact = compact_size(document_root) if size is None or size > _SMALLEST_COMPACT_LIMIT else size
+        if size is not None and size <= _SMALLEST_COMPACT_LIMIT:
+            compact = size
+        elif self.locator is not None and document_root is self.locator.root:  # the whole text is the policy, no intrinsics
+            compact = len(unknown.stand_in(json.dumps(json.loads(self.text), separators=(",", ":"), ensure_ascii=False)))
+        else:
+            compact = compact_size(document_root)
         document, problems = read_document_best_effort(
             document_root, self.source, size if size is not None else compact, self.locator
         )

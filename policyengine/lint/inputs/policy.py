@@ -77,9 +77,13 @@ def plain_document(text: str) -> JNode | None:
         root = load_fast(text)
     except (ValueError, RecursionError):
         return None
-    if detect(root) and not is_wrapper(root) and not holds_intrinsic(root):
+    if detect(root) and not is_wrapper(root) and not (_MAYBE_INTRINSIC.search(text) and holds_intrinsic(root)):
         return root
     return None
+
+
+# Text without these holds no intrinsic: `{"Ref": ...}`, `{"Fn::...": ...}`, `{"Condition": "name"}`, or a key spelt with escapes.
+_MAYBE_INTRINSIC = re.compile(r'"(?:Ref"|Fn::)|"Condition"\s*:\s*"|\\u')
 
 
 def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
