@@ -210,8 +210,11 @@ def no_new_access(
     around = around or Surroundings()
     before_ids = tuple(_compile(d, "identity", d.source) for d in identity_old)
     after_ids = tuple(_compile(d, "identity", d.source) for d in identity_new)
-    old_side = Side(_compile(old, "key", old.source), around.with_identity(principal, before_ids, True))
-    new_side = Side(_compile(new, "key", new.source), around.with_identity(principal, after_ids, True))
+    # the principal's identity policies are the given ones (none, when none are given), unless the
+    # surroundings know them and none are given
+    given = bool(before_ids or after_ids) or (principal is not None and not around.holds(principal))
+    old_side = Side(_compile(old, "key", old.source), around.with_identity(principal, before_ids, given))
+    new_side = Side(_compile(new, "key", new.source), around.with_identity(principal, after_ids, given))
     policies = [p for p in (old_side.key_policy, new_side.key_policy, *before_ids, *after_ids) if p is not None]
     scope = _key_scope(key_arn, key_account)
     setup = build_setup(policies, scope, principal, backend, around)

@@ -87,6 +87,11 @@ class Surroundings:
         found.extend(policy for _, policy in self.endpoints)
         return found
 
+    def holds(self, principal: str) -> bool:
+        """Whether the IAM policies of ``principal`` (or of its role, for a session) are known here."""
+        group = Holder(principal).group
+        return any(h.group == group for h in self.holders)
+
     def with_identity(self, principal: str | None, identity: tuple[CompiledPolicy, ...], known: bool) -> Surroundings:
         """These surroundings with ``principal``'s identity policies replaced by ``identity`` when
         ``known`` (otherwise they stay what the surroundings say, or unknown when they say nothing)."""

@@ -6,7 +6,8 @@ the account but the management account's), a role whose permissions boundary onl
 kms:Describe* (IAM UG, "Permissions boundaries for IAM entities": a resource policy naming the
 role, not the session, is capped by the boundary), a user who decrypts through a grant (KMS DG,
 "Grants in AWS KMS"), and an RCP that denies callers outside the organization (Organizations UG,
-"Resource control policies"). Each change is new access without the snapshot and none with it,
+"Resource control policies"), and a VPC endpoint whose policy lets only kms:Decrypt through (VPC UG,
+"Control access to VPC endpoints using endpoint policies"). Each change is new access without the snapshot and none with it,
 or new access either way with a counterexample that replays through ``authorize``.
 """
 
@@ -77,6 +78,7 @@ def _replay(cex: dict[str, Any], new: str) -> pe.Decision:
     [
         ("new-ops-encrypts.json", "the role's permissions boundary allows only kms:Describe*"),
         ("new-dana-decrypts.json", "dana's grant already lets her decrypt"),
+        ("new-dana-encrypts-via-endpoint.json", "the only endpoint the statement admits lets Decrypt through, not Encrypt"),
     ],
 )
 def test_changes_that_are_new_access_only_outside_the_snapshot(capsys: pytest.CaptureFixture[str], new: str, why: str) -> None:
@@ -138,6 +140,32 @@ def test_organization_facts_of_the_snapshot_are_fixed(tmp_path: Path, capsys: py
     with_partner = tmp_path / "with-partner.yaml"
     with_partner.write_text(yaml.safe_dump(data), encoding="utf-8")
     code, inside = _no_new_access(capsys, "new-partner.json", "-s", str(with_partner))
+    assert code == 0 and inside["result"] == "pass", inside
+
+
+@requires_cvc5
+def test_a_principal_of_the_snapshot_keeps_its_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    """--principal names a snapshot user: without --identity-old/--identity-new her own IAM policies and grant
+    count (she already decrypts through her grant); with them, the given ones are her IAM policies (one that
+    denies CreateGrant leaves the change no new access, where her snapshot policies let it through)."""
+    dana = "arn:aws:iam::111122223333:user/dana"
+    code, inside = _no_new_access(capsys, "new-dana-decrypts.json", "-s", str(SNAPSHOT), "--principal", dana)
+    assert code == 0 and inside["result"] == "pass", inside
+    code, inside = _no_new_access(capsys, "new-dana-grants.json", "-s", str(SNAPSHOT), "--principal", dana)
+    assert code == 3 and inside["result"] == "fail", inside
+    no_grants = str(HERE / "dana-no-grants.json")
+    code, inside = _no_new_access(
+        capsys,
+        "new-dana-grants.json",
+        "-s",
+        str(SNAPSHOT),
+        "--principal",
+        dana,
+        "--identity-old",
+        no_grants,
+        "--identity-new",
+        no_grants,
+    )
     assert code == 0 and inside["result"] == "pass", inside
 
 
