@@ -3,8 +3,9 @@
 Policies are translated (from the evaluator's compiled form) into an SMT formula over a
 symbolic request, combined by the evaluator's own combining rule over solver terms, inside the
 rest of the policy set when one is given (``Surroundings``: identity policies, boundaries,
-session policies, SCP and RCP levels, endpoint policies, grants), and handed to a solver (cvc5 by default, z3 optional; both are the optional
-extra ``policyengine-kms[analysis]`` and imported only when a check runs). A ``pass`` is a proof
+session policies, SCP and RCP levels, endpoint policies, grants), and handed to a solver (cvc5
+by default, z3 optional; both are the optional extra ``policyengine-kms[analysis]`` and imported
+only when a check runs). A ``pass`` is a proof
 for every request in the check's scope; every counterexample is replayed through the real
 evaluator before it is reported; a time-out is ``fail (unconfirmed)``, never a pass.
 
