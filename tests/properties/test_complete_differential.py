@@ -9,7 +9,8 @@ agree:
 * ``simulate`` (scenario loading + ``authorize``);
 * partial evaluation with every key known (``allow_only_if`` with no open key);
 * the solver's model (``analysis``: the same rule over solver terms, covering every policy kind),
-  with the symbolic request pinned to the case's request (``analysis.pinned``).
+  with the symbolic request pinned to the case's request (``analysis.pinned``), with cvc5 on
+  every case and with z3 on every ``Z3_EVERY``-th.
 
 On a sample of the cases (every ``OPEN_EVERY``-th; each open question costs a solver search)
 the offline check is asked the open question too: "can this caller ever be allowed this action
@@ -231,6 +232,23 @@ def test_solver_model_agrees_on_every_case() -> None:
         assert got is concrete.allowed, (index, concrete.reason, json.dumps(data, indent=1))
         answers[concrete.allowed] += 1
     assert answers[True] > 100 and answers[False] > 100, answers
+
+
+#: The z3 backend (the test extra installs it) answers the same pinned question on every Z3_EVERY-th case.
+Z3_EVERY = 10
+
+
+def test_z3_model_agrees_on_a_sample() -> None:
+    """The same encoding handed to z3 instead of cvc5 gives authorize's answer too."""
+    pytest.importorskip("z3")
+    from policyengine.analysis.pinned import solver_decision
+
+    seed = int(os.environ.get("PE_DIFF_SEED", "15"))
+    for index in _cases()[::Z3_EVERY]:
+        data = scenario(random.Random(f"{seed}:{index}"))
+        parsed = pe.scenario_from_dict(data)
+        got = solver_decision(parsed.request, parsed.policies, backend="z3")
+        assert got is pe.simulate(parsed).allowed, (index, json.dumps(data, indent=1))
 
 
 #: The open question (a solver search with a replayed counterexample) runs on every OPEN_EVERY-th case.
