@@ -11,7 +11,7 @@ actions into administration, cryptographic use and grants (KMS DG, "Permissions 
 from __future__ import annotations
 
 import difflib
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from policyengine._catalog import action_details as action_details
@@ -40,6 +40,7 @@ def resource_types(service: str) -> dict[str, dict[str, Any]]:
     return _resources(service) if service in services() else {}
 
 
+@lru_cache(maxsize=4096)  # a repository repeats its misspellings; each guess compares with a whole service's keys
 def suggest_condition_key(key: str) -> str | None:
     """The known condition key closest to a misspelt one (``kms:ViaServce`` -> ``kms:ViaService``).
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 from policyengine.evaluator.patterns import resource_matcher
 from policyengine.lint import catalog
@@ -31,6 +31,22 @@ def _concrete_actions(statement: Statement) -> Iterator[tuple[str, str, str]]:
         yield service.lower(), name, item.value
 
 
+# A repository repeats its misspellings from file to file, and each guess compares the word with a whole
+# catalog (difflib): the answers are remembered, as far as a bounded cache goes.
+@lru_cache(maxsize=4096)
+def _closest_service(service: str) -> str | None:
+    """The service prefix closest to an unknown one, or None."""
+    close = difflib.get_close_matches(service, sorted(catalog.services()), n=1)
+    return close[0] if close else None
+
+
+@lru_cache(maxsize=4096)
+def _closest_action(service: str, name: str) -> str | None:
+    """The action of ``service`` closest to an unknown name, or None."""
+    close = difflib.get_close_matches(name, list(catalog.actions(service)), n=1)
+    return close[0] if close else None
+
+
 @rule(
     "PE101",
     "unknown-service",
@@ -51,8 +67,8 @@ def unknown_service(target: LintTarget) -> Iterator[Finding]:
             if ":" not in item.value or service not in known:
                 hint = None
                 if ":" in item.value:
-                    close = difflib.get_close_matches(service, sorted(known), n=1)
-                    hint = f"did you mean `{close[0]}`?" if close else None
+                    close = _closest_service(service)
+                    hint = f"did you mean `{close}`?" if close else None
                 yield finding(
                     target,
                     "PE101",
@@ -80,7 +96,7 @@ def unknown_action(target: LintTarget) -> Iterator[Finding]:
             names = catalog.actions(service)
             if not names or catalog.expand_action(service, name):
                 continue
-            close = difflib.get_close_matches(name, list(names), n=1)
+            close = _closest_action(service, name)
             item = next(i for i in (*(statement.action or ()), *(statement.not_action or ())) if i.value == text)
             what = "matches no action of" if "*" in name or "?" in name else "is not an action of"
             yield finding(
@@ -90,7 +106,7 @@ def unknown_action(target: LintTarget) -> Iterator[Finding]:
                 f"`{text}` {what} `{service}`",
                 item.span,
                 statement,
-                suggestion=f"did you mean `{service}:{close[0]}`?" if close else None,
+                suggestion=f"did you mean `{service}:{close}`?" if close else None,
             )
 
 
