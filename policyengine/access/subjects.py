@@ -231,7 +231,7 @@ def _named(policy: CompiledPolicy) -> Iterable[PrincipalRef]:
         if cs.deny or block is None:
             continue
         if block.wildcard:
-            yield PrincipalRef(kind="any", text="*", arn="*")
+            yield PrincipalRef.model_construct(kind="any", text="*", arn="*")
             continue
         for entry in block.entries:
             yield entry.ref

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from policyengine.model._frozen import FrozenModel
 from policyengine.model.principal import PrincipalRef
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-class GrantConstraints(BaseModel):
+class GrantConstraints(FrozenModel):
     """``EncryptionContextEquals`` or ``EncryptionContextSubset`` (keys case-insensitive)."""
-
-    model_config = _FROZEN
 
     encryption_context_equals: dict[str, str] | None = None
     encryption_context_subset: dict[str, str] | None = None
 
 
-class Grant(BaseModel):
+class Grant(FrozenModel):
     """One grant on one key. ``pending`` grants are not yet consistent: only their token works."""
-
-    model_config = _FROZEN
 
     grant_id: str
     key_arn: str

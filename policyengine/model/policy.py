@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from policyengine.model._frozen import FrozenModel
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.span import Span
 from policyengine.model.template import TemplatePart
@@ -26,8 +25,6 @@ JsonType = Literal["string", "number", "boolean", "null", "object", "array"]
 CURRENT_VERSION = "2012-10-17"
 LEGACY_VERSION = "2008-10-17"
 VALID_VERSIONS = (CURRENT_VERSION, LEGACY_VERSION)
-
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,14 +52,12 @@ class PrincipalEntry:
     span: Span | None = None
 
 
-class PrincipalBlock(BaseModel):
+class PrincipalBlock(FrozenModel):
     """A ``Principal`` or ``NotPrincipal`` element.
 
     ``wildcard`` is the bare-string form ``"*"`` (everyone, including anonymous callers);
     ``{"AWS": "*"}`` is an entry whose ref kind is ``any`` instead.
     """
-
-    model_config = _FROZEN
 
     wildcard: bool = False
     entries: tuple[PrincipalEntry, ...] = ()
@@ -80,15 +75,13 @@ class ConditionValue:
     template_error: str | None = None
 
 
-class Condition(BaseModel):
+class Condition(FrozenModel):
     """One ``operator -> key -> values`` test of a statement's Condition block.
 
     The operator is split into its set qualifier, base operator and ``IfExists`` suffix by the
     condition-operator grammar; ``base`` is kept as written even when no such operator exists,
     so the linter can report it and the evaluator can treat it as never matching.
     """
-
-    model_config = _FROZEN
 
     operator: str
     qualifier: Qualifier | None = None
@@ -100,10 +93,8 @@ class Condition(BaseModel):
     span: Span | None = None
 
 
-class Statement(BaseModel):
+class Statement(FrozenModel):
     """One statement. Exactly one of each ``X``/``NotX`` pair may be set (the reader checks)."""
-
-    model_config = _FROZEN
 
     index: int
     sid: str | None = None
@@ -125,20 +116,16 @@ class Statement(BaseModel):
         return self.sid if self.sid else f"#{self.index}"
 
 
-class DuplicateKey(BaseModel):
+class DuplicateKey(FrozenModel):
     """An object key that appears more than once; the last occurrence is the one used."""
-
-    model_config = _FROZEN
 
     pointer: str
     key: str
     spans: tuple[Span | None, ...]
 
 
-class PolicyDocument(BaseModel):
+class PolicyDocument(FrozenModel):
     """A whole policy: Version, Id and the normalised statements."""
-
-    model_config = _FROZEN
 
     version: str | None = None
     id: str | None = None

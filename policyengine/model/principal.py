@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from policyengine.model._frozen import FrozenModel
 
 PrincipalRefKind = Literal[
     "any",  # "*" inside AWS: every authenticated principal
@@ -27,15 +27,13 @@ PrincipalRefKind = Literal[
 ]
 
 
-class PrincipalRef(BaseModel):
+class PrincipalRef(FrozenModel):
     """A classified principal string.
 
     ``name`` is the user or role name (without path), ``session`` the session name of an
     assumed role, ``path`` the IAM path (``/`` when absent). ``arn`` is the canonical ARN used for
     comparisons (for an account written as an id, the root ARN in the ``aws`` partition).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: PrincipalRefKind
     text: str

@@ -8,29 +8,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+from policyengine.model._frozen import FrozenModel
 
 
-class TextPart(BaseModel):
+class TextPart(FrozenModel):
     """Literal text; substituted or escaped text (``${*}``) is a TextPart and never a wildcard."""
 
-    model_config = _FROZEN
     text: str
 
 
-class WildcardPart(BaseModel):
+class WildcardPart(FrozenModel):
     """``*`` (any run of characters) or ``?`` (any one character)."""
 
-    model_config = _FROZEN
     char: Literal["*", "?"]
 
 
-class VariablePart(BaseModel):
+class VariablePart(FrozenModel):
     """``${key}`` or ``${key, 'default'}``: replaced by the request's value for ``key``."""
 
-    model_config = _FROZEN
     key: str
     default: str | None = None
 

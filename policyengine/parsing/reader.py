@@ -19,10 +19,12 @@ from policyengine.model.policy import (
     Condition,
     ConditionValue,
     DuplicateKey,
+    Effect,
     PolicyDocument,
     PrincipalBlock,
     PrincipalEntry,
     PrincipalKind,
+    Qualifier,
     Statement,
     StringItem,
 )
@@ -96,7 +98,7 @@ class _Reader:
                 repeats.setdefault(key.value, [self.span(seen[key.value][0])]).append(self.span(key))
             seen[key.value] = (key, value)
         for key_text, spans in repeats.items():
-            self.duplicates.append(DuplicateKey(pointer=pointer, key=key_text, spans=tuple(spans)))
+            self.duplicates.append(DuplicateKey.model_construct(pointer=pointer, key=key_text, spans=tuple(spans)))
         return seen
 
     def document(self, root: JNode, source: str, size: int) -> PolicyDocument:
@@ -154,7 +156,7 @@ class _Reader:
                     statements.append(statement)
         if self.issues and not self.best_effort:
             raise PolicyValidationError(source, tuple(self.issues))
-        return PolicyDocument(
+        return PolicyDocument.model_construct(
             version=version,
             id=policy_id,
             statements=tuple(statements),
@@ -205,7 +207,7 @@ class _Reader:
             else:
                 sid = value.value
 
-        effect = "Allow"
+        effect: Effect = "Allow"
         effect_span: Span | None = None
         if "Effect" not in members:
             self.issue(
@@ -219,7 +221,7 @@ class _Reader:
                 hint = suggest(value.value, ("Allow", "Deny")) if value.kind == "string" else None
                 self.issue(f"`Effect` must be `Allow` or `Deny`, not {shown}", value, f"{pointer}/Effect", hint, "invalid-effect")
             else:
-                effect = value.value
+                effect = "Allow" if value.value == "Allow" else "Deny"
 
         principal = self.principal(members["Principal"][1], f"{pointer}/Principal") if "Principal" in members else None
         not_principal = (
@@ -232,7 +234,7 @@ class _Reader:
 
         if len(self.issues) > before and not (self.best_effort and _salvageable(members, effect_span, lists)):
             return None
-        return Statement(
+        return Statement.model_construct(
             index=index,
             sid=sid,
             effect=effect,
@@ -273,7 +275,7 @@ class _Reader:
     def principal(self, node: JNode, pointer: str) -> PrincipalBlock | None:
         if node.kind == "string":
             if node.value == "*":
-                return PrincipalBlock(wildcard=True, span=self.span(node))
+                return PrincipalBlock.model_construct(wildcard=True, span=self.span(node))
             self.issue(
                 f"a principal given as a string must be `*`, not `{node.value}`",
                 node,
@@ -303,7 +305,7 @@ class _Reader:
                 entries.append(PrincipalEntry(kind=cast(PrincipalKind, key_text), value=item.value, ref=ref, span=item.span))
         if not members:
             self.issue("a principal object must name at least one principal", node, pointer, code="invalid-principal")
-        return PrincipalBlock(wildcard=False, entries=tuple(entries), span=self.span(node))
+        return PrincipalBlock.model_construct(wildcard=False, entries=tuple(entries), span=self.span(node))
 
     def conditions(self, node: JNode, pointer: str) -> tuple[Condition, ...]:
         if node.kind != "object":
@@ -330,9 +332,9 @@ class _Reader:
             for key_text, (key, values) in self.members(block, op_pointer).items():
                 key_pointer = f"{op_pointer}/{_escape_pointer(key_text)}"
                 result.append(
-                    Condition(
+                    Condition.model_construct(
                         operator=op_text,
-                        qualifier=name.qualifier,
+                        qualifier=cast("Qualifier | None", name.qualifier),  # the grammar admits these two only
                         base=name.base,
                         if_exists=name.if_exists,
                         key=key_text,

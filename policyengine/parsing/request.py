@@ -29,7 +29,7 @@ _LOWERED: dict[str, str] = {}
 def classify_caller(principal: str) -> PrincipalRef:
     """The caller's kind: an IAM/STS ARN, an account, or a service principal (``x.amazonaws.com``)."""
     if principal == ANONYMOUS:
-        return PrincipalRef(kind="anonymous", text=principal)
+        return PrincipalRef.model_construct(kind="anonymous", text=principal)
     if principal.endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")) and not principal.startswith("arn:"):
         ref = classify_principal("Service", principal)
     else:

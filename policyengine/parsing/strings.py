@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from policyengine.model import unknown
-from policyengine.model.principal import PrincipalRef
+from policyengine.model.principal import PrincipalRef, PrincipalRefKind
 from policyengine.model.template import TemplatePart, TextPart, VariablePart, WildcardPart
 
 if TYPE_CHECKING:
@@ -112,21 +112,21 @@ def _template_part(node: Tree[Token] | Token) -> TemplatePart:
             default_tree = node.children[1]
             assert isinstance(default_tree, Tree)
             default = "".join(str(t) for t in default_tree.children)
-        return VariablePart(key=key, default=default)
+        return VariablePart.model_construct(key=key, default=default)
     if node.data == "escape":
-        return TextPart(text=str(node.children[0])[2])
+        return TextPart.model_construct(text=str(node.children[0])[2])
     if node.data == "star":
-        return WildcardPart(char="*")
+        return WildcardPart.model_construct(char="*")
     if node.data == "qmark":
-        return WildcardPart(char="?")
-    return TextPart(text="".join(str(t) for t in node.children))
+        return WildcardPart.model_construct(char="?")
+    return TextPart.model_construct(text="".join(str(t) for t in node.children))
 
 
 def _merge_text(parts: list[TemplatePart]) -> list[TemplatePart]:
     merged: list[TemplatePart] = []
     for part in parts:
         if isinstance(part, TextPart) and merged and isinstance(merged[-1], TextPart):
-            merged[-1] = TextPart(text=merged[-1].text + part.text)
+            merged[-1] = TextPart.model_construct(text=merged[-1].text + part.text)
         else:
             merged.append(part)
     return merged
@@ -169,12 +169,12 @@ def classify_principal(kind: str, text: str) -> PrincipalRef:
         if unknown.contains(text):
             return _service_with_unknowns(text)
         if _SERVICE.match(text):
-            return PrincipalRef(kind="service", text=text, arn=text)
-        return PrincipalRef(kind="invalid", text=text, problem=f"`{text}` is not a service principal")
+            return PrincipalRef.model_construct(kind="service", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="invalid", text=text, problem=f"`{text}` is not a service principal")
     if kind == "Federated":
-        return PrincipalRef(kind="federated", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="federated", text=text, arn=text)
     if kind == "CanonicalUser":
-        return PrincipalRef(kind="canonical_user", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="canonical_user", text=text, arn=text)
     return classify_aws_principal(text)
 
 
@@ -186,9 +186,9 @@ _CLOUDFRONT_OAI = re.compile(r"^arn:aws:iam::cloudfront:user/CloudFront Origin A
 def classify_aws_principal(text: str) -> PrincipalRef:
     """Classify a value under ``AWS``: ``*``, an account id, a root/user/role/session ARN or a CloudFront OAI."""
     if text == "*":
-        return PrincipalRef(kind="any", text=text, arn="*")
+        return PrincipalRef.model_construct(kind="any", text=text, arn="*")
     if _CLOUDFRONT_OAI.match(unknown.as_pattern(text)):
-        return PrincipalRef(kind="canonical_user", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="canonical_user", text=text, arn=text)
     if unknown.contains(text):
         return _aws_with_unknowns(text)
     return _classify_known(text)
@@ -197,9 +197,9 @@ def classify_aws_principal(text: str) -> PrincipalRef:
 def _classify_known(text: str) -> PrincipalRef:
     """``classify_aws_principal`` of a value whose account field is a literal (other fields may hold unknowns)."""
     if _ACCOUNT_ID.match(text):
-        return PrincipalRef(kind="account", text=text, arn=f"arn:aws:iam::{text}:root", account=text)
+        return PrincipalRef.model_construct(kind="account", text=text, arn=f"arn:aws:iam::{text}:root", account=text)
     if _UNIQUE_ID.match(text):
-        return PrincipalRef(kind="unique_id", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="unique_id", text=text, arn=text)
     arn = parse_arn(text)
     if arn is None:
         return _invalid(text, "is neither `*`, a 12-digit account id nor an ARN")
@@ -209,23 +209,30 @@ def _classify_known(text: str) -> PrincipalRef:
         return _invalid(text, "does not name a 12-digit account")
     if arn.region:
         return _invalid(text, "has a region; IAM and STS ARNs have none")
-    base = {"text": text, "arn": text, "partition": arn.partition, "account": arn.account}
+    partition, account = arn.partition, arn.account
     if arn.service == "iam":
         if arn.resource == "root":
-            return PrincipalRef(kind="account", **base)
+            return PrincipalRef.model_construct(kind="account", text=text, arn=text, partition=partition, account=account)
         kind_name, _, rest = arn.resource.partition("/")
         if kind_name in ("user", "role") and rest:
             path, _, name = rest.rpartition("/")
-            return PrincipalRef(kind=kind_name, name=name, path=f"/{path}/" if path else "/", **base)
+            kind: PrincipalRefKind = "user" if kind_name == "user" else "role"
+            return PrincipalRef.model_construct(
+                kind=kind, name=name, path=f"/{path}/" if path else "/", text=text, arn=text, partition=partition, account=account
+            )
         return _invalid(text, "is an IAM ARN but not of a user, a role or the account root")
     if arn.service == "sts":
         kind_name, _, rest = arn.resource.partition("/")
         if kind_name == "assumed-role":
             role, sep, session = rest.partition("/")
             if role and sep and session:
-                return PrincipalRef(kind="assumed_role", name=role, session=session, **base)
+                return PrincipalRef.model_construct(
+                    kind="assumed_role", name=role, session=session, text=text, arn=text, partition=partition, account=account
+                )
         if kind_name == "federated-user" and rest:
-            return PrincipalRef(kind="federated_user", name=rest, **base)
+            return PrincipalRef.model_construct(
+                kind="federated_user", name=rest, text=text, arn=text, partition=partition, account=account
+            )
         return _invalid(text, "is an STS ARN but not of an assumed-role session or a federated user")
     return _invalid(text, f"names the service `{arn.service}`; principals are IAM or STS ARNs")
 
@@ -245,13 +252,13 @@ def _aws_with_unknowns(text: str) -> PrincipalRef:
     if alone is not None:
         if alone.kind == "account":
             own = unknown.OWN_ACCOUNT
-            return PrincipalRef(kind="account", text=text, arn=f"arn:aws:iam::{own}:root", account=own)
+            return PrincipalRef.model_construct(kind="account", text=text, arn=f"arn:aws:iam::{own}:root", account=own)
         if alone.kind == "value":
-            return PrincipalRef(kind="unknown", text=text, arn=text)
+            return PrincipalRef.model_construct(kind="unknown", text=text, arn=text)
         return _invalid(text, f"is a {alone.kind.replace('_', ' ')}, not a principal")
     fields = text.split(":", 5)
     if fields[0] != "arn" or len(fields) != 6:
-        return PrincipalRef(kind="unknown", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="unknown", text=text, arn=text)
     partition = "aws" if unknown.whole(fields[1]) is not None else fields[1]
     account = unknown.account_of(fields[4])
     if account is None and unknown.contains(fields[4]):
@@ -270,11 +277,13 @@ def _service_with_unknowns(text: str) -> PrincipalRef:
     """A ``Service`` principal holding unknowns: checked with them as examples of their kind."""
     shown = unknown.example(text)
     if shown is None:
-        return PrincipalRef(kind="unknown", text=text, arn=text)
+        return PrincipalRef.model_construct(kind="unknown", text=text, arn=text)
     if _SERVICE.match(shown):
-        return PrincipalRef(kind="service", text=text, arn=text)
-    return PrincipalRef(kind="invalid", text=text, problem=f"`{unknown.display(text)}` is not a service principal")
+        return PrincipalRef.model_construct(kind="service", text=text, arn=text)
+    return PrincipalRef.model_construct(
+        kind="invalid", text=text, problem=f"`{unknown.display(text)}` is not a service principal"
+    )
 
 
 def _invalid(text: str, why: str) -> PrincipalRef:
-    return PrincipalRef(kind="invalid", text=text, problem=f"principal `{text}` {why}")
+    return PrincipalRef.model_construct(kind="invalid", text=text, problem=f"principal `{text}` {why}")

@@ -71,6 +71,9 @@ def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
 
 
+#: What building a pydantic validator brings in (pydantic's plugin loader reads installed packages' metadata).
+NO_VALIDATOR = ("importlib.metadata", "pydantic.plugin._loader")
+
 SNAPSHOT = str(ROOT / "tests" / "access" / "fixtures" / "org.yaml")
 #: The access queries read a snapshot and answer with the evaluator: never the KMS, its store, the server,
 #: the solver, the AWS SDK (only `snapshot pull` needs it) or the grammars (JSON and YAML policies are scanned).
@@ -152,6 +155,9 @@ def test_lint_imports_no_server_store_kms_solver_or_sdk(fmt: str) -> None:
     # Well-formed JSON is read by the scanner and ARNs split by the grammar-equal expression: neither Lark
     # (only to explain a syntax error or read a policy variable) nor PyYAML and python-hcl2 (other inputs).
     assert sorted(m for m in modules if m.split(".")[0] in ("lark", "yaml", "hcl2")) == []
+    # The parser's models are made unvalidated (policyengine/model/_frozen.py): no pydantic validator is built,
+    # so neither is the plugin loader that imports importlib.metadata (SARIF reads our home page from it).
+    assert loaded(modules, NO_VALIDATOR if fmt != "sarif" else ("pydantic.plugin._loader",)) == []
 
 
 def test_lark_is_loaded_to_explain_a_syntax_error(tmp_path: Path) -> None:
@@ -177,6 +183,7 @@ def test_lint_of_a_directory_and_a_template_stays_light(tmp_path: Path) -> None:
 def test_validate_imports_no_server_store_kms_solver_or_sdk() -> None:
     modules = imported_by("validate", str(EXAMPLES / "default-key-policy.json"))
     assert "policyengine.parsing" in modules and heavy(modules) == []
+    assert loaded(modules, NO_VALIDATOR) == []
 
 
 def test_version_imports_neither_the_rules_nor_the_evaluator() -> None:
