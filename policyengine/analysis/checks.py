@@ -176,6 +176,7 @@ def _counterexample(
         other_reason=other.reason if other is not None else None,
         encryption_context=witness.encryption_context,
         grant_tokens=witness.grant_tokens,
+        grant_id=witness.grant_id,
     )
 
 

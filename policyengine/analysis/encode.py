@@ -247,7 +247,7 @@ class PolicyEncoder:
             identity=b.or_(identity_allows),
             boundary=b.and_(boundary),
             session=b.and_(session),
-            grants=b.and_((self.kms, b.or_(self.grant_term(g) for g in around.grants))),
+            grants=b.and_((self.kms, self.grants_term(around.grants))),
         )
         return allowed(_Terms(b), pieces)
 
@@ -322,6 +322,35 @@ class PolicyEncoder:
             oks.append(b.implies(through, allow))
             denies.append(b.and_((through, deny)))
         return b.and_(oks), b.or_(denies)
+
+    def grants_term(self, grants: Sequence[Grant]) -> Term:
+        """Some grant allows the request (``evaluator.grants.matching_grants``): a RetireGrant that
+        names a grant is allowed by that grant alone, for its retiring principal or, when the grant
+        lists RetireGrant, its grantee; any other request by the grants that match it."""
+        b, sym = self.b, self.sym
+        if not grants:
+            return FALSE
+        named = b.and_((self.retire, b.not_(sym.grant_id_is(None))))
+        retiring: list[Term] = []
+        for grant in grants:
+            who: list[Term] = []
+            if grant.retiring_principal is not None:
+                who.extend(b.and_((sym.is_class(c.index), self._is(c, grant.retiring_principal))) for c in sym.classes)
+            if "RetireGrant" in grant.operations:
+                who.append(sym.caller_in([c.index for c in sym.classes if grantee_is_caller(grant.grantee, placeholder_ref(c))]))
+            retiring.append(b.and_((sym.grant_id_is(grant.grant_id), sym.resource_matches(grant.key_arn), b.or_(who))))
+        normal = b.or_(self.grant_term(g) for g in grants)
+        return b.or_((b.and_((b.not_(named), normal)), b.and_((named, b.or_(retiring)))))
+
+    def _is(self, cls: CallerClass, arn: str) -> Term:
+        """A caller of class ``cls`` is ``arn``, or its identity (a session's role) is
+        (``retirement_grant`` compares the request's principal and identity ARN with it)."""
+        ref = placeholder_ref(cls)
+        if arn not in (ref.text, ref.role_arn if ref.kind == "assumed_role" else ref.text):
+            return FALSE
+        if cls.has_path and cls.path is None:  # the placeholder spells no path; the caller's is symbolic
+            return self.b.eq(self.sym.path_var(cls), self.b.str_const(""))
+        return TRUE
 
     def grant_term(self, grant: Grant) -> Term:
         """The grant allows the request (``evaluator.grants.matching_grants``): on the key, for the

@@ -4,7 +4,8 @@ The offline checks quantify over requests; this asks the same encoding (``encode
 combining rule over solver terms, with every policy kind of a ``PolicySet``) about one request,
 by fixing every variable of the symbolic request to that request's values: its caller's class
 (and IAM path), action, resource parts, the lockout flag, every context key the policies read
-(present or not, its text and typed readings), the encryption context and the grant tokens.
+(present or not, its text and typed readings), the encryption context, the grant tokens and
+the grant a RetireGrant names.
 The formula "allowed" is then either satisfiable (the model allows) or its negation is (the
 model denies); both, or neither, means the pins do not fix the request (a defect, reported as
 ``None``). The differential harness compares this answer with ``authorize``'s on every case.
@@ -86,6 +87,11 @@ def _pins(sym: SymbolicRequest, request: Request) -> list[Term]:
     pins.append(_flag(sym, sym.ec_other, any(k.lower() not in sym.ec_keys for k in request.encryption_context)))
     pins.extend(_flag(sym, term, token in request.grant_tokens) for token, term in sym.tokens.items())
     pins.append(_flag(sym, sym.iam_allows, False))
+    grant_id = request.grant_id
+    if grant_id is None or grant_id in sym.grant_ids:
+        pins.append(sym.grant_id_is(grant_id))
+    else:
+        pins.append(b.eq(sym.grant_choice, b.int_const(len(sym.grant_ids) + 1)))
     return pins
 
 

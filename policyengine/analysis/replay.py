@@ -37,6 +37,7 @@ class Witness:
     iam_allows: bool
     encryption_context: dict[str, str] | None = None
     grant_tokens: tuple[str, ...] = ()
+    grant_id: str | None = None
 
 
 @cache
@@ -131,7 +132,21 @@ def read_witness(sym: SymbolicRequest) -> Witness:
         iam_allows=b.value_bool(sym.iam_allows),
         encryption_context=encryption_context,
         grant_tokens=tuple(t for t, term in sorted(sym.tokens.items()) if b.value_bool(term)),
+        grant_id=_grant_id(sym),
     )
+
+
+def _grant_id(sym: SymbolicRequest) -> str | None:
+    """The grant the request names: one of the policy set's, none, or one no grant has."""
+    index = sym.b.value_int(sym.grant_choice)
+    if index < len(sym.grant_ids):
+        return sym.grant_ids[index]
+    if index == len(sym.grant_ids):
+        return None
+    n = 0
+    while f"pe-other-grant-{n}" in sym.grant_ids:
+        n += 1
+    return f"pe-other-grant-{n}"
 
 
 def _unused_key(taken: dict[str, str]) -> str:
@@ -173,6 +188,7 @@ def decide(
         bypass_policy_lockout_safety_check=witness.bypass,
         encryption_context=witness.encryption_context,
         grant_tokens=witness.grant_tokens,
+        grant_id=witness.grant_id,
     )
     return authorize(request, policy_set(request, key_policy, identity, around or Surroundings()))
 

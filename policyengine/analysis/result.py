@@ -41,6 +41,8 @@ class Counterexample:
     #: The request's encryption context and grant tokens, when grants in the policy set read them.
     encryption_context: dict[str, str] | None = None
     grant_tokens: tuple[str, ...] = ()
+    #: The grant a RetireGrant request names, when the policy set has grants.
+    grant_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -55,6 +57,8 @@ class Counterexample:
             data["encryption_context"] = self.encryption_context
         if self.grant_tokens:
             data["grant_tokens"] = list(self.grant_tokens)
+        if self.grant_id is not None:
+            data["grant_id"] = self.grant_id
         if self.iam_policy is not None:
             data["assumed_identity_policy"] = self.iam_policy
         data["statements"] = [s.to_json() for s in self.statements]

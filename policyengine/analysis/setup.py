@@ -97,6 +97,8 @@ def build_setup(
         named.add(classify_caller(holder.principal))
     for grant in around.grants:
         named.add(grant.grantee)
+        if grant.retiring_principal is not None:
+            named.add(classify_caller(grant.retiring_principal))
     if caller is not None:
         named.add(classify_caller(caller))
     group = None
@@ -113,12 +115,20 @@ def build_setup(
     groups = {h.group for h in around.holders} | ({group} if group is not None else set())
 
     def marks(cls: CallerClass) -> object:
-        granted = tuple(grantee_is_caller(g.grantee, placeholder_ref(cls)) for g in around.grants)
+        ref = placeholder_ref(cls)
+        granted = tuple(
+            (
+                grantee_is_caller(g.grantee, ref),
+                g.retiring_principal is not None and g.retiring_principal in (ref.text, ref.role_arn),
+            )
+            for g in around.grants
+        )
         return granted, caller is not None and cls.placeholder == caller
 
     classes = merge_classes(build_classes(named, policy_accounts(everything), observed.names), statements, derived, groups, marks)
     sym = SymbolicRequest(solver, classes, named, keys, chars, scope, observed)
     sym.ec_modelled = any(g.constraints is not None for g in around.grants)
+    sym.declare_grant_ids([g.grant_id for g in around.grants])
     if sym.ec_modelled and "kms:encryptioncontextkeys" in keys:
         sym.approximations.add(
             "`kms:EncryptionContextKeys` is read where grants constrain the encryption context: the two are "

@@ -125,6 +125,12 @@ class SymbolicRequest:
         #: Whether a grant's constraint reads the encryption context (a counterexample then sends one).
         self.ec_modelled = False
         self.tokens: dict[str, Term] = {}
+        #: The request's grant id (RetireGrant names the grant it retires): one of ``grant_ids``,
+        #: or ``len(grant_ids)`` for none and ``len(grant_ids) + 1`` for an id no grant has.
+        self.grant_ids: tuple[str, ...] = ()
+        self.grant_choice = b.int_var("grant_id")
+        self._grant_domain = len(self.constraints)
+        self.constraints.append(b.one_of(self.grant_choice, (0, 1)))
 
     # -- caller ------------------------------------------------------------------------------
 
@@ -408,6 +414,16 @@ class SymbolicRequest:
         text = kv.slots[0].text
         assert text is not None, f"{EC_PREFIX}{key} is declared with a text reading"
         return self.b.and_((kv.present, kv.slots[0].used, self.b.eq(text, self.b.str_const(value))))
+
+    def declare_grant_ids(self, ids: Sequence[str]) -> None:
+        """The grant ids a request may name (those of the grants in the policy set)."""
+        self.grant_ids = tuple(sorted(set(ids)))
+        self.constraints[self._grant_domain] = self.b.one_of(self.grant_choice, range(len(self.grant_ids) + 2))
+
+    def grant_id_is(self, grant_id: str | None) -> Term:
+        """The request names grant ``grant_id`` (``None``: names no grant)."""
+        index = len(self.grant_ids) if grant_id is None else self.grant_ids.index(grant_id)
+        return self.b.eq(self.grant_choice, self.b.int_const(index))
 
     def token(self, token: str) -> Term:
         """The request carries grant token ``token``."""
