@@ -32,6 +32,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from policyengine.access import Access, World, access_matrix  # noqa: E402
+from policyengine.access import Access, World, stream_matrix  # noqa: E402
 from policyengine.access.synthetic import generate  # noqa: E402
 
 PEERS = Path(os.environ.get("BENCH_PEERS_HOME", Path.home() / ".cache" / "bench-peers"))
@@ -67,7 +68,105 @@ def graph_series(sizes: list[int], per_account: int, seed: int) -> list[dict[str
     return rows
 
 
-def ours(principals: int, keys: int, accounts: int, seed: int, matrix: bool) -> dict[str, Any]:
+class MemoryWatch:
+    """Peak memory of this process and its children together, sampled every 0.2 s from /proc (Linux).
+
+    RSS counts the pages forked workers share with the parent once per process (an upper bound);
+    PSS splits shared pages between the processes sharing them (what the machine really holds).
+    """
+
+    def __init__(self) -> None:
+        self.peak_rss_mb = 0.0
+        self.peak_pss_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _tree(pid: int) -> list[int]:
+        pids = [pid]
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                pids += [c for child in (task / "children").read_text().split() for c in MemoryWatch._tree(int(child))]
+            except OSError:
+                continue
+        return pids
+
+    @staticmethod
+    def _field(path: str, name: str) -> float:
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(name):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            pids = self._tree(os.getpid())
+            rss = sum(self._field(f"/proc/{p}/status", "VmRSS:") for p in pids)
+            pss = sum(self._field(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+            self.peak_rss_mb = max(self.peak_rss_mb, rss)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss)
+
+
+def streamed_matrix(world: World, fmt: str, processes: int | None) -> dict[str, Any]:
+    """The full matrix as ``access-matrix`` computes it (stream_matrix, a process pool), written to a byte counter."""
+    fresh = Access.of(world)  # the matrix builds its own graph and caches, as the command does
+    written = [0]
+
+    def sink(text: str) -> None:
+        written[0] += len(text.encode())
+
+    def tick(done: int) -> None:
+        if done % 100 == 0 or done == len(world.keys):
+            print(f"    matrix: {done:,} / {len(world.keys):,} keys, {time.perf_counter() - start:.0f} s", flush=True)
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with MemoryWatch() as memory:
+        summary, wall, cpu = timed(
+            lambda: stream_matrix(
+                fresh,
+                fresh.subjects.principals(),
+                sink,
+                fmt="json" if fmt == "json" else "text",
+                processes=processes,
+                progress=tick,
+            )
+        )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    cells = summary.subjects * summary.keys * len(summary.groups)
+    return {
+        "matrix_s": wall,
+        "matrix_cpu_s": cpu + children,
+        "matrix_parent_cpu_s": cpu,
+        "matrix_processes": summary.processes,
+        "matrix_cells": cells,
+        "matrix_listed": summary.listed,
+        "matrix_counts": summary.counts,
+        "matrix_groups_evaluated": summary.evaluated,
+        "matrix_groups_prechecked": summary.prechecked,
+        "matrix_bytes": written[0],
+        "matrix_format": fmt,
+        "matrix_peak_rss_mb": memory.peak_rss_mb,
+        "matrix_peak_pss_mb": memory.peak_pss_mb,
+        "load_average": os.getloadavg(),
+    }
+
+
+def ours(
+    principals: int, keys: int, accounts: int, seed: int, matrix: bool, matrix_format: str = "text", processes: int | None = None
+) -> dict[str, Any]:
     snapshot, generate_wall, _ = timed(lambda: generate(principals, keys, accounts=accounts, seed=seed))
     world, build_wall, _ = timed(lambda: World.build(snapshot))
     access = Access.of(world)
@@ -88,15 +187,7 @@ def ours(principals: int, keys: int, accounts: int, seed: int, matrix: bool) -> 
         "graph_cpu_s": reach_cpu,
     }
     if matrix:
-        fresh = Access.of(world)  # the matrix builds its own graph and caches, as the command does
-        built, matrix_wall, matrix_cpu = timed(lambda: access_matrix(fresh, subjects=fresh.subjects.principals()))
-        result.update(
-            matrix_s=matrix_wall,
-            matrix_cpu_s=matrix_cpu,
-            matrix_cells=len(built.cells),
-            matrix_answers=built.evaluations + built.prechecked * 33,
-            matrix_counts=built.counts(),
-        )
+        result.update(streamed_matrix(world, matrix_format, processes))
     result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result | {
         "principals": len(world.principals),
@@ -289,8 +380,13 @@ def report(mine: dict[str, Any], theirs: dict[str, Any] | None, series: list[dic
     )
     if "matrix_s" in mine:
         lines.append(
-            f"Matrix: {mine['matrix_cpu_s']:.2f} s CPU, {mine['matrix_s'] / answers_total * 1e6:.1f} µs wall per answer; "
-            f"cells {mine['matrix_counts']}."
+            f"Matrix ({mine['matrix_processes']} processes, {mine['matrix_format']} written, "
+            f"{mine['matrix_bytes'] / 1e6:,.0f} MB): "
+            f"{mine['matrix_s']:.1f} s wall, {mine['matrix_cpu_s']:.1f} s CPU (all processes), "
+            f"peak memory of all processes {mine['matrix_peak_rss_mb']:,.0f} MB RSS / {mine['matrix_peak_pss_mb']:,.0f} MB PSS; "
+            f"{mine['matrix_cells']:,} cells, {mine['matrix_listed']:,} listed, {mine['matrix_counts']}; "
+            f"groups of callers evaluated {mine['matrix_groups_evaluated']:,}, settled by pre-checks "
+            f"{mine['matrix_groups_prechecked']:,}; load average {mine['load_average']}."
         )
     if series:
         lines += ["", "| principals | role-graph edges | role graph (s) | s per 1,000 principals |", "|---:|---:|---:|---:|"]
@@ -313,6 +409,8 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=100)
     parser.add_argument("--accounts", type=int, default=5)
     parser.add_argument("--no-matrix", action="store_true", help="skip the full access matrix")
+    parser.add_argument("--matrix-format", choices=["text", "json"], default="text", help="what the matrix writes")
+    parser.add_argument("--processes", type=int, help="matrix worker processes (default: one per CPU)")
     parser.add_argument(
         "--graph-series", default="", help="comma-separated sizes at which to time the whole role graph (e.g. 2500,5000,20000)"
     )
@@ -323,7 +421,7 @@ def main() -> None:
     args = parser.parse_args()
     per_account = max(1, args.principals // args.accounts)
     series = graph_series([int(n) for n in args.graph_series.split(",") if n], per_account, args.seed)
-    mine = ours(args.principals, args.keys, args.accounts, args.seed, not args.no_matrix)
+    mine = ours(args.principals, args.keys, args.accounts, args.seed, not args.no_matrix, args.matrix_format, args.processes)
     theirs = None
     if not args.no_peer:
         work = workload(args.principals, args.keys, args.accounts, args.seed, mine["sample_keys"], mine["pairs"])

@@ -34,6 +34,8 @@ class CallerGroups:
         self.subjects = list(subjects)
         by_profile: dict[tuple[object, ...], list[int]] = {}
         self.single: list[int] = []
+        #: each subject's profile, as an index into ``profiles`` (-1: asked on its own on every key)
+        self.profile_of: list[int] = []
         self.by_name: dict[tuple[str | None, str], list[int]] = {}
         world = access.world
         for i, subject in enumerate(self.subjects):
@@ -42,33 +44,44 @@ class CallerGroups:
             profile = access.sameness.profile(subject, world.account(subject.account))
             if profile is None:
                 self.single.append(i)
+                self.profile_of.append(-1)
             else:
-                by_profile.setdefault(profile, []).append(i)
+                members = by_profile.setdefault(profile, [])
+                self.profile_of.append(len(by_profile) - 1 if not members else self.profile_of[members[0]])
+                members.append(i)
         self.profiles = list(by_profile.values())
 
-    def on(self, key: KeyInfo) -> list[list[int]]:
-        """The groups of subjects that get the same answers on ``key``; the first of each is the one asked.
+    def on(self, key: KeyInfo) -> tuple[list[tuple[int, list[int]]], list[tuple[int, list[int]]]]:
+        """The groups of subjects that get the same answers on ``key``, each with its profile's index
+        (-1 for a group of one); the first member of each, the lowest index, is the one asked.
 
         Exactly ``KeyGroups.group``'s partition: callers the key names, and every caller when the
-        key's policies read who is asking, are groups of one.
+        key's policies read who is asking, are groups of one. The second list holds the groups
+        the pre-checks exclude without asking: callers the key does not name, from accounts it
+        does not let in (``Prechecks.admitted_accounts``).
         """
         groups = self.access.key_groups(key)
         if not groups.usable:
-            return [[i] for i in range(len(self.subjects))]
+            return [(-1, [i]) for i in range(len(self.subjects))], []
+        admitted = self.access.prechecks.admitted_accounts(key)
         named: set[int] = set()
         for pair in groups.named:
             if pair[1] is not None:
                 named.update(self.by_name.get((pair[0], pair[1]), ()))
-        out = [[i] for i in self.single]
-        for members in self.profiles:
+        asked = [(-1, [i]) for i in self.single]
+        excluded: list[tuple[int, list[int]]] = []
+        subjects = self.subjects
+        for p, members in enumerate(self.profiles):
             if named and not named.isdisjoint(members):
-                rest = [i for i in members if i not in named]
-                if rest:
-                    out.append(rest)
+                members = [i for i in members if i not in named]
+                if not members:
+                    continue
+            if admitted is None or subjects[members[0]].account in admitted:
+                asked.append((p, members))
             else:
-                out.append(members)
-        out.extend([i] for i in sorted(named))
-        return out
+                excluded.append((p, members))
+        asked.extend((-1, [i]) for i in sorted(named))
+        return asked, excluded
 
 
 class Reachers:

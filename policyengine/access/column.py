@@ -11,7 +11,8 @@ are those ``matrix.access_matrix`` gives (a test compares them cell by cell).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from policyengine.access.actions import GROUPS, Group
@@ -62,30 +63,49 @@ def column(plan: ColumnPlan, key: KeyInfo) -> Column:
     access, groups, everyone, shown = plan.access, plan.groups, plan.everyone, plan.shown
     checks = access.prechecks
     result = Column(key, [])
-    per_subject: list[dict[Group, Cell]] = [{}] * len(everyone)
+    profile_of = plan.callers.profile_of
+    by_profile: list[dict[Group, Cell]] = [{}] * len(plan.callers.profiles)
+    alone: dict[int, dict[Group, Cell]] = {}
+    denied: dict[str, dict[Group, Cell]] = {}
     live: list[list[int]] = []
     counts = result.counts
-    for members in plan.callers.on(key):
+    asked, excluded = plan.callers.on(key)
+    if excluded:
+        cells = denied["key_policy_excludes_caller"] = _denied_cells(
+            access, everyone[0], key, groups, "key_policy_excludes_caller"
+        )
+        for profile, members in excluded:
+            by_profile[profile] = cells
+            counts["deny"] += bisect_left(members, shown) * len(groups)
+        result.prechecked += len(excluded)
+    for profile, members in asked:
         first = everyone[members[0]]
         reason = checks.denied(first, key)
         if reason is not None:
-            cells = _denied_cells(access, first, key, groups, reason)
+            cells = denied.get(reason) or denied.setdefault(reason, _denied_cells(access, first, key, groups, reason))
             result.prechecked += 1
         else:
             answers = evaluate_groups(access, plan.classes, first, key)
             cells = {g: _cell(answers[g]) if answers[g] else _empty_cell(access, first, key, g) for g in groups}
             result.evaluated += 1
-        for i in members:
-            per_subject[i] = cells
-        seen = sum(1 for i in members if i < shown)
+        if profile >= 0:
+            by_profile[profile] = cells
+        else:
+            alone[members[0]] = cells
+        seen = bisect_left(members, shown)  # members are in subject order, the shown subjects first
         for cell in cells.values():
             counts[cell.status] += seen
         if any(c.status != "deny" for c in cells.values()):
             live.append(members)
-    rows: dict[int, dict[Group, Cell]] = {i: per_subject[i] for members in live for i in members if i < shown}
+
+    def cells_of(i: int) -> dict[Group, Cell]:
+        found = alone.get(i)
+        return found if found is not None else by_profile[profile_of[i]]
+
+    rows: dict[int, dict[Group, Cell]] = {i: cells_of(i) for members in live for i in members if i < shown}
     if plan.reachers is not None:
-        for i, cells in _routes(plan.reachers, everyone, per_subject, live, groups).items():
-            for before, after in zip(per_subject[i].values(), cells.values(), strict=True):
+        for i, cells in _routes(plan.reachers, everyone, cells_of, live, groups).items():
+            for before, after in zip(cells_of(i).values(), cells.values(), strict=True):
                 counts[before.status] -= 1
                 counts[after.status] += 1
             rows[i] = cells
@@ -96,7 +116,7 @@ def column(plan: ColumnPlan, key: KeyInfo) -> Column:
 def _routes(
     reachers: Reachers,
     everyone: list[Subject],
-    per_subject: list[dict[Group, Cell]],
+    cells_of: Callable[[int], dict[Group, Cell]],
     live: list[list[int]],
     groups: tuple[Group, ...],
 ) -> dict[int, dict[Group, Cell]]:
@@ -108,12 +128,12 @@ def _routes(
             if role.kind != "role" or role.principal is None:
                 continue
             for i, position, path in reachers.by_role.get(role.principal.arn, ()):
-                options.setdefault(i, []).append((position, path, role, per_subject[r]))
+                options.setdefault(i, []).append((position, path, role, cells_of(r)))
     upgraded: dict[int, dict[Group, Cell]] = {}
     for i, found in options.items():
         found.sort(key=lambda o: o[0])
         ordered = [(path, role, cells) for _, path, role, cells in found]
-        here = per_subject[i]
+        here = cells_of(i)
         cells = {g: upgrade(here[g], g, ordered) for g in groups}
         if any(cells[g] is not here[g] for g in groups):
             upgraded[i] = cells

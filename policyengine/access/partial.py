@@ -327,10 +327,15 @@ class _Combine:
             grants=self.grants() if gate == "kms" and p.grants else FALSE,
         )
         residual = allowed(FORMULAS, pieces)
-        settled = Pieces(**{name: _settled(getattr(pieces, name)) for name in PIECE_NAMES})
-        return self.finish(residual, reason(settled, gate=gate), gate)
 
-    def finish(self, residual: Formula, reason: str, gate: Gate) -> Partial:
+        def why() -> str:
+            return reason(Pieces(**{name: _settled(getattr(pieces, name)) for name in PIECE_NAMES}), gate=gate)
+
+        return self.finish(residual, why, gate)
+
+    def finish(self, residual: Formula, why: str | Callable[[], str], gate: Gate) -> Partial:
+        """The answer; the reason (``why``, a code or how to find it) is worked out only when nothing else gives it:
+        a decided answer's reason is the concrete decision's, read when asked for, and a conditional one's is "conditional"."""
         p = self.p
         parts = tuple(self.parts)
         if residual is TRUE or residual is FALSE:
@@ -341,10 +346,11 @@ class _Combine:
                 request = p.request
                 policies = p.policies
                 concrete = (lambda: authorize(build(action), policies)) if build else (lambda: authorize(request, policies))
-                return Partial(status, residual, reason, parts, concrete)
-            if reason == "conditional":
-                reason = "allowed" if status == "allow" else "no_allow"
-            return Partial(status, residual, reason, parts)
+                return Partial(status, residual, "", parts, concrete)
+            code = why if isinstance(why, str) else why()
+            if code == "conditional":
+                code = "allowed" if status == "allow" else "no_allow"
+            return Partial(status, residual, code, parts)
         return Partial("conditional", residual, "conditional", parts)
 
 

@@ -33,6 +33,7 @@ class Prechecks:
         self._identity: dict[tuple[str, str | None], list[CompiledStatement]] = {}
         self._key: dict[tuple[str, str | None], list[CompiledStatement] | None] = {}
         self._actions = [a.lower() for a in key_actions()]
+        self._admitted: dict[str, frozenset[str] | None] = {}
 
     def _allows(self, subject: Subject, lowered: str | None) -> list[CompiledStatement]:
         """The caller's identity statements that allow ``lowered`` (or any key action)."""
@@ -64,6 +65,33 @@ class Prechecks:
             assert found is not None
             found.append(cs)
         self._key[cache] = found
+        return found
+
+    def admitted_accounts(self, key: KeyInfo) -> frozenset[str] | None:
+        """The accounts whose callers the key may let in when it does not name them, or None when it may let in anyone.
+
+        A caller that no Principal entry or grant of the key names (``KeyGroups.named``) and whose
+        account is not in the set is denied every action with ``key_policy_excludes_caller``:
+        ``denied`` says so for it, since no grant is for its account, no Allow statement names
+        ``*`` or its account, and none lacks a Principal.
+        """
+        found = self._admitted.get(key.arn)
+        if found is None and key.arn not in self._admitted:
+            accounts: set[str] = set()
+            statements = self._key_allows(key, None)
+            if statements is not None and all(g.grantee.account is not None for g in key.grants):
+                accounts.update(g.grantee.account for g in key.grants if g.grantee.account is not None)
+                for cs in statements:
+                    block = cs.statement.principal
+                    assert block is not None
+                    if block.wildcard or any(
+                        e.ref.kind == "any" or (e.ref.kind == "account" and not e.ref.account) for e in block.entries
+                    ):
+                        break
+                    accounts.update(e.ref.account for e in block.entries if e.ref.kind == "account" and e.ref.account)
+                else:
+                    found = frozenset(accounts)
+            self._admitted[key.arn] = found
         return found
 
     def denied(self, subject: Subject, key: KeyInfo, action: str | None = None) -> str | None:

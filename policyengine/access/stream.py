@@ -131,15 +131,16 @@ def stream_matrix(
     spans = [(start, min(start + step, len(key_list))) for start in range(0, len(key_list), step)]
     _PLAN, _KEYS, _FORMAT = plan, key_list, fmt
     try:
+        # The world, graph and plan are left out of the garbage collector's passes: a full pass over them costs
+        # more than a column, and in forked workers it would also copy every page they share with this process.
+        gc.freeze()
         if count == 1:
             _consume(map(_work, spans), summary, write, fmt, progress)
         else:
-            gc.collect()
-            gc.freeze()  # the inherited objects stay untouched by the workers' collections, so their pages stay shared
             with multiprocessing.get_context("fork").Pool(count) as pool:
                 _consume(pool.imap(_work, spans), summary, write, fmt, progress)
-            gc.unfreeze()
     finally:
+        gc.unfreeze()
         _PLAN, _KEYS = None, []
     return summary
 

@@ -119,7 +119,8 @@ def test_a_group_answer_is_each_members_own(org: World) -> None:
     shared = 0
     for key in sorted(org.keys.values(), key=lambda k: k.label)[:6]:
         found = dict(column(plan, key).rows)
-        for members in plan.callers.on(key):
+        asked, excluded = plan.callers.on(key)
+        for _, members in asked + excluded:
             shared += len(members) > 1
             for i in members:
                 alone = Access.of(org)
@@ -149,3 +150,21 @@ def test_streamed_matrix_is_the_in_memory_one(processes: int, org: World) -> Non
     expected = sorted(whole["cells"], key=lambda c: (keys.index(c["key"]), order[c["principal"]], GROUPS.index(c["group"])))
     assert cells == expected and summary.counts == whole["counts"] and summary.listed == len(cells)
     assert summary.processes == processes and done[-1] == len(keys)
+
+
+def test_accounts_a_key_does_not_let_in_are_excluded_as_the_prechecks_say(org: World, world: World) -> None:
+    """A caller the key does not name, from an account outside ``admitted_accounts``, is what ``denied`` excludes."""
+    skipped = 0
+    for which in (org, world):
+        access = Access.of(which)
+        for key in which.keys.values():
+            admitted = access.prechecks.admitted_accounts(key)
+            named = access.key_groups(key).named
+            for subject in access.subjects.all():
+                if admitted is None or subject.principal is None or subject.account in admitted:
+                    continue
+                if (subject.account, subject.principal.name) in named:
+                    continue
+                skipped += 1
+                assert access.prechecks.denied(subject, key) == "key_policy_excludes_caller", (subject.label, key.label)
+    assert skipped > 1000
