@@ -14,8 +14,6 @@ from rich.rule import Rule
 
 import policyengine as pe
 from policyengine.cli.output import out, render_input_error
-from policyengine.cli.tour_kms import run_kms_tour
-from policyengine.cli.tour_more import run_access_tour, run_lint_tour, run_server_tour
 
 
 def _section(title: str, text: str) -> None:
@@ -27,6 +25,10 @@ def _section(title: str, text: str) -> None:
 @click.command()
 def tour() -> None:
     """Walk through the examples: read, validate and explain real key policies."""
+    # The KMS, the server and the linter the tour shows: loaded when it runs, not for `--help`.
+    from policyengine.cli.tour_kms import run_kms_tour
+    from policyengine.cli.tour_more import run_access_tour, run_lint_tour, run_server_tour
+
     examples = pe.data_dir("examples")
     _section(
         "1. Reading key policies",

@@ -99,6 +99,8 @@ MUST_NOT_IMPORT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "check --help": (("check", "--help"), ("cvc5", "z3", "policyengine.analysis.checks", "policyengine.lint", *HELP_HEAVY)),
     "db --help": (("db", "--help"), ("psycopg", "policyengine.kms", "policyengine.store", *HELP_HEAVY)),
     "playground --help": (("playground", "--help"), ("policyengine.playground", "uvicorn", *HELP_HEAVY)),
+    # The tour's steps (the KMS, the server, the linter) are loaded when it runs.
+    "tour --help": (("tour", "--help"), ("policyengine.kms", "policyengine.server", "policyengine.lint.rules", *HELP_HEAVY)),
     # Reading the audit trail opens the SQLite store, not the KMS facade, its cryptography or the evaluator.
     "audit": (("audit", "--data", "{tmp}"), ("policyengine.kms.facade", "policyengine.server", "psycopg", *HELP_HEAVY)),
 }
