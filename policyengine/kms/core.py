@@ -739,7 +739,10 @@ def _require_unicode(parameters: Mapping[str, Any]) -> None:
     stack: list[Any] = [parameters]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
+        kind = type(item)
+        if kind is bytes or kind is int or kind is bool:  # blobs and numbers, first: Mapping's check is slow
+            continue
+        if kind is str or isinstance(item, str):
             if _SURROGATE.search(item):
                 raise ValidationException("A string parameter holds an unpaired UTF-16 surrogate; strings must be Unicode text")
         elif isinstance(item, Mapping):
