@@ -33,7 +33,11 @@ request of every client. Any non-200 answer is counted as an error and reported.
 
 Rounds are interleaved (every server, operation and client count once per round, three rounds)
 and each cell reports its median round, so background load on a shared machine hits every
-server alike. The whole run takes about five minutes (--quick: about 40 s). On a 2-core
+server alike. Each cell also reports the server process's CPU time per measured request (user +
+system, from /proc at both ends of the measured window): on a machine other work keeps busy,
+requests per second move with that work, while CPU per request moves far less, and on an idle
+machine the server's throughput is one core over it (ours and moto's each run one process).
+The whole run takes about five minutes (--quick: about 40 s). On a 2-core
 machine the load generator and the server share the two cores, as they do for moto.
 """
 
@@ -344,8 +348,18 @@ def _generator_process(port: int, raw: bytes, threads: int, start: float, measur
     queue.put(results)
 
 
-def load(port: int, raw: bytes, clients: int, duration: float, warmup: float) -> dict[str, float]:
-    """Closed-loop load from ``clients`` connections; requests per second and latency percentiles (ms)."""
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time the process ``pid`` has used so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (OSError, TypeError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14 and 15)
+
+
+def load(port: int, raw: bytes, clients: int, duration: float, warmup: float, pid: int | None = None) -> dict[str, float]:
+    """Closed-loop load from ``clients`` connections; requests per second, latency percentiles (ms), and
+    the server process's CPU time per measured request (ms), read from /proc at both ends of the window."""
     context = multiprocessing.get_context("spawn")
     processes_n = min(clients, os.cpu_count() or 1)
     shares = [clients // processes_n + (1 if i < clients % processes_n else 0) for i in range(processes_n)]
@@ -358,6 +372,10 @@ def load(port: int, raw: bytes, clients: int, duration: float, warmup: float) ->
     ]
     for process in processes:
         process.start()
+    time.sleep(max(0.0, measure_from - time.time()))
+    cpu_from = _cpu_seconds(pid)
+    time.sleep(max(0.0, until - time.time()))
+    cpu_used = _cpu_seconds(pid) - cpu_from
     gathered: list[Any] = []
     for _ in processes:
         gathered.extend(queue.get(timeout=duration + warmup + 60))
@@ -366,9 +384,11 @@ def load(port: int, raw: bytes, clients: int, duration: float, warmup: float) ->
     latencies = sorted(x for lat, _ in gathered for x in lat)
     errors = sum(e for _, e in gathered)
     if not latencies:
-        return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "errors": errors, "requests": 0}
+        nan = float("nan")
+        return {"rps": 0.0, "p50_ms": nan, "p99_ms": nan, "errors": errors, "requests": 0, "cpu_ms": nan}
     return {
         "rps": len(latencies) / duration,
+        "cpu_ms": cpu_used * 1000 / len(latencies),
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "errors": errors,
@@ -422,11 +442,13 @@ def main() -> None:
             for operation in ("Encrypt", "Decrypt"):
                 for clients in client_counts:
                     for server in servers:
-                        numbers = load(server.port, prepared[server.name][operation], clients, duration, warmup)
+                        pid = server.process.pid if server.process is not None else None
+                        numbers = load(server.port, prepared[server.name][operation], clients, duration, warmup, pid)
                         samples.setdefault((server.name, operation, clients), []).append(numbers)
                         print(
                             f"round {round_index}: {server.name:22} {operation:8} {clients:3} clients: "
                             f"{numbers['rps']:8.0f} req/s  p50 {numbers['p50_ms']:6.2f} ms  p99 {numbers['p99_ms']:6.2f} ms  "
+                            f"CPU {numbers['cpu_ms']:5.2f} ms/req  "
                             f"errors {numbers['errors']}",
                             file=sys.stderr,
                         )
@@ -436,7 +458,18 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     for (name, operation, clients), runs in samples.items():
         middle = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
-        results.append({"server": name, "operation": operation, "clients": clients, **middle, "rounds": [r["rps"] for r in runs]})
+        cpu = statistics.median(r["cpu_ms"] for r in runs)
+        results.append(
+            {
+                "server": name,
+                "operation": operation,
+                "clients": clients,
+                **middle,
+                "cpu_ms": cpu,
+                "rounds": [r["rps"] for r in runs],
+                "rounds_cpu_ms": [r["cpu_ms"] for r in runs],
+            }
+        )
 
     print(_table(results, servers))
     if args.json:
@@ -472,18 +505,22 @@ def _table(results: list[dict[str, Any]], servers: list[Server]) -> str:
         f"Loopback, {machine['cpus']} CPUs, CPython {machine['python']}; ours on {machine['http']}, one process; "
         "each cell is the median of the interleaved rounds.",
         "",
-        "| server | checks per request | operation | clients | req/s | p50 ms | p99 ms | errors | vs moto |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| server | checks per request | operation | clients | req/s | p50 ms | p99 ms | errors | vs moto "
+        "| server CPU ms/req | moto CPU / ours |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     moto = {(r["operation"], r["clients"]): r["rps"] for r in results if r["server"] == "moto_server"}
+    moto_cpu = {(r["operation"], r["clients"]): r["cpu_ms"] for r in results if r["server"] == "moto_server"}
     enforces = {s.name: s.enforces for s in servers}
     order = {s.name: i for i, s in enumerate(servers)}
     for r in sorted(results, key=lambda r: (r["operation"] != "Encrypt", r["clients"], order[r["server"]])):
         base = moto.get((r["operation"], r["clients"]))
         ratio = f"{r['rps'] / base:.1f}x" if base else "-"
+        base_cpu = moto_cpu.get((r["operation"], r["clients"]))
+        cpu_ratio = f"{base_cpu / r['cpu_ms']:.1f}x" if base_cpu and r["cpu_ms"] > 0 else "-"
         lines.append(
             f"| {r['server']} | {enforces[r['server']]} | {r['operation']} | {r['clients']} | {r['rps']:,.0f} | "
-            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {ratio} |"
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {ratio} | {r['cpu_ms']:.2f} | {cpu_ratio} |"
         )
     return "\n".join(lines)
 

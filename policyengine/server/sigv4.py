@@ -21,6 +21,7 @@ which is what stops an intercepted request from being replayed later.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -192,6 +193,20 @@ class _ExactSigner(SigV4Auth):  # type: ignore[misc]
     def payload(self, request: Any) -> str:
         # What botocore computes for a bytes body over http, without building a prepared request first.
         return hashlib.sha256(request.data or b"").hexdigest()
+
+    def signature(self, string_to_sign: str, request: Any) -> str:
+        # botocore's derivation (four HMACs from the secret, date, region and service), kept per day as
+        # SigV4 intends (the signing key changes only with those): every request of a client reuses it.
+        key = _signing_key(self.credentials.secret_key, request.context["timestamp"][0:8], self._region_name, self._service_name)
+        return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
+    key = f"AWS4{secret_key}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
 
 
 def _url(host: str, raw_path: bytes, query: bytes) -> str:
