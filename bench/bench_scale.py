@@ -204,6 +204,7 @@ def main() -> None:
             sys.exit("PostgreSQL is not installed (apt-get install postgresql), and no --postgres-url was given")
         cluster = start_cluster(bindir, durable=True)
     results: dict[str, dict[int, dict[str, tuple[float, float]]]] = {}
+    per_round: dict[str, dict[int, dict[str, list[float]]]] = {}  # each round's median, for the JSON
     with tempfile.TemporaryDirectory() as tmp:
         for kind in stores:
             # Every size of one store is grown first, then the rounds visit the sizes in turn, so that
@@ -232,6 +233,9 @@ def main() -> None:
             for account in accounts.values():
                 account.kms.store.close()
             results[kind] = {size: summarise(rounds[size]) for size in sizes}
+            per_round[kind] = {
+                size: {op: [statistics.median(r[op]) for r in rounds[size]] for op in rounds[size][0]} for size in sizes
+            }
     if cluster is not None:
         cluster.stop()
     for kind, by_size in results.items():
@@ -250,7 +254,7 @@ def main() -> None:
             ]
             print(f"| {operation} | " + " | ".join(cells) + " |")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+        Path(args.json).write_text(json.dumps({"results": results, "round_medians": per_round}, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
