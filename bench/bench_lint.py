@@ -62,6 +62,7 @@ import json
 import math
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -481,15 +482,15 @@ for path in files(warm):
         parliament.analyze_policy_string(fh.read(), path, include_community_auditors=community)
 paths = files(corpus)
 found = []
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for path in paths:
     with open(path) as fh:
         policy = parliament.analyze_policy_string(fh.read(), path, include_community_auditors=community)
     found.append(policy.findings)
-dt = time.perf_counter() - t0
+dt, cpu = time.perf_counter() - t0, time.process_time() - c0
 located = [[os.path.relpath(path, corpus), f.issue, (f.location or {}).get("line"), json.dumps(f.detail, default=str)]
            for path, fs in zip(paths, found) for f in fs]
-print(json.dumps({"seconds": dt, "files": len(paths), "findings": len(located), "located": located}))
+print(json.dumps({"seconds": dt, "cpu": cpu, "files": len(paths), "findings": len(located), "located": located}))
 """
 
 
@@ -504,31 +505,37 @@ def _relative(path: str, corpus: Path) -> str:
     return Path(os.path.relpath(Path(corpus, path), corpus)).as_posix()
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far: a subprocess's cost, whatever else runs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_ours_cli(corpus: Path) -> dict[str, Any]:
     command, env = ours_command()
-    t0 = time.perf_counter()
     argv = [*command, "lint", str(corpus), "--format", "json"]
+    t0, c0 = time.perf_counter(), children_cpu()
     proc = subprocess.run(argv, cwd=corpus, env=env, capture_output=True, text=True)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, children_cpu() - c0
     if proc.returncode not in (0, 3):
         raise SystemExit(f"policyengine lint failed ({proc.returncode}): {proc.stderr[-2000:]}")
     report = json.loads(proc.stdout)
     located = [[_relative(f["file"], corpus), f["rule"], f["line"], f["message"]] for f in report["findings"]]
-    return {"seconds": dt, "findings": report["summary"]["findings"], "by_severity": report["summary"]["by_severity"],
-            "located": located}  # fmt: skip
+    return {"seconds": dt, "cpu": cpu, "findings": report["summary"]["findings"],
+            "by_severity": report["summary"]["by_severity"], "located": located}  # fmt: skip
 
 
 def run_ours_inprocess(corpus: Path) -> dict[str, Any]:
     from policyengine.lint.config import load_config
     from policyengine.lint.run import run_lint
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     config = load_config(corpus)
     run = run_lint([str(corpus)], config)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     if run.input_errors:
         raise SystemExit(f"input errors: {run.input_errors[:3]}")
-    return {"seconds": dt, "findings": len(run.findings), "targets": run.targets}
+    return {"seconds": dt, "cpu": cpu, "findings": len(run.findings), "targets": run.targets}
 
 
 def parliament_python() -> Path:
@@ -543,14 +550,14 @@ def parliament_python() -> Path:
 def run_parliament_cli(corpus: Path) -> dict[str, Any]:
     exe = PARLIAMENT_VENV / "bin" / "parliament"
     cmd = [str(exe), "--directory", str(corpus), "--include_policy_extension", ".json", "--json"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, children_cpu() - c0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"parliament failed ({proc.returncode}): {proc.stderr[-2000:]}")
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     # (the CLI's location.filepath is not reliable for findings without a line, so no per-file attribution here)
-    return {"seconds": dt, "findings": len(lines), "by_issue": dict(Counter(f["issue"] for f in lines))}
+    return {"seconds": dt, "cpu": cpu, "findings": len(lines), "by_issue": dict(Counter(f["issue"] for f in lines))}
 
 
 def run_parliament_api(corpus: Path, warm: Path, community: bool = False) -> dict[str, Any]:
@@ -696,8 +703,9 @@ def main() -> None:
 
     def record(rep: int, name: str, res: dict[str, Any]) -> None:
         results.setdefault(name, []).append(res)
-        print(f"  rep {rep} {name:24s} {res['seconds']:7.2f} s  {args.files / res['seconds']:8.1f} files/s"
-              f"  {res['findings']:,} findings", flush=True)  # fmt: skip
+        print(f"  rep {rep} {name:24s} {res['cpu']:7.2f} s CPU {args.files / res['cpu']:8.1f} files/CPU-s"
+              f"  {res['seconds']:7.2f} s wall  {res['findings']:,} findings  load {os.getloadavg()[0]:.1f}",
+              flush=True)  # fmt: skip
 
     for rep in range(args.reps):
         rotated = order[rep % len(order) :] + order[: rep % len(order)]
@@ -707,14 +715,15 @@ def main() -> None:
         record(1, "parliament-api-community", run_parliament_api(corpus, warm, community=True))
         order.append("parliament-api-community")
 
-    med = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
-    rate = {k: args.files / s for k, s in med.items()}
+    med = {k: statistics.median(r["cpu"] for r in v) for k, v in results.items()}
+    rate = {k: args.files / s for k, s in med.items()}  # files per CPU-second: the figure of record
+    wall = {k: args.files / statistics.median(r["seconds"] for r in v) for k, v in results.items()}
     findings = {k: v[0]["findings"] for k, v in results.items()}
     stable = {k: len({r["findings"] for r in v}) == 1 for k, v in results.items()}
     labels = {
-        "ours-cli": "**policyengine** `lint DIR --format json` (CLI, wall)",
+        "ours-cli": "**policyengine** `lint DIR --format json` (CLI, whole process)",
         "ours-inproc": "**policyengine** `run_lint` (in process)",
-        "parliament-cli": f"parliament {vers['parliament']} `--directory DIR --json` (CLI, wall)",
+        "parliament-cli": f"parliament {vers['parliament']} `--directory DIR --json` (CLI, whole process)",
         "parliament-api": f"parliament {vers['parliament']} `analyze_policy_string` (in process)",
         "parliament-api-community": f"parliament {vers['parliament']} `analyze_policy_string`, community auditors (1 run)",
     }
@@ -726,13 +735,15 @@ def main() -> None:
         source["parliament-cli"] = "parliament"
     fp = {t: sum(known_false_positive(f, c, d) for f, c, _, d in rows) for t, rows in located.items()}
     print()
-    print(f"{args.files:,} files, median of {args.reps} interleaved repetitions")
+    print(f"{args.files:,} files, median of {args.reps} interleaved repetitions; CPU time (user + system) of the"
+          f" process that lints; load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print()
-    print("| linter | median s | files/s | × parliament, same mode | findings | per file | in key / identity policies"
-          " | known false positives | findings without them, per file |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| linter | median CPU s | files per CPU-s | × parliament, same mode | wall files/s (× parliament) | findings"
+          " | per file | in key / identity policies | known false positives | findings without them, per file |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in order:
         same = f"{rate[k] / rate[peer_of[k]]:.2f}×" if k in peer_of else "-"
+        wall_ratio = f" ({wall[k] / wall[peer_of[k]]:.2f}×)" if k in peer_of else ""
         flag = "" if stable[k] else " (varied)"
         per_file = findings[k] / args.files
         tool = source.get(k)
@@ -741,9 +752,15 @@ def main() -> None:
             extra = f"{kinds['key']:,} / {kinds['identity']:,} | {fp[tool]:,} | {(findings[k] - fp[tool]) / args.files:.1f}"
         else:
             extra = "- | - | -"
-        print(f"| {labels[k]} | {med[k]:.2f} | {rate[k]:,.1f} | {same} | {findings[k]:,}{flag} | {per_file:.1f} | {extra} |")
+        print(f"| {labels[k]} | {med[k]:.2f} | {rate[k]:,.1f} | {same} | {wall[k]:,.1f}{wall_ratio} | {findings[k]:,}{flag}"
+              f" | {per_file:.1f} | {extra} |")  # fmt: skip
     print()
-    print("targets (issue 6): >= 3x parliament's files/s while reporting more findings")
+    print("spread over the repetitions, files per CPU-second:")
+    for k in order:
+        rates = sorted(args.files / r["cpu"] for r in results[k])
+        print(f"   {k}: {', '.join(f'{x:,.1f}' for x in rates)}")
+    print()
+    print("targets (issues 6, 13): >= 3x parliament's files per CPU-second while reporting more findings")
     for ours, peer in peer_of.items():
         ratio = rate[ours] / rate[peer]
         more = findings[ours] > findings[peer]
@@ -791,7 +808,8 @@ def main() -> None:
             for r in v:
                 r.pop("located", None)
         args.json.write_text(json.dumps({"corpus": stats, "versions": vers, "reps": args.reps, "results": results,
-                                         "median_seconds": med, "files_per_second": rate, "known_false_positives": fp,
+                                         "median_cpu_seconds": med, "files_per_cpu_second": rate,
+                                         "files_per_wall_second": wall, "known_false_positives": fp,
                                          "planted_caught": caught_counts}, indent=2))  # fmt: skip
     if tmp is not None:
         tmp.cleanup()
