@@ -23,6 +23,8 @@ node's span from that tree, walked in step with the span-less one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from json import JSONDecoder
 from json.decoder import scanstring  # type: ignore[attr-defined]  # the C scanner, when built
 from typing import Any, cast
@@ -55,7 +57,8 @@ class SpanLocator:
     def __init__(self, text: str, root: JNode) -> None:
         self.text = text
         self.root = root
-        self._scopes: dict[int, dict[int, tuple[_Path, bool]]] = {}  # by the scope's identity; 0: the whole tree
+        self._top: dict[int, tuple[_Path, bool]] | None = None
+        self._line_starts: list[int] | None = None
         self._spans: dict[int, Span] = {}
         self._starts: dict[_Path, list[int]] = {}
         self._fallback: dict[int, Span] | None = None
@@ -83,22 +86,19 @@ class SpanLocator:
         return self._fallback[id(node)]
 
     def _path(self, node: JNode, scope: JNode) -> tuple[_Path, bool]:
-        """Where ``node`` is, looked for in ``scope`` first, then in the whole tree."""
-        paths = self._scopes.get(id(scope))
-        if paths is None:
-            top = self._scopes.get(id(self.root))
-            if top is None:  # the root, its members and their items (the statements)
-                top = self._scopes[id(self.root)] = _paths(self.root, (), 2)
+        """Where ``node`` is: looked for in ``scope`` first (found where the root's map places it), then everywhere."""
+        top = self._top
+        if top is None:  # the root, its members and their items (the statements): a few dozen entries
+            top = self._top = _paths(self.root, (), 2)
+        found = top.get(id(node))
+        if found is None and scope is not self.root:
             at = top.get(id(scope))
-            paths = self._scopes[id(scope)] = _paths(scope, at[0], -1) if at is not None else self._whole()
-        found = paths.get(id(node))
-        return found if found is not None else self._whole()[id(node)]
-
-    def _whole(self) -> dict[int, tuple[_Path, bool]]:
-        paths = self._scopes.get(0)
-        if paths is None:
-            paths = self._scopes[0] = _paths(self.root, (), -1)
-        return paths
+            found = _search(scope, at[0], node) if at is not None else None
+        if found is None:
+            found = _search(self.root, (), node)
+        if found is None:
+            raise KeyError("the node is not in this locator's tree")
+        return found
 
     def _offsets(self, path: _Path, is_key: bool) -> tuple[int, int]:
         """Start and end offsets of the key (``is_key``) or value at ``path``."""
@@ -140,18 +140,12 @@ class SpanLocator:
         return starts[index]
 
     def _span(self, start: int, end: int) -> Span:
-        text = self.text
-        return tuple.__new__(
-            Span,
-            (
-                text.count("\n", 0, start) + 1,
-                start - text.rfind("\n", 0, start),
-                text.count("\n", 0, end) + 1,
-                end - text.rfind("\n", 0, end),
-                start,
-                end,
-            ),
-        )
+        starts = self._line_starts
+        if starts is None:  # where each line starts, made in C (split, len, accumulate) once a file has a finding
+            starts = self._line_starts = list(accumulate(map((1).__add__, map(len, self.text.split("\n")[:-1])), initial=0))
+        line = bisect_right(starts, start)
+        end_line = bisect_right(starts, end)
+        return tuple.__new__(Span, (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end))
 
 
 def _paths(top: JNode, base: _Path, depth: int) -> dict[int, tuple[_Path, bool]]:
@@ -176,6 +170,32 @@ def _paths(top: JNode, base: _Path, depth: int) -> dict[int, tuple[_Path, bool]]
                 if deeper and (item.kind == "object" or item.kind == "array"):
                     stack.append((item, step))
     return found
+
+
+def _search(top: JNode, base: _Path, node: JNode) -> tuple[_Path, bool] | None:
+    """The path of ``node`` under ``top`` (at ``base``), and whether it is a key; None when it is not there."""
+    if top is node:
+        return base, False
+    if top.kind != "object" and top.kind != "array":
+        return None
+    stack: list[tuple[JNode, _Path]] = [(top, base)]
+    while stack:
+        container, path = stack.pop()
+        if container.kind == "object":
+            for index, (key, value) in enumerate(container.value):
+                if key is node:
+                    return (*path, index), True
+                if value is node:
+                    return (*path, index), False
+                if value.kind == "object" or value.kind == "array":
+                    stack.append((value, (*path, index)))
+        else:
+            for index, item in enumerate(container.value):
+                if item is node:
+                    return (*path, index), False
+                if item.kind == "object" or item.kind == "array":
+                    stack.append((item, (*path, index)))
+    return None
 
 
 def _scanned_spans(text: str, root: JNode) -> dict[int, Span]:

@@ -8,6 +8,7 @@ from policyengine.lint.finding import Finding, LintTarget, Severity
 from policyengine.model import unknown
 from policyengine.model.policy import Condition, PolicyDocument, Statement
 from policyengine.model.span import Span
+from policyengine.parsing.json_locate import LazySpan
 
 
 def statements(target: LintTarget) -> Iterator[Statement]:
@@ -31,6 +32,8 @@ def finding(
 ) -> Finding:
     """A finding for ``target``, located at ``span`` (falling back to the statement's span)."""
     where = span if span is not None else (statement.span if statement is not None else None)
+    if type(where) is LazySpan:  # read without positions: find this one, the only kind of span ever looked for
+        where = where.resolved()
     return Finding(
         rule_id=rule_id,
         severity=severity,
