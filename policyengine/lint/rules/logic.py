@@ -189,6 +189,7 @@ class _Reach:
         "actions",
         "comparable",
         "conditions",
+        "glob_services",
         "literals",
         "matchers",
         "principal_set",
@@ -215,6 +216,8 @@ class _Reach:
         globs = [a for a in lowered if "*" in a or "?" in a]
         self.literals = frozenset(lowered).difference(globs)
         self.matchers = tuple(zip(map(glob_matcher, globs), ["*" in a for a in globs], strict=True))
+        # the service each glob is confined to (its text before `:`, when that holds no wildcard), None for any service
+        self.glob_services = frozenset(_glob_service(a) for a in globs)
         self.resources = tuple(r.value for r in statement.resource or ())
         self._resource_matchers: tuple[Callable[[str], bool], ...] | None = None
 
@@ -224,6 +227,12 @@ class _Reach:
         if self._resource_matchers is None:
             self._resource_matchers = tuple(map(resource_matcher, self.resources))
         return self._resource_matchers
+
+
+def _glob_service(glob: str) -> str | None:
+    """The service prefix every action a lowercased Action glob matches starts with, or None when it could be any."""
+    service, colon, _ = glob.partition(":")
+    return service if colon and "*" not in service and "?" not in service else None
 
 
 def _covers(outer: _Reach, inner: _Reach) -> bool:
@@ -244,6 +253,16 @@ def _covers(outer: _Reach, inner: _Reach) -> bool:
     return all(any(matches(r) for matches in outer.resource_matchers) for r in inner.resources)
 
 
+def _globs_for(globs: dict[str | None, list[tuple[int, _Reach]]], action: str) -> list[tuple[int, _Reach]]:
+    """The statements with a glob that could match ``action``: those confined to its service, and those of any service.
+
+    A glob confined to a service matches only text that starts with that service and a colon, so the
+    others need not be tried.
+    """
+    service, colon, _ = action.partition(":")
+    return globs.get(service, []) + globs.get(None, []) if colon else globs.get(None, [])
+
+
 @rule(
     "PE306",
     "redundant-statement",
@@ -259,13 +278,13 @@ def redundant_statement(target: LintTarget) -> Iterator[Finding]:
     listed = [(s, _Reach(s)) for s in statements(target)]
     # Only a statement of the same effect whose actions take in the inner one's first action can cover it.
     holding: dict[tuple[str, str], list[int]] = {}
-    globs: list[tuple[int, _Reach]] = []
+    globs: dict[str | None, list[tuple[int, _Reach]]] = {}  # statements with globs, by the service a glob is confined to
     for position, (statement, reach) in enumerate(listed):
         if reach.comparable:
             for action in reach.literals:
                 holding.setdefault((statement.effect, action), []).append(position)
-            if reach.matchers:
-                globs.append((position, reach))
+            for service in reach.glob_services:
+                globs.setdefault(service, []).append((position, reach))
     taking: dict[tuple[str, str, bool], list[int]] = {}
     everyone = range(len(listed))
     for inner, inner_reach in listed:
@@ -281,7 +300,7 @@ def redundant_statement(target: LintTarget) -> Iterator[Finding]:
                         *holding.get((inner.effect, first), ()),
                         *(
                             position
-                            for position, reach in globs
+                            for position, reach in _globs_for(globs, first)
                             if listed[position][0].effect == inner.effect
                             and any(matches(first) and (not wildcard or glob) for matches, glob in reach.matchers)
                         ),
