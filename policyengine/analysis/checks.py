@@ -104,7 +104,7 @@ def _run(
     if prefer_same_account:
         # A same-account request that needs no assumed IAM policy reads best: ask for one
         # first (an unsatisfiable question is cheap), then for any request at all.
-        preferred = b.check_more([b.not_(setup.encoder.cross), b.not_(sym.iam_allows)], max(1, timeout_ms // 4))
+        preferred = b.check_more([b.not_(setup.encoder.cross), b.not_(sym.iam_allows), sym.caps_allow], max(1, timeout_ms // 4))
     remaining = max(1, timeout_ms - int((time.perf_counter() - started) * 1000))
     status = "sat" if preferred == "sat" else b.check_more((), remaining)
     approximations = tuple(sorted(sym.approximations))
@@ -162,7 +162,7 @@ def _identity_options(witness: Witness, side: Side) -> list[tuple[CompiledPolicy
 
 
 def _counterexample(
-    witness: Witness, identity: tuple[CompiledPolicy, ...], allow: Decision, other: Decision | None
+    witness: Witness, identity: tuple[CompiledPolicy, ...], allow: Decision, other: Decision | None, around: Surroundings
 ) -> Counterexample:
     assumed = identity and identity[0].name == "assumed identity policy"
     return Counterexample(
@@ -177,6 +177,7 @@ def _counterexample(
         encryption_context=witness.encryption_context,
         grant_tokens=witness.grant_tokens,
         grant_id=witness.grant_id,
+        restricted=not witness.caps_allow and around.caps_unknown(witness.cls.kind, witness.cls.group),
     )
 
 
@@ -232,7 +233,7 @@ def no_new_access(
         ):
             after = decide(witness, new_side.key_policy, new_identity, new_side.around)
             before = decide(witness, old_side.key_policy, old_identity, old_side.around)
-            cex = _counterexample(witness, new_identity, after, before)
+            cex = _counterexample(witness, new_identity, after, before, new_side.around)
             if after.allowed and not before.allowed:
                 return cex, cex
             shown = shown or cex
@@ -311,11 +312,11 @@ def access_not_granted(
         shown: Counterexample | None = None
         if policy_type != "key":
             decision = decide_identity_only(witness, (compiled,))
-            cex = _counterexample(witness, (), decision, None)
+            cex = _counterexample(witness, (), decision, None, Surroundings())
             return (cex if decision.allowed else None), cex
         for ids in _identity_options(witness, side):
             decision = decide(witness, compiled, ids, side.around)
-            cex = _counterexample(witness, ids, decision, None)
+            cex = _counterexample(witness, ids, decision, None, side.around)
             if decision.allowed:
                 return cex, cex
             shown = shown or cex
@@ -378,7 +379,7 @@ def no_public_access(
         account = witness.principal.split(":")[4]
         for ids in _identity_options(witness, side):
             decision = decide(witness, compiled, ids, side.around)
-            cex = _counterexample(witness, ids, decision, None)
+            cex = _counterexample(witness, ids, decision, None, side.around)
             if decision.allowed and account not in named_accounts:
                 return cex, cex
             shown = shown or cex

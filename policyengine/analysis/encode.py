@@ -214,6 +214,8 @@ class PolicyEncoder:
                     caps.append(b.implies(member, cap_allow))
                     denies.append(b.and_((member, cap_deny)))
         identity_allows.append(b.and_((b.not_(b.or_(m for _, m in holders)), self.sym.iam_allows)))
+        unknown_caps = [c.index for c in self.sym.classes if around.caps_unknown(c.kind, c.group)]
+        boundary.append(b.implies(self.sym.caller_in(unknown_caps), self.sym.caps_allow))
         direct: list[Term] = []
         capped: list[Term] = []
         account: list[Term] = []

@@ -86,7 +86,7 @@ def _pins(sym: SymbolicRequest, request: Request) -> list[Term]:
             pins.extend(sym.key_is(kv, request.context.get(key)))
     pins.append(_flag(sym, sym.ec_other, any(k.lower() not in sym.ec_keys for k in request.encryption_context)))
     pins.extend(_flag(sym, term, token in request.grant_tokens) for token, term in sym.tokens.items())
-    pins.append(_flag(sym, sym.iam_allows, False))
+    pins.extend((b.not_(sym.iam_allows), sym.caps_allow))
     grant_id = request.grant_id
     if grant_id is None or grant_id in sym.grant_ids:
         pins.append(sym.grant_id_is(grant_id))

@@ -38,6 +38,7 @@ class Witness:
     encryption_context: dict[str, str] | None = None
     grant_tokens: tuple[str, ...] = ()
     grant_id: str | None = None
+    caps_allow: bool = True
 
 
 @cache
@@ -133,6 +134,7 @@ def read_witness(sym: SymbolicRequest) -> Witness:
         encryption_context=encryption_context,
         grant_tokens=tuple(t for t, term in sorted(sym.tokens.items()) if b.value_bool(term)),
         grant_id=_grant_id(sym),
+        caps_allow=b.value_bool(sym.caps_allow),
     )
 
 
@@ -190,13 +192,32 @@ def decide(
         grant_tokens=witness.grant_tokens,
         grant_id=witness.grant_id,
     )
-    return authorize(request, policy_set(request, key_policy, identity, around or Surroundings()))
+    around = around or Surroundings()
+    restricted = not witness.caps_allow and around.caps_unknown(witness.cls.kind, witness.cls.group)
+    return authorize(request, policy_set(request, key_policy, identity, around, restricted=restricted))
+
+
+@cache
+def _ALLOWS_NOTHING() -> CompiledPolicy:
+    """The session policy of a counterexample whose caller's boundary or session policy must refuse it."""
+    import json
+
+    text = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Sid": "AllowsNothing", "Effect": "Allow", "NotAction": "*", "Resource": "*"}]}
+    )
+    return compile_policy(parse_policy_fast(text, "restrictive session policy"), "session_policy", "restrictive session policy")
 
 
 def policy_set(
-    request: Request, key_policy: CompiledPolicy | None, identity: tuple[CompiledPolicy, ...], around: Surroundings
+    request: Request,
+    key_policy: CompiledPolicy | None,
+    identity: tuple[CompiledPolicy, ...],
+    around: Surroundings,
+    *,
+    restricted: bool = False,
 ) -> PolicySet:
-    """The ``PolicySet`` that decides ``request`` in ``around`` (the inverse of ``surroundings.from_policy_set``)."""
+    """The ``PolicySet`` that decides ``request`` in ``around`` (the inverse of ``surroundings.from_policy_set``);
+    ``restricted``: the caller's unknown caps refuse the request (a session policy that allows nothing)."""
     holder = None
     if request.caller.kind != "service":
         group = Holder(request.identity_arn or request.principal).group
@@ -207,7 +228,7 @@ def policy_set(
         key_policy=key_policy,
         identity=identity,
         boundary=holder.boundary if holder is not None else None,
-        session_policy=holder.session_policy if holder is not None else None,
+        session_policy=_ALLOWS_NOTHING() if restricted else holder.session_policy if holder is not None else None,
         scp_levels=around.scp_levels.get(request.principal_account or ""),
         rcp_levels=around.rcp_levels.get(request.resource_account or ""),
         grants=around.grants,

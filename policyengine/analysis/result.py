@@ -43,6 +43,9 @@ class Counterexample:
     grant_tokens: tuple[str, ...] = ()
     #: The grant a RetireGrant request names, when the policy set has grants.
     grant_id: str | None = None
+    #: The caller's permissions boundary or session policy (unknown to the check) must not allow the
+    #: request: the replay gave it a session policy that allows nothing.
+    restricted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -59,6 +62,8 @@ class Counterexample:
             data["grant_tokens"] = list(self.grant_tokens)
         if self.grant_id is not None:
             data["grant_id"] = self.grant_id
+        if self.restricted:
+            data["caller_caps"] = "a permissions boundary or session policy that does not allow the request"
         if self.iam_policy is not None:
             data["assumed_identity_policy"] = self.iam_policy
         data["statements"] = [s.to_json() for s in self.statements]

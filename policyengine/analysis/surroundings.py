@@ -9,7 +9,8 @@ the replay hands the same policies to ``authorize``.
 
 Who has which IAM policies: a ``Holder`` is one principal whose policies are known (a user, or a
 role together with all its sessions, or an account's root). Every other caller's IAM policies are
-unknown to the check (a free Boolean, as before), and it has no boundary or session policy.
+unknown to the check (a free Boolean), and so are its permissions boundary and session policy
+(another free Boolean: "they allow this request"); see ``Surroundings.caps_unknown``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Holder:
     identity: tuple[CompiledPolicy, ...] = ()
     boundary: CompiledPolicy | None = None
     session_policy: CompiledPolicy | None = None
+    #: Whether its permissions boundary is known (``boundary`` None: it has none); otherwise its
+    #: boundary and session policy are unknown to the check, as any other caller's.
+    caps_known: bool = True
     #: Context keys every request of the holder carries with these values (tags, organization,
     #: user id, as ``can`` takes them from a snapshot); its other ``aws:PrincipalTag/`` keys are absent.
     facts: Mapping[str, ContextValue] | None = None
@@ -67,6 +71,8 @@ class Surroundings:
     whichever endpoint a request with ``aws:SourceVpce`` comes through. ``grants``: the key's grants.
     ``account_facts``: context keys every caller of an account carries (its organization);
     ``key_facts``: context keys every request on ``key`` carries (its tags, organization, spec).
+    ``sessions_known``: the holders' session policies are known (a snapshot knows none: a session
+    policy is chosen per session, so there they are unknown, as every unknown caller's caps are).
     """
 
     holders: tuple[Holder, ...] = ()
@@ -78,6 +84,7 @@ class Surroundings:
     account_facts: Mapping[str, Mapping[str, ContextValue]] = field(default_factory=dict)
     key: str | None = None
     key_facts: Mapping[str, ContextValue] = field(default_factory=dict)
+    sessions_known: bool = False
 
     def policies(self) -> list[CompiledPolicy]:
         """Every policy of the surroundings (the solver's keys, names and alphabet come from them)."""
@@ -86,6 +93,18 @@ class Surroundings:
             found.extend(p for level in levels for p in level)
         found.extend(policy for _, policy in self.endpoints)
         return found
+
+    def caps_unknown(self, kind: str, group: Group) -> bool:
+        """Whether a caller of this kind and group may have a permissions boundary or session policy
+        the check does not know (a free Boolean "they allow the request", shared by both sides of a
+        comparison; a replay that needs them to refuse gives the caller a session policy that
+        allows nothing). The root user and services have neither."""
+        if kind not in ("user", "role", "assumed_role", "federated_user"):
+            return False
+        holder = next((h for h in self.holders if h.group == group), None)
+        if holder is None or not holder.caps_known:
+            return True
+        return not self.sessions_known and holder.session_policy is None and kind in ("assumed_role", "federated_user")
 
     def holds(self, principal: str) -> bool:
         """Whether the IAM policies of ``principal`` (or of its role, for a session) are known here."""
@@ -100,7 +119,7 @@ class Surroundings:
         group = Holder(principal).group
         others = tuple(h for h in self.holders if h.group != group)
         existing = next((h for h in self.holders if h.group == group), None)
-        base = existing or Holder(principal)
+        base = existing or Holder(principal, caps_known=False)
         return replace(self, holders=(*others, replace(base, identity=identity)))
 
 
@@ -115,4 +134,4 @@ def from_policy_set(request: Request, policies: PolicySet) -> Surroundings:
     scps = {request.principal_account: policies.scp_levels} if policies.scp_levels and request.principal_account else {}
     rcps = {request.resource_account: policies.rcp_levels} if policies.rcp_levels and request.resource_account else {}
     endpoints = ((None, policies.endpoint_policy),) if policies.endpoint_policy is not None else ()
-    return Surroundings(holders, scps, rcps, policies.management_account, endpoints, policies.grants)
+    return Surroundings(holders, scps, rcps, policies.management_account, endpoints, policies.grants, sessions_known=True)

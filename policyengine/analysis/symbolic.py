@@ -115,6 +115,8 @@ class SymbolicRequest:
         self._declare_resource()
         self.bypass = b.bool_var("bypass_lockout_check")
         self.iam_allows = b.bool_var("iam_allows")
+        #: A caller's unknown permissions boundary and session policy allow the request.
+        self.caps_allow = b.bool_var("unknown_caps_allow")
         self.keyvars: dict[str, KeyVars] = {}
         for use in keys.values():
             self.keyvars[use.key] = self._declare_key(use)

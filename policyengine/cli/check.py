@@ -135,6 +135,8 @@ def _render_text(result: CheckResult) -> None:
             rows.append(("tokens", ", ".join(cex.grant_tokens)))
         if cex.grant_id is not None:
             rows.append(("grant id", cex.grant_id))
+        if cex.restricted:
+            rows.append(("caps", "the caller's permissions boundary or session policy does not allow the request"))
         if cex.iam_policy is not None:
             rows.append(("assumes", f"the caller's IAM policies allow {cex.action} (any principal's IAM policies may)"))
         if cex.other_reason is not None:

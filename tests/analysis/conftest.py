@@ -32,8 +32,11 @@ def decide(
     key_policy: pe.PolicyDocument,
     request: dict[str, Any],
     identity: list[dict[str, Any]] | None = None,
+    restricted: bool = False,
 ) -> pe.Decision:
-    """The evaluator's decision for a plain request dict against a key policy and identity policies."""
+    """The evaluator's decision for a plain request dict against a key policy and identity policies;
+    ``restricted``: the caller has a session policy that allows nothing (a counterexample's
+    ``restricted`` caller, whose unknown boundary or session policy refuses the request)."""
     ids = tuple(pe.compile_policy(doc(p, f"identity{i}.json"), "identity") for i, p in enumerate(identity or []))
     made = pe.make_request(
         request["principal"],
@@ -42,7 +45,11 @@ def decide(
         request.get("context") or {},
         bypass_policy_lockout_safety_check=request.get("bypass", False),
     )
-    return pe.authorize(made, pe.PolicySet(key_policy=pe.compile_policy(key_policy, "key_policy"), identity=ids))
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "*", "Resource": "*"}]}
+    session = pe.compile_policy(doc(nothing, "session.json"), "session_policy") if restricted else None
+    return pe.authorize(
+        made, pe.PolicySet(key_policy=pe.compile_policy(key_policy, "key_policy"), identity=ids, session_policy=session)
+    )
 
 
 def same_iam_policies(principal: str, caller: str) -> bool:

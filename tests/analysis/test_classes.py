@@ -44,7 +44,8 @@ def _replays(new: dict[str, Any], old: dict[str, Any], example: dict[str, Any], 
     """The example with ``action`` is allowed by ``new`` (with the identity policy the check assumed) and denied by ``old``."""
     request = {**example, "action": action}
     identity = [assumed_iam_policy(action)] if "assumed_identity_policy" in example else None
-    return decide(doc(new), request, identity).allowed and not decide(doc(old), request, identity).allowed
+    restricted = "caller_caps" in example
+    return decide(doc(new), request, identity, restricted).allowed and not decide(doc(old), request, identity, restricted).allowed
 
 
 @requires_cvc5

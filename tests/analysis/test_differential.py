@@ -34,7 +34,8 @@ def _replays_as_new_access(old: pe.PolicyDocument, new: pe.PolicyDocument, cex: 
     }
     old_ids = ids[0] if ids[0] is not None else ([cex.iam_policy] if cex.iam_policy else [])
     new_ids = ids[1] if ids[1] is not None else ([cex.iam_policy] if cex.iam_policy else [])
-    return decide(new, request, new_ids).allowed and not decide(old, request, old_ids).allowed
+    restricted = cex.restricted
+    return decide(new, request, new_ids, restricted).allowed and not decide(old, request, old_ids, restricted).allowed
 
 
 def _check_outcome(result: Any) -> None:

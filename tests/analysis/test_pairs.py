@@ -46,8 +46,8 @@ def test_pair_verdict(path: Path) -> None:
         in_group = data.get("principal") is not None and same_iam_policies(data["principal"], cex.principal)
         new_ids = data["identity_new"] if in_group else ([cex.iam_policy] if cex.iam_policy else [])
         old_ids = data["identity_old"] if in_group else ([cex.iam_policy] if cex.iam_policy else [])
-        assert decide(doc(data["new"], "new.json"), request, new_ids).allowed
-        assert not decide(doc(data["old"], "old.json"), request, old_ids).allowed
+        assert decide(doc(data["new"], "new.json"), request, new_ids, cex.restricted).allowed
+        assert not decide(doc(data["old"], "old.json"), request, old_ids, cex.restricted).allowed
         assert all(ref.policy_name == "new.json" or ref.policy_kind != "key_policy" for ref in cex.statements)
 
 

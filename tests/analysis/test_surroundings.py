@@ -1,7 +1,8 @@
 """The offline checks inside surrounding policies, on what the complete-scenario harness does not generate:
 retiring a grant by its id (KMS API reference, RetireGrant: "the retiring principal, if specified in the
 grant" and "the grantee principal, if the grant lets it retire" may retire it; KMS DG, "Retiring and
-revoking grants"), through the API and with the request pinned (``analysis.pinned``)."""
+revoking grants"), through the API and with the request pinned (``analysis.pinned``); and callers whose
+permissions boundary or session policy the check does not know."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import pytest
 
 import policyengine as pe
-from policyengine.analysis import Surroundings, access_not_granted
+from policyengine.analysis import Surroundings, access_not_granted, no_new_access
 from policyengine.analysis.pinned import solver_decision
 from tests.analysis.conftest import doc, requires_cvc5
 
@@ -77,3 +78,23 @@ def test_access_not_granted_finds_the_retiring_principal() -> None:
     assert json.loads(json.dumps(cex.to_json()))["grant_id"] == "g-retired-by-cleaner"
     alone = access_not_granted(policy, ["kms:RetireGrant"], [KEY], principal=CLEANER, around=Surroundings())
     assert alone.verdict == "pass", alone.message
+
+
+@requires_cvc5
+def test_unknown_session_policies_are_not_assumed_to_allow() -> None:
+    """Naming a session ARN where the role ARN was named is new access: the role ARN leaves a session capped by its
+    session policy, the session ARN does not (IAM UG, "Policy evaluation logic", resource-based policies; SEMANTICS.md
+    section 2). The check cannot know a session's session policy, so it finds the session whose session policy
+    refuses the request, and says so; the replay gives it a session policy that allows nothing."""
+    role = {"Sid": "Role", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:role/worker"}, "Action": "kms:Decrypt"}
+    session = {**role, "Sid": "Session", "Principal": {"AWS": f"arn:aws:sts::{A}:assumed-role/worker/batch"}}
+    old = doc({"Version": "2012-10-17", "Statement": [{**role, "Resource": "*"}]})
+    new = doc({"Version": "2012-10-17", "Statement": [{**session, "Resource": "*"}]})
+    result = no_new_access(old, new, list_all=False)
+    assert result.verdict == "fail", result.message
+    cex = result.counterexample
+    assert cex is not None and cex.restricted and cex.principal.endswith(":assumed-role/worker/batch"), cex
+    assert cex.to_json()["caller_caps"].startswith("a permissions boundary or session policy")
+    # the other way round, other sessions of the role gain access (the role ARN covers them all)
+    back = no_new_access(new, old, list_all=False)
+    assert back.verdict == "fail" and back.counterexample is not None and not back.counterexample.restricted
