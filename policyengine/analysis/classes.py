@@ -80,6 +80,8 @@ class AccessClass:
         example = {k: v for k, v in sorted(self.context.items()) if not (isinstance(v, str) and f"{k} = {v}" in said)}
         if self.conditions and example:
             when += " (e.g. " + ", ".join(f"{k}={v}" for k, v in example.items()) + ")"
+        if self.example.restricted:
+            when += " (for a caller whose permissions boundary or session policy refuses it)"
         return f"{self.who()}: {', '.join(self.actions)} {'if ' if self.conditions else ''}{when}"
 
     def to_json(self) -> dict[str, Any]:

@@ -90,8 +90,9 @@ def test_unknown_session_policies_are_not_assumed_to_allow() -> None:
     session = {**role, "Sid": "Session", "Principal": {"AWS": f"arn:aws:sts::{A}:assumed-role/worker/batch"}}
     old = doc({"Version": "2012-10-17", "Statement": [{**role, "Resource": "*"}]})
     new = doc({"Version": "2012-10-17", "Statement": [{**session, "Resource": "*"}]})
-    result = no_new_access(old, new, list_all=False)
+    result = no_new_access(old, new)
     assert result.verdict == "fail", result.message
+    assert [c["description"].endswith("session policy refuses it)") for c in result.details["classes"]] == [True]
     cex = result.counterexample
     assert cex is not None and cex.restricted and cex.principal.endswith(":assumed-role/worker/batch"), cex
     assert cex.to_json()["caller_caps"].startswith("a permissions boundary or session policy")
