@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from policyengine.access import SnapshotError, World, dump_snapshot, load_snapshot, snapshot_schema
+from policyengine.access import SnapshotError, World, dump_snapshot, load_snapshot, snapshot_from_data, snapshot_schema
 
 from .conftest import ORG
 
@@ -121,3 +121,31 @@ def test_policies_by_path_relative_to_the_snapshot(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(snapshot))
     with pytest.raises(SnapshotError, match=r"keys\[1234abcd-12ab-34cd-56ef-1234567890ab\]\.policy.*policies/missing\.json"):
         World.build(load_snapshot(path), str(path))
+
+
+@pytest.mark.parametrize(
+    "snapshot", ["tests/access/fixtures/org.yaml", "tests/analysis/snapshot/org.yaml", "examples/snapshot/org.yaml"]
+)
+def test_libyaml_reads_the_snapshots_as_the_python_loader_does(snapshot: str) -> None:
+    """Snapshots are read with libyaml (start-up, docs/benchmarks.md): the same data as ``yaml.safe_load``."""
+    text = (ROOT / snapshot).read_text(encoding="utf-8")
+    assert hasattr(yaml, "CSafeLoader")  # PyYAML's wheels are built with libyaml
+    assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
+    assert load_snapshot(ROOT / snapshot) == _load_with_python_yaml(ROOT / snapshot)
+
+
+def _load_with_python_yaml(path: Path) -> Any:
+    return snapshot_from_data(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+
+
+def test_a_broken_yaml_snapshot_gets_the_python_loaders_message(tmp_path: Path) -> None:
+    """libyaml refuses it first; the message and position are still PyYAML's own."""
+    (tmp_path / "bad.yaml").write_text("accounts:\n  - id: '1'\n    name: [a, b\n", encoding="utf-8")
+    try:
+        yaml.safe_load((tmp_path / "bad.yaml").read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        assert exc.problem_mark is not None
+        expected = f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: {exc.problem}"
+    with pytest.raises(SnapshotError) as info:
+        load_snapshot(tmp_path / "bad.yaml")
+    assert expected in str(info.value)
