@@ -13,6 +13,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+import policyengine.server
 from policyengine.cli import serve as serve_command
 from policyengine.kms import open_local_kms, root_caller
 from policyengine.server import BackgroundServer, ServerConfig
@@ -46,7 +47,7 @@ def test_allow_remote_test_mode_starts_with_a_warning_banner(
     """With the flag the configuration is accepted, and the announcement warns loudly (shown here on a
     loopback socket: this suite never listens beyond loopback)."""
     seen: list[ServerConfig] = []
-    monkeypatch.setattr(serve_command, "run_server", seen.append)
+    monkeypatch.setattr(policyengine.server, "serve", seen.append)  # the command imports it when it runs
     result = CliRunner().invoke(serve_command.serve, ["--test-mode", "--host", "0.0.0.0", "--allow-remote-test-mode"])
     assert result.exit_code == 0, result.output
     assert seen[0].host == "0.0.0.0" and seen[0].allow_remote_test_mode
