@@ -17,6 +17,7 @@ from typing import Any
 from policyengine._catalog import unknown_action
 from policyengine.access.actions import GROUPS, Group, actions_for, key_actions
 from policyengine.access.answers import RANK, Answer, Route, Verdict
+from policyengine.access.bykey import CallerGroups, Reachers, frozen_heap
 from policyengine.access.errors import LookupFailure
 from policyengine.access.facts import Facts
 from policyengine.access.formula import FALSE
@@ -105,6 +106,7 @@ class Access:
         self._memo: dict[tuple[object, ...], Partial] = {}
         self._group_memo: dict[tuple[object, ...], dict[str, Partial]] = {}
         self._key_groups: dict[str, KeyGroups] = {}
+        self._index: tuple[list[Subject], CallerGroups, Reachers] | None = None
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -311,44 +313,100 @@ class Access:
         direct = self.ask(subject, action, target, full=explain)
         if direct.status == "allow" or direct_only:
             return Verdict(direct)
-        answers = {role.arn: self.ask(principal_subject(role), action, target) for role in self._reachable_roles(subject)}
+        # Roles from accounts the key does not let in, that it does not name, are denied: not asked.
+        admitted = self.prechecks.admitted_accounts(target)
+        named = self.key_groups(target).named
+        by_id = self.subjects.by_id
+        answers = {}
+        for arn in self.reach.paths_from(subject):
+            role = by_id[arn]
+            role_principal = role.principal
+            if (
+                admitted is not None
+                and role_principal is not None
+                and role.account not in admitted
+                and (role.account, role_principal.name) not in named
+            ):
+                continue
+            answers[arn] = self.ask(role, action, target)
         return Verdict(direct, self.route(subject, answers))
 
-    def _reachable_roles(self, subject: Subject) -> list[Principal]:
-        return [self.world.principals[arn] for arn in self.reach.paths_from(subject)]
-
     def who_can(self, action: str, key: str, *, progress: Progress | None = None) -> list[Verdict]:
-        """Every subject's verdict on ``action`` on ``key``, allowed first."""
+        """Every subject's verdict on ``action`` on ``key``, allowed first (then in subject order).
+
+        One member of each group of equal callers is asked (``bykey.CallerGroups``; groups from
+        accounts the key does not let in are denied without asking), and its answer stands for
+        the others. Routes are looked for only from callers that reach a role the key lets in
+        (``bykey.Reachers``), the same routes ``route`` finds from each caller's own paths.
+        """
         target = self.world.key(key)
         action = normalise_action(action)
-        subjects = self.subjects.all()
-        answers: dict[str, Answer] = {}
-        # Callers the key does not name and whose own policies match answer alike: ask one of each group.
-        groups = KeyGroups(self.sameness, target, self.world.account(target.account))
-        asked: dict[tuple[object, ...], Answer] = {}
-        for i, subject in enumerate(subjects):
-            group = groups.group(subject, self.world.account(subject.account))
-            known = asked.get(group) if group is not None else None
-            if known is not None:
-                answers[subject.id] = Answer(subject, action, target, known.result, known.notes)
-            else:
-                answers[subject.id] = self.ask(subject, action, target)
-                if group is not None:
-                    asked[group] = answers[subject.id]
+        with frozen_heap():
+            subjects, callers, reachers = self.index()
+            asked, excluded = callers.on(target)
+            # Answers by profile (groups the key excludes share one) and for callers asked on their own.
+            by_profile: list[Partial | None] = [None] * len(callers.profiles)
+            alone: dict[int, Partial] = {}
+            if excluded:
+                first = subjects[excluded[0][1][0]]
+                shared = Partial(
+                    "deny", FALSE, "key_policy_excludes_caller", (), lambda: self._full_decision(first, action, target)
+                )
+                by_profile = [shared] * len(callers.profiles)
+            done = sum(len(members) for _, members in excluded)
             if progress is not None:
-                progress(i + 1)
-        role_answers = {
-            s.principal.arn: answers[s.id]
-            for s in subjects
-            if s.kind == "role" and s.principal is not None and answers[s.id].status != "deny"
-        }
-        verdicts = []
-        for subject in subjects:
-            direct = answers[subject.id]
-            route = self.route(subject, role_answers) if direct.status != "allow" else None
-            verdicts.append(Verdict(direct, route))
-        order = {s.id: i for i, s in enumerate(subjects)}
-        return sorted(verdicts, key=lambda v: (-RANK[v.status], order[v.direct.subject.id]))
+                progress(done)
+            role_answers: dict[str, Answer] = {}
+            for profile, members in asked:
+                answer = self.ask(subjects[members[0]], action, target)
+                result = answer.result
+                if profile >= 0:
+                    by_profile[profile] = result
+                else:
+                    alone[members[0]] = result
+                if result.status != "deny":
+                    for i in members:
+                        subject = subjects[i]
+                        if subject.kind == "role" and subject.principal is not None:
+                            role_answers[subject.principal.arn] = Answer(subject, action, target, result, answer.notes)
+                done += len(members)
+                if progress is not None:
+                    progress(done)
+
+            def result_of(i: int) -> Partial:
+                found = alone.get(i)
+                if found is None:
+                    found = by_profile[callers.profile_of[i]]
+                assert found is not None
+                return found
+
+            routes: dict[int, Route] = {}
+            if role_answers:
+                candidates = {i for arn in role_answers for i, _, _ in reachers.by_role.get(arn, ())}
+                for i in sorted(candidates):
+                    if result_of(i).status != "allow":
+                        route = self.route(subjects[i], role_answers)
+                        if route is not None:
+                            routes[i] = route
+            notes: dict[int, tuple[str, ...]] = {}
+            by_status: dict[str, list[Verdict]] = {"allow": [], "conditional": [], "deny": []}
+            for i, subject in enumerate(subjects):
+                final = result_of(i)
+                said = notes.get(id(final))
+                if said is None:
+                    said = notes[id(final)] = self.notes(final, action, target)
+                route = routes.get(i)
+                verdict = Verdict(Answer(subject, action, target, final, said), route)
+                by_status[verdict.status if route is not None else final.status].append(verdict)
+        return by_status["allow"] + by_status["conditional"] + by_status["deny"]
+
+    def index(self) -> tuple[list[Subject], CallerGroups, Reachers]:
+        """What questions over every caller share, built once: the subjects, their groups of equal
+        callers and, for each role, the callers that reach it (which computes every caller's routes)."""
+        if self._index is None:
+            subjects = self.subjects.all()
+            self._index = (subjects, CallerGroups(self, subjects), Reachers(self, subjects))
+        return self._index
 
     def group_answers(self, subject: Subject, key: KeyInfo) -> dict[Group, list[Answer]]:
         """Answers for every action of every group that fits the key."""

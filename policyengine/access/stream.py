@@ -16,7 +16,6 @@ callers and reused for the others).
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 import os
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from policyengine.access.actions import GROUPS, Group
+from policyengine.access.bykey import frozen_heap
 from policyengine.access.column import Column, ColumnPlan, column
 from policyengine.access.queries import Access
 from policyengine.access.subjects import Subject
@@ -133,14 +133,13 @@ def stream_matrix(
     try:
         # The world, graph and plan are left out of the garbage collector's passes: a full pass over them costs
         # more than a column, and in forked workers it would also copy every page they share with this process.
-        gc.freeze()
-        if count == 1:
-            _consume(map(_work, spans), summary, write, fmt, progress)
-        else:
-            with multiprocessing.get_context("fork").Pool(count) as pool:
-                _consume(pool.imap(_work, spans), summary, write, fmt, progress)
+        with frozen_heap():
+            if count == 1:
+                _consume(map(_work, spans), summary, write, fmt, progress)
+            else:
+                with multiprocessing.get_context("fork").Pool(count) as pool:
+                    _consume(pool.imap(_work, spans), summary, write, fmt, progress)
     finally:
-        gc.unfreeze()
         _PLAN, _KEYS = None, []
     return summary
 

@@ -168,3 +168,29 @@ def test_accounts_a_key_does_not_let_in_are_excluded_as_the_prechecks_say(org: W
                 skipped += 1
                 assert access.prechecks.denied(subject, key) == "key_policy_excludes_caller", (subject.label, key.label)
     assert skipped > 1000
+
+
+def test_can_skips_only_roles_the_key_denies(org: World) -> None:
+    """can asks only the roles the key may let in; its verdict and route are those from asking every role it reaches."""
+    access = Access.of(org)
+    alone = Access.of(org)
+    keys = sorted(org.keys)
+    routed = 0
+    for n, subject in enumerate(access.subjects.all()):
+        for key in keys[n % 5 :: 5]:
+            verdict = access.can(subject.id, "kms:Decrypt", key)
+            target = org.key(key)
+            every = {
+                arn: alone.ask(alone.subjects.by_id[arn], "kms:Decrypt", target, full=True)
+                for arn in alone.reach.paths_from(subject)
+            }
+            route = alone.route(subject, every)
+            direct = alone.ask(subject, "kms:Decrypt", target, full=True)
+            assert verdict.direct.status == direct.status, (subject.label, key)
+            if direct.status != "allow":
+                assert (verdict.route.text() if verdict.route else None) == (route.text() if route else None), (
+                    subject.label,
+                    key,
+                )
+                routed += route is not None
+    assert routed > 20
