@@ -582,6 +582,30 @@ def test_deny_outside_the_organization_fences_an_open_allow(tmp_path: Path) -> N
     assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow, also)))
 
 
+def test_a_deny_with_an_unreadable_value_fences_nobody(tmp_path: Path) -> None:
+    """``NotIpAddress`` of ``10.0.0.0/33`` is not a CIDR range: IAM's policy validation reports it as an error
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html, "Error -
+    Invalid condition data type"), and the condition never matches a caller's address, so the Deny turns
+    nobody away and the open Allow stays public (the bench's planted ``public-principal`` next to an
+    ``invalid-cidr`` Deny)."""
+    allow = {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}
+    deny = {
+        "Sid": "Network",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "kms:*",
+        "Resource": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/33"}},
+    }
+    found = rules_of(lint_policy(tmp_path, policy(allow, deny), "keys/key.json"))
+    assert "PE401" in found and "PE202" in found
+    valid = {**deny, "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/16"}}}
+    assert "PE401" not in rules_of(lint_policy(tmp_path, policy(allow, valid), "keys/key.json"))
+    # one unreadable value among readable ones: still not counted as a fence
+    mixed = {**deny, "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/16", "10.0.0.0/33"]}}}
+    assert "PE401" in rules_of(lint_policy(tmp_path, policy(allow, mixed), "keys/key.json"))
+
+
 def test_a_key_no_action_lists_is_never_called_unset(tmp_path: Path) -> None:
     """states:HTTPEndpoint is defined by Step Functions but listed under no action in the reference."""
     statement = {

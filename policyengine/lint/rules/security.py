@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policyengine.evaluator.operators import find_operator
+from policyengine.evaluator.operators import BadValue, Operator, find_operator
 from policyengine.evaluator.patterns import action_matcher, resource_matcher
 from policyengine.evaluator.restricting import RESTRICTING_KEYS, restricts
 from policyengine.lint.finding import Finding, LintTarget
@@ -22,12 +22,27 @@ def restricted(statement: Statement) -> bool:
     return any(restricts(c) for c in statement.conditions)
 
 
+def _valid(operator: Operator, text: str) -> bool:
+    try:
+        operator.prepare(text)
+    except BadValue:
+        return False
+    return True
+
+
 def _fences(condition: Condition) -> bool:
-    """A negated test of a restricting key against specific values: in a Deny, it turns away everyone else."""
+    """A negated test of a restricting key against specific, valid values: in a Deny, it turns away everyone else.
+
+    A value its operator cannot read (``NotIpAddress`` of ``10.0.0.0/33``) fences nobody: AWS's policy
+    validation calls it an error ("Invalid condition data type"), and the evaluator never matches it, so a
+    caller with any source address is not denied by it.
+    """
     operator = find_operator(condition.base)
     if operator is None or not operator.negated or condition.qualifier is not None:
         return False
-    return condition.key.lower() in RESTRICTING_KEYS and all(v.value not in ("*", "") for v in condition.values)
+    return condition.key.lower() in RESTRICTING_KEYS and all(
+        v.value not in ("*", "") and _valid(operator, v.value) for v in condition.values
+    )
 
 
 def fenced(allow: Statement, others: list[Statement]) -> bool:
