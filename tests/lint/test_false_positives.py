@@ -633,3 +633,27 @@ def test_cross_account_does_not_claim_an_owner_it_guessed(tmp_path: Path) -> Non
         if f.rule_id == "PE402"
     ]
     assert {f.message.split(" (not ")[1].split(")")[0] for f in owned} == {"111122223333"}
+
+
+# --- PE501 (lockout) stops early only when a Deny reads nothing about the caller -------------------------------
+
+
+def test_lockout_is_judged_per_caller_when_a_deny_reads_the_caller(tmp_path: Path) -> None:
+    """A Deny of PutKeyPolicy to everyone but one administrator turns the root away, not the administrator."""
+    admin = "arn:aws:iam::111122223333:role/KeyAdmin"
+    admins = {"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:PutKeyPolicy", "Resource": "*"}
+    deny = {
+        "Sid": "OnlyAdmins",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "kms:PutKeyPolicy",
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalArn": admin}},
+    }
+    assert "PE501" not in rules_of(lint_policy(tmp_path, policy(ROOT, admins, deny), "keys/key.json"))
+    # a Deny of every request over TLS (KMS takes no other) turns everyone away, the administrator too: lockout
+    everyone = {**deny, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+    assert "PE501" in rules_of(lint_policy(tmp_path, policy(ROOT, admins, everyone), "keys/key.json"))
+    # the same Deny on another action leaves the administrators their PutKeyPolicy
+    other = {**everyone, "Action": "kms:Decrypt"}
+    assert "PE501" not in rules_of(lint_policy(tmp_path, policy(ROOT, admins, other), "keys/key.json"))

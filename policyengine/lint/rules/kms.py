@@ -97,7 +97,11 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
     candidates = {root}
     for statement in document.statements:
         candidates.update(p for p in _named_principals(statement) if not p.isdigit())
-    for principal in sorted(candidates, key=lambda p: (p != root, p)):  # the root first: it is the usual answer
+    # The root first (the usual answer), then whoever a statement that may allow PutKeyPolicy names, then the
+    # rest: the order only changes how soon an allowed principal is found, never whether one is.
+    allowing = {p for s in relevant if s.effect == "Allow" for p in _named_principals(s)}
+    by_index = {s.index: s for s in relevant}
+    for principal in sorted(candidates, key=lambda p: (p != root, p not in allowing, p)):
         try:
             request = make_request(principal, "kms:PutKeyPolicy", key, {"aws:SecureTransport": "true"})
         except Exception:
@@ -105,6 +109,12 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
         decision = authorize(request, PolicySet(key_policy=compiled, identity=(everything,)))
         if decision.allowed:
             return
+        if any(
+            ref.policy_kind == "key_policy" and ref.effect == "Deny" and _denies_every_caller(by_index[ref.index])
+            for ref in decision.deciding
+            if ref.index in by_index
+        ):
+            break  # a Deny that turns this caller away turns every other candidate away too
     yield finding(
         target,
         "PE501",
@@ -114,6 +124,22 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
         document.span,
         suggestion="keep a statement that lets the account root (or a key administrator) call kms:PutKeyPolicy",
     )
+
+
+#: Request context keys the lockout check's requests get from their caller (``make_request``); a condition on
+#: any other key reads the same value, or the same absence, for every candidate principal.
+_CALLER_KEYS = ("aws:principal", "aws:username", "aws:userid", "kms:calleraccount", "aws:sourceidentity")
+
+
+def _denies_every_caller(statement: Statement) -> bool:
+    """A Deny to everyone whose resource and conditions read nothing about the caller: when it denies one
+    candidate's PutKeyPolicy request it denies them all (they differ only in who calls)."""
+    if statement.principal is None or not is_public(statement):
+        return False
+    resources = statement.resource if statement.resource is not None else statement.not_resource or ()
+    if any("${" in r.value for r in resources):
+        return False
+    return not any(c.key.lower().startswith(_CALLER_KEYS) or any("${" in v.value for v in c.values) for c in statement.conditions)
 
 
 def _may_put_key_policy(statement: Statement) -> bool:
