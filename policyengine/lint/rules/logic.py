@@ -285,6 +285,12 @@ def redundant_statement(target: LintTarget) -> Iterator[Finding]:
                 holding.setdefault((statement.effect, action), []).append(position)
             for service in reach.glob_services:
                 globs.setdefault(service, []).append((position, reach))
+    # An outer statement covers an inner one only if it names every principal the inner one names (or is to `*`).
+    naming: dict[object, set[int]] = {}
+    for position, (_, reach) in enumerate(listed):
+        for entry in reach.principal_set:
+            naming.setdefault(entry, set()).add(position)
+    to_everyone = naming.get("*", set())
     taking: dict[tuple[str, str, bool], list[int]] = {}
     everyone = range(len(listed))
     for inner, inner_reach in listed:
@@ -307,6 +313,9 @@ def redundant_statement(target: LintTarget) -> Iterator[Finding]:
                     }
                 )
             candidates = taking[key]
+        if inner_reach.principals:
+            named = naming.get(inner_reach.principals[0], set())
+            candidates = [p for p in candidates if p in named or p in to_everyone]
         for position in candidates:
             outer, outer_reach = listed[position]
             if outer is inner or outer.effect != inner.effect:
