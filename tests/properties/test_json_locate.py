@@ -61,11 +61,19 @@ def pairs(bare: JNode, scanned: JNode) -> Iterator[tuple[JNode, JNode]]:
             stack += zip(a.value, b.value, strict=True)
 
 
-def assert_located_as_scanned(text: str) -> int:
-    """Locate every node of ``text`` on demand (in a shuffled-looking order) and compare with the scanner."""
+def assert_located_as_scanned(text: str, most: int | None = None) -> int:
+    """Locate every node of ``text`` on demand (in a shuffled-looking order) and compare with the scanner.
+
+    ``most`` bounds the lookups on a large file to an even sample of its nodes (the first and last
+    included): the 800 KB IAM export among the data has about 60,000 nodes, and locating each of
+    them twice took 44 s of CI for no more coverage than a sample spread over the whole file.
+    """
     bare = load_fast(text)
     locator = SpanLocator(text, bare)
     nodes = list(pairs(bare, scan_json(text)))
+    if most is not None and len(nodes) > most:
+        step = -(-len(nodes) // most)
+        nodes = [*nodes[::step], nodes[-1]]
     for a, b in nodes[::-1] + nodes:  # last first, then again: resuming from what earlier lookups read
         assert locator.span_of(a) == b.span
         assert tuple(locator.span_of(a)) == tuple(b.span or ())
@@ -74,7 +82,7 @@ def assert_located_as_scanned(text: str) -> int:
 
 @pytest.mark.parametrize("path", DECODABLE, ids=lambda p: str(p.relative_to(TESTS)))
 def test_real_world_files_are_located_as_the_scanner_places_them(path: Path) -> None:
-    assert assert_located_as_scanned(_text(path)) > 0
+    assert assert_located_as_scanned(_text(path), most=2000) > 0
 
 
 def test_the_test_data_holds_real_world_json() -> None:
