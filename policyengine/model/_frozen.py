@@ -32,6 +32,9 @@ class FrozenModel(BaseModel):
 
     #: (field name, default or ``_REQUIRED``), in field order: what ``model_construct`` fills.
     _construct_fields: ClassVar[tuple[tuple[str, object], ...]] = ()
+    #: Every field, in field order, with its default or ``_REQUIRED``: copied and updated by ``model_construct``.
+    _construct_template: ClassVar[dict[str, object]] = {}
+    _construct_required: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -44,6 +47,8 @@ class FrozenModel(BaseModel):
         if cls.__private_attributes__ or cls.__pydantic_post_init__:
             raise TypeError(f"{cls.__name__}: FrozenModel.model_construct handles no private attributes or post-init")
         cls._construct_fields = tuple(fields)
+        cls._construct_template = dict(fields)
+        cls._construct_required = tuple(name for name, default in fields if default is _REQUIRED)
 
     @classmethod
     # pydantic's mypy plugin gives every model a model_construct typed by its fields, this base's included
@@ -53,16 +58,16 @@ class FrozenModel(BaseModel):
         An unknown field name is a ``TypeError`` (pydantic would drop it silently): without validation, a
         misspelt keyword would otherwise lose a value unnoticed.
         """
-        data: dict[str, Any] = {}
-        given = 0
-        for name, default in cls._construct_fields:
-            if name in values:
-                data[name] = values[name]
-                given += 1
-            elif default is not _REQUIRED:
-                data[name] = default
-        if given != len(values):
-            raise TypeError(f"{cls.__name__}.model_construct: unknown fields {sorted(set(values) - set(data))}")
+        # A copy of the template updated in place keeps field order (an update never moves a key), in C.
+        data: dict[str, Any] = cls._construct_template.copy()
+        data.update(values)
+        if len(data) != len(cls._construct_template):
+            raise TypeError(
+                f"{cls.__name__}.model_construct: unknown fields {sorted(set(values) - set(cls._construct_template))}"
+            )
+        for name in cls._construct_required:
+            if data[name] is _REQUIRED:
+                del data[name]  # not given: left out, as pydantic's model_construct leaves it
         instance = cls.__new__(cls)
         object.__setattr__(instance, "__dict__", data)
         object.__setattr__(instance, "__pydantic_fields_set__", set(values) if _fields_set is None else _fields_set)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from policyengine.lint.finding import Finding, LintTarget, Severity
 from policyengine.model import unknown
 from policyengine.model.policy import Condition, PolicyDocument, Statement
@@ -11,9 +9,10 @@ from policyengine.model.span import Span
 from policyengine.parsing.json_locate import LazySpan
 
 
-def statements(target: LintTarget) -> Iterator[Statement]:
-    if target.document is not None:
-        yield from target.document.statements
+def statements(target: LintTarget) -> tuple[Statement, ...]:
+    """The target's statements (none when it could not be read): the document's own tuple, not a generator,
+    as every rule walks it on every file."""
+    return target.document.statements if target.document is not None else ()
 
 
 def statement_pointer(document: PolicyDocument, statement: Statement) -> str:
