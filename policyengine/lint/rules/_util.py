@@ -99,8 +99,22 @@ def own_account(target: LintTarget) -> str | None:
     return account_guess(target)[0]
 
 
+#: The last target's guess: several rules ask for it on each key policy, one target after another. One
+#: tuple, replaced whole, so a reader in another thread sees a target with its own guess or a miss.
+_LAST_GUESS: tuple[LintTarget | None, tuple[str | None, bool]] = (None, (None, False))
+
+
 def account_guess(target: LintTarget) -> tuple[str | None, bool]:
     """``own_account`` and whether the policy says so: False when the most-named accounts tie."""
+    global _LAST_GUESS
+    last, guess = _LAST_GUESS
+    if last is not target:
+        guess = _guess_account(target)
+        _LAST_GUESS = (target, guess)
+    return guess
+
+
+def _guess_account(target: LintTarget) -> tuple[str | None, bool]:
     from policyengine.evaluator.patterns import action_matcher
 
     owners: set[str] = set()
