@@ -657,3 +657,46 @@ def test_lockout_is_judged_per_caller_when_a_deny_reads_the_caller(tmp_path: Pat
     # the same Deny on another action leaves the administrators their PutKeyPolicy
     other = {**everyone, "Action": "kms:Decrypt"}
     assert "PE501" not in rules_of(lint_policy(tmp_path, policy(ROOT, admins, other), "keys/key.json"))
+
+
+# --- PE501 judges every request context the policy itself names, not only one ------------------------------------
+# KMS's safety check judges the calling request (PutKeyPolicy, BypassPolicyLockoutSafetyCheck:
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html), whose source address and endpoint the
+# linter cannot know; an administrator calling from the network a Deny allows is not locked out.
+
+CORPORATE = {
+    "Sid": "OnlyFromTheOffice",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "kms:*",
+    "Resource": "*",
+    "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]}},
+}
+
+
+def test_a_network_fence_is_not_a_lockout(tmp_path: Path) -> None:
+    """aws:SourceIp (IAM UG, global condition context keys): a call from 10.0.0.0/8 passes the Deny, so root may re-policy."""
+    assert "PE501" not in rules_of(lint_policy(tmp_path, policy(ROOT, CORPORATE), "keys/key.json"))
+
+
+def test_a_fence_and_an_allow_on_other_keys_are_satisfied_together(tmp_path: Path) -> None:
+    """Administrators only through one VPC endpoint, and only from the office: one context meets both."""
+    admin = "arn:aws:iam::111122223333:role/KeyAdmin"
+    admins = {
+        "Sid": "Admins",
+        "Effect": "Allow",
+        "Principal": {"AWS": admin},
+        "Action": "kms:*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}},
+    }
+    assert "PE501" not in rules_of(lint_policy(tmp_path, policy(admins, CORPORATE), "keys/key.json"))
+
+
+def test_fences_that_refuse_every_address_are_still_a_lockout(tmp_path: Path) -> None:
+    """Deny outside 10.0.0.0/8 and Deny inside it: no source address is left, whatever the context."""
+    inside = {**CORPORATE, "Sid": "NotFromTheOfficeEither", "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}
+    assert "PE501" in rules_of(lint_policy(tmp_path, policy(ROOT, CORPORATE, inside), "keys/key.json"))
+    # and a fence over TLS (every KMS request) still locks everyone out, as before
+    tls = {**CORPORATE, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+    assert "PE501" in rules_of(lint_policy(tmp_path, policy(ROOT, tls), "keys/key.json"))

@@ -6,6 +6,7 @@ still a principal who could call PutKeyPolicy? (API PutKeyPolicy, BypassPolicyLo
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -101,20 +102,10 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
     # rest: the order only changes how soon an allowed principal is found, never whether one is.
     allowing = {p for s in relevant if s.effect == "Allow" for p in _named_principals(s)}
     by_index = {s.index: s for s in relevant}
-    for principal in sorted(candidates, key=lambda p: (p != root, p not in allowing, p)):
-        try:
-            request = make_request(principal, "kms:PutKeyPolicy", key, {"aws:SecureTransport": "true"})
-        except Exception:
-            continue
-        decision = authorize(request, PolicySet(key_policy=compiled, identity=(everything,)))
-        if decision.allowed:
-            return
-        if any(
-            ref.policy_kind == "key_policy" and ref.effect == "Deny" and _denies_every_caller(by_index[ref.index])
-            for ref in decision.deciding
-            if ref.index in by_index
-        ):
-            break  # a Deny that turns this caller away turns every other candidate away too
+    ordered = sorted(candidates, key=lambda p: (p != root, p not in allowing, p))
+    policies = PolicySet(key_policy=compiled, identity=(everything,))
+    if any(_someone_may_put(ordered, key, context, policies, by_index) for context in _request_contexts(relevant)):
+        return
     yield finding(
         target,
         "PE501",
@@ -124,6 +115,74 @@ def lockout_risk(target: LintTarget) -> Iterator[Finding]:
         document.span,
         suggestion="keep a statement that lets the account root (or a key administrator) call kms:PutKeyPolicy",
     )
+
+
+def _someone_may_put(
+    ordered: list[str], key: str, context: dict[str, str], policies: PolicySet, by_index: dict[int, Statement]
+) -> bool:
+    """Whether one of the candidate principals may call PutKeyPolicy on the key in this request context."""
+    for principal in ordered:
+        try:
+            request = make_request(principal, "kms:PutKeyPolicy", key, context)
+        except Exception:
+            continue
+        decision = authorize(request, policies)
+        if decision.allowed:
+            return True
+        if any(
+            ref.policy_kind == "key_policy" and ref.effect == "Deny" and _denies_every_caller(by_index[ref.index])
+            for ref in decision.deciding
+            if ref.index in by_index
+        ):
+            return False  # a Deny that turns this caller away turns every other candidate away too
+    return False
+
+
+#: How many request contexts the lockout check tries at most (each is one pass over the candidates, and only
+#: a policy that refuses every caller in the first context gets a second).
+_MOST_CONTEXTS = 24
+
+
+def _request_contexts(relevant: tuple[Statement, ...]) -> Iterator[dict[str, str]]:
+    """The request contexts a PutKeyPolicy call may come with: TLS alone first, then values the policy itself names.
+
+    KMS's safety check judges the calling request, whose source address, VPC endpoint, tags and so on the
+    linter does not know. A key policy that lets administrators in only from the corporate network
+    (``Deny`` with ``NotIpAddress aws:SourceIp``) locks out nobody: a call from inside that network passes.
+    So a policy is a lockout only if no caller may call PutKeyPolicy in any of these contexts: one value
+    the conditions name for each key in turn, then all of them together. Keys that say who the caller is
+    come from the candidate principal, never from here.
+    """
+    base = {"aws:SecureTransport": "true"}
+    yield base
+    named: dict[str, list[str]] = {}
+    for statement in relevant:
+        for condition in statement.conditions:
+            lowered = condition.key.lower()
+            if lowered.startswith(_CALLER_KEYS) or lowered in base:
+                continue
+            for value in condition.values:
+                witness = _value_that_matches(condition.base, value.value)
+                if witness is not None and witness not in named.setdefault(condition.key, []):
+                    named[condition.key].append(witness)
+    contexts = [{**base, condition_key: value} for condition_key, values in named.items() for value in values]
+    if len(named) > 1:
+        contexts.append({**base, **{condition_key: values[0] for condition_key, values in named.items()}})
+    yield from contexts[: _MOST_CONTEXTS - 1]
+
+
+def _value_that_matches(operator: str, written: str) -> str | None:
+    """A request value the condition's written value matches (or, for a Not operator, fails to match)."""
+    if "${" in written:
+        return None  # a policy variable: its value is the caller's, not something to choose
+    if operator.lower() in ("ipaddress", "notipaddress"):
+        try:
+            return str(ipaddress.ip_network(written, strict=False).network_address)
+        except ValueError:
+            return None
+    if operator.lower().endswith("like"):
+        return written.replace("*", "x").replace("?", "x")
+    return written
 
 
 #: Request context keys the lockout check's requests get from their caller (``make_request``); a condition on
