@@ -37,32 +37,46 @@ class ServeProcess:
             env=env,
         )
         self.lines: list[str] = []
+        self._partial = b""  # the start of a line not yet ended, read from the pipe
         self.endpoint_url = ""
 
     def wait_listening(self, timeout: float = 30.0) -> str:
         """Read stderr until the server announces its endpoint."""
         assert self.process.stderr is not None
+        # Read the pipe's file descriptor directly: a buffered readline() would pull every line already written
+        # into Python's buffer, where select() cannot see them, and the announcement could sit there unread
+        # while select() waits for bytes that never come (it made this wait time out when the server wrote its
+        # seeding line and its announcement together).
+        fd = self.process.stderr.fileno()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stderr], [], [], 0.1)
+            ready, _, _ = select.select([fd], [], [], 0.1)
             if ready:
-                line = self.process.stderr.readline().decode()
-                if not line and self.process.poll() is not None:
+                chunk = os.read(fd, 65536)
+                if not chunk:  # end of file: the server closed its stderr, so it is exiting
                     break
-                self.lines.append(line)
-                found = LISTENING.search(line)
-                if found:
-                    self.endpoint_url = found.group(1)
+                self._partial += chunk
+                *complete, self._partial = self._partial.split(b"\n")
+                for raw in complete:
+                    line = raw.decode() + "\n"
+                    self.lines.append(line)
+                    found = LISTENING.search(line)
+                    if found and not self.endpoint_url:
+                        self.endpoint_url = found.group(1)
+                if self.endpoint_url:
                     return self.endpoint_url
             elif self.process.poll() is not None:
                 break
+        if self._partial:  # an unended last line: keep it with the others for the callers that read ``lines``
+            self.lines.append(self._partial.decode())
+            self._partial = b""
         raise AssertionError(f"the server did not start: {''.join(self.lines)}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> tuple[int, str]:
         """Send ``sig``, wait for the exit, and return the exit code and the rest of stderr."""
         self.process.send_signal(sig)
         _, rest = self.process.communicate(timeout=timeout)
-        return self.process.returncode, "".join(self.lines) + rest.decode()
+        return self.process.returncode, "".join(self.lines) + (self._partial + rest).decode()
 
     def kill(self) -> None:
         if self.process.poll() is None:
