@@ -182,7 +182,7 @@ def group_answers(access: Access, classes: _ActionClasses, subject: Subject, key
         return {g: [by_action[a] for a in per_group[g]] for g in GROUPS}
     answers = evaluate_groups(access, classes, subject, key)
     if same is not None:
-        access._group_memo[same] = {a.action: a.result for g in GROUPS for a in answers[g]}
+        access._group_memo.put(same, {a.action: a.result for g in GROUPS for a in answers[g]})
     return answers
 
 

@@ -21,6 +21,7 @@ from policyengine.access.bykey import CallerGroups, Reachers, frozen_heap
 from policyengine.access.errors import LookupFailure
 from policyengine.access.facts import Facts
 from policyengine.access.formula import FALSE
+from policyengine.access.memo import BoundedMemo
 from policyengine.access.partial import Partial, Prepared, partial_authorize
 from policyengine.access.precheck import Prechecks
 from policyengine.access.reach import Reachability
@@ -88,13 +89,24 @@ class Access:
     encryption_context: Mapping[str, str] | None
     closed: bool = False
     max_hops: int = 4
+    #: How many answers (by group of equal callers, key and action) the memo keeps; a matrix pair's
+    #: 33 answers count as one entry of the pair memo, which keeps a tenth as many.
+    memo_limit: int = 100_000
 
     @classmethod
-    def of(cls, world: World, context: Mapping[str, Any] | None = None, *, closed: bool = False, max_hops: int = 4) -> Access:
+    def of(
+        cls,
+        world: World,
+        context: Mapping[str, Any] | None = None,
+        *,
+        closed: bool = False,
+        max_hops: int = 4,
+        memo_limit: int = 100_000,
+    ) -> Access:
         plain, ec = split_context(context or {})
         if closed and ec is None:
             ec = {}
-        return cls(world, plain, ec, closed, max_hops)
+        return cls(world, plain, ec, closed, max_hops, memo_limit)
 
     def __post_init__(self) -> None:
         self.subjects = SubjectIndex(self.world)
@@ -103,8 +115,10 @@ class Access:
         self._key_ctx: dict[str, dict[str, ContextValue]] = {}
         self.prechecks = Prechecks()
         self.sameness = Sameness()
-        self._memo: dict[tuple[object, ...], Partial] = {}
-        self._group_memo: dict[tuple[object, ...], dict[str, Partial]] = {}
+        # Answers are memoised with a cap (``memo.py``); the other caches hold at most one entry
+        # per key, caller or policy of the world, so they are bounded by its size.
+        self._memo: BoundedMemo[tuple[object, ...], Partial] = BoundedMemo(self.memo_limit)
+        self._group_memo: BoundedMemo[tuple[object, ...], dict[str, Partial]] = BoundedMemo(max(1, self.memo_limit // 10))
         self._key_groups: dict[str, KeyGroups] = {}
         self._index: tuple[list[Subject], CallerGroups, Reachers] | None = None
 
@@ -193,7 +207,7 @@ class Access:
             else:
                 result = self.evaluate(subject, action, key)
             if same is not None:
-                self._memo[(*same, action)] = result
+                self._memo.put((*same, action), result)
         return Answer(subject, action, key, result, self.notes(result, action, key))
 
     def _full_decision(self, subject: Subject, action: str, key: KeyInfo) -> Decision:
