@@ -131,6 +131,8 @@ def run_lint(
     )
     run = LintRun()
     sources: set[str] = set()
+    # Without per-path ignores the rules that run are the same for every file: chosen once, not per rule and file.
+    everywhere = None if config.per_path_ignores else [r for r in rules.values() if config.enabled(r.id, r.family, "")]
     with fewer_collections():
         for number, item in enumerate(reader.inputs, 1):
             for target in reader.read(item):  # file by file: each file's documents are let go once linted
@@ -139,7 +141,9 @@ def run_lint(
                 target = _retyped(target, config, policy_type)
                 if target.text is not None:
                     run.texts.setdefault(target.source, target.text)
-                chosen = [r for r in rules.values() if config.enabled(r.id, r.family, target.source)]
+                chosen = everywhere
+                if chosen is None:
+                    chosen = [r for r in rules.values() if config.enabled(r.id, r.family, target.source)]
                 found = lint_target(target, chosen)
                 kept, suppressed = split_sid_suppressed(found)
                 run.findings.extend(kept)

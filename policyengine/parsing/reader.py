@@ -20,6 +20,7 @@ from policyengine.model.policy import (
     ConditionValue,
     DuplicateKey,
     Effect,
+    JsonType,
     PolicyDocument,
     PrincipalBlock,
     PrincipalEntry,
@@ -28,12 +29,65 @@ from policyengine.model.policy import (
     Statement,
     StringItem,
 )
+from policyengine.model.principal import PrincipalRef
 from policyengine.model.span import Span
+from policyengine.model.template import TemplatePart
 from policyengine.parsing.json_locate import LazySpan, SpanLocator
 from policyengine.parsing.json_tree import JNode
 from policyengine.parsing.strings import classify_principal, parse_operator_name, parse_template
 
 _new = tuple.__new__
+_object_new = object.__new__
+
+# The leaves (a policy has hundreds) are frozen slotted dataclasses; their generated ``__init__`` parses keywords
+# and sets each field through ``object.__setattr__``. The reader's values are already checked, so it fills
+# the slots directly (the same instance, field for field: tests/unit/test_frozen_model.py), in a third less time.
+_set_item_value, _set_item_span, _set_item_template, _set_item_error = (
+    getattr(StringItem, name).__set__ for name in ("value", "span", "template", "template_error")
+)
+_set_cv_value, _set_cv_type, _set_cv_span, _set_cv_template, _set_cv_error = (
+    getattr(ConditionValue, name).__set__ for name in ("value", "json_type", "span", "template", "template_error")
+)
+_set_entry_kind, _set_entry_value, _set_entry_ref, _set_entry_span = (
+    getattr(PrincipalEntry, name).__set__ for name in ("kind", "value", "ref", "span")
+)
+
+
+def _string_item(
+    value: str, span: Span | None, template: tuple[TemplatePart, ...] | None = None, error: str | None = None
+) -> StringItem:
+    """``StringItem(value=..., span=..., template=..., template_error=...)``, without the keyword parsing."""
+    item = _object_new(StringItem)
+    _set_item_value(item, value)
+    _set_item_span(item, span)
+    _set_item_template(item, template)
+    _set_item_error(item, error)
+    return item
+
+
+def _condition_value(
+    value: str, json_type: JsonType, span: Span | None, template: tuple[TemplatePart, ...] | None = None, error: str | None = None
+) -> ConditionValue:
+    """``ConditionValue(...)`` the same way as ``_string_item``."""
+    item = _object_new(ConditionValue)
+    _set_cv_value(item, value)
+    _set_cv_type(item, json_type)
+    _set_cv_span(item, span)
+    _set_cv_template(item, template)
+    _set_cv_error(item, error)
+    return item
+
+
+def _principal_entry(kind: PrincipalKind, value: str, ref: PrincipalRef, span: Span | None) -> PrincipalEntry:
+    """``PrincipalEntry(...)`` the same way as ``_string_item``."""
+    entry = _object_new(PrincipalEntry)
+    _set_entry_kind(entry, kind)
+    _set_entry_value(entry, value)
+    _set_entry_ref(entry, ref)
+    _set_entry_span(entry, span)
+    return entry
+
+
 TOP_LEVEL_KEYS = ("Version", "Id", "Statement")
 STATEMENT_KEYS = (
     "Sid",
@@ -265,11 +319,9 @@ class _Reader:
             value: str = item.value
             if "${" in value:
                 template = parse_template(value)
-                result.append(
-                    StringItem(value=value, span=self.span(item), template=template.parts, template_error=template.error)
-                )
+                result.append(_string_item(value, self.span(item), template.parts, template.error))
             else:
-                result.append(StringItem(value=value, span=self.span(item)))
+                result.append(_string_item(value, self.span(item)))
         return tuple(result)
 
     def principal(self, node: JNode, pointer: str) -> PrincipalBlock | None:
@@ -302,7 +354,7 @@ class _Reader:
                 continue
             for item in self.string_list(value, entry_pointer, f"Principal.{key_text}") or ():
                 ref = classify_principal(key_text, item.value)
-                entries.append(PrincipalEntry(kind=cast(PrincipalKind, key_text), value=item.value, ref=ref, span=item.span))
+                entries.append(_principal_entry(cast(PrincipalKind, key_text), item.value, ref, item.span))
         if not members:
             self.issue("a principal object must name at least one principal", node, pointer, code="invalid-principal")
         return PrincipalBlock.model_construct(wildcard=False, entries=tuple(entries), span=self.span(node))
@@ -352,21 +404,13 @@ class _Reader:
             if item.kind == "string":
                 if "${" in item.value:
                     template = parse_template(item.value)
-                    result.append(
-                        ConditionValue(
-                            value=item.value,
-                            json_type="string",
-                            span=self.span(item),
-                            template=template.parts,
-                            template_error=template.error,
-                        )
-                    )
+                    result.append(_condition_value(item.value, "string", self.span(item), template.parts, template.error))
                 else:
-                    result.append(ConditionValue(value=item.value, json_type="string", span=self.span(item)))
+                    result.append(_condition_value(item.value, "string", self.span(item)))
             elif item.kind == "number":
-                result.append(ConditionValue(value=item.value, json_type="number", span=self.span(item)))
+                result.append(_condition_value(item.value, "number", self.span(item)))
             elif item.kind == "boolean":
-                result.append(ConditionValue(value="true" if item.value else "false", json_type="boolean", span=self.span(item)))
+                result.append(_condition_value("true" if item.value else "false", "boolean", self.span(item)))
             else:
                 self.issue(
                     f"condition values must be strings, numbers or booleans, not {_kind_name(item)}",

@@ -7,6 +7,7 @@ these tests pin that the shortcut gives the instance a validated construction an
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -100,6 +101,29 @@ def test_every_node_the_parser_makes_would_pass_validation() -> None:
         again = type(model)(**model.__dict__)
         assert list(again.__dict__.items()) == list(model.__dict__.items())
         assert again.model_fields_set <= set(model.__dict__)
+
+
+def _leaves(value: object) -> list[object]:
+    """Every dataclass leaf (``StringItem``, ``ConditionValue``, ``PrincipalEntry``) inside ``value``."""
+    if isinstance(value, FrozenModel):
+        return [leaf for field in value.__dict__.values() for leaf in _leaves(field)]
+    if isinstance(value, tuple | list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if dataclasses.is_dataclass(value):
+        return [value]
+    return []
+
+
+@pytest.mark.parametrize("read", [pe.parse_policy, pe.parse_policy_fast])
+def test_every_leaf_the_reader_fills_is_the_keyword_constructed_instance(read: Any) -> None:
+    """The reader fills the leaves' slots without their ``__init__``: each must equal the one ``__init__`` makes."""
+    leaves = _leaves(read(_POLICY))
+    assert {type(leaf).__name__ for leaf in leaves} == {"StringItem", "ConditionValue", "PrincipalEntry"}
+    assert any(getattr(leaf, "template", None) for leaf in leaves)  # the templated form too
+    for leaf in leaves:
+        values = {f.name: getattr(leaf, f.name) for f in dataclasses.fields(leaf)}  # every slot is set
+        again = type(leaf)(**values)
+        assert again == leaf and repr(again) == repr(leaf) and hash(again) == hash(leaf)
 
 
 _POLICY = (
