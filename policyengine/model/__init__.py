@@ -1,7 +1,8 @@
-"""The policy language as data: frozen pydantic models with source spans.
+"""The policy language as data: frozen models with source spans, validated by pydantic at the edges.
 
-Names are imported on first use (see ``policyengine._lazy``): ``policyengine.errors`` needs only
-``Span``, and must not build the pydantic models to get it.
+The classes are dataclasses with pydantic's model API (``policyengine.model._frozen``); pydantic is
+imported when something validates, dumps or asks for a JSON Schema, never to read a policy. Names are
+imported on first use (see ``policyengine._lazy``): ``policyengine.errors`` needs only ``Span``.
 """
 
 from __future__ import annotations

@@ -1,76 +1,136 @@
-"""The base of the policy model's pydantic classes: frozen, closed, and built only when validation is asked for.
+"""The base of the policy model's classes: frozen slotted dataclasses that pydantic validates at the edges.
 
-Why a base of our own: start-up. pydantic builds a class's validator when the class is defined, and the
-first validator it builds imports ``importlib.metadata`` to look for plugins; together that is several
-hundredths of a second of CPU on every command (docs/benchmarks.md, "Start-up"). With ``defer_build`` the
-validator is built the first time something validates (a caller constructing a model by hand,
-``model_validate``, ``model_dump``), and the parser, whose values are already checked, makes its models
-with ``model_construct`` and never needs one: `policyengine lint` builds no validator at all.
-
-pydantic's own ``model_construct`` handles aliases, validation aliases and default factories, field by
-field, and costs four times a validated construction; these classes have none of those (checked when
-each class is defined), so ``model_construct`` here only fills the defaults, in field order, and is as
-fast as a validated construction. Its result is the instance pydantic's would be: the same ``__dict__``
-(same order), fields set, and no extra or private values.
+Why not ``pydantic.BaseModel``: start-up. Importing pydantic's ``BaseModel`` and defining the model's
+classes on it cost about 0.2 s of CPU, two thirds of `policyengine lint` (docs/benchmarks.md,
+"Start-up"), although the parser, whose values are already checked, never validates. pydantic
+validates standard dataclasses as well as its own models, so the classes are dataclasses and pydantic
+is imported the first time something validates, dumps or asks for a schema: ``model_validate``,
+``model_dump``, ``model_json_schema`` and a construction by hand (``Statement(index=0, effect="Allow")``
+validates, converting lists to tuples and refusing unknown fields, as a pydantic model does) each build
+the class's ``TypeAdapter`` on first use. ``model_construct`` (the parser's) and ``model_copy`` fill the
+fields without validation, as pydantic's do.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
 
-from pydantic import BaseModel, ConfigDict
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
-__all__ = ["FrozenModel"]
+__all__ = ["FrozenModel", "frozen_model"]
 
-_REQUIRED = object()
+_Model = TypeVar("_Model", bound="type[FrozenModel]")
+
+#: One ``TypeAdapter`` per class, built on first use (building one imports pydantic and makes its validator).
+_ADAPTERS: dict[type[FrozenModel], TypeAdapter[Any]] = {}
 
 
-class FrozenModel(BaseModel):
-    """A frozen model that forbids unknown fields and builds its validator on first use."""
+class FrozenModel:
+    """pydantic's model API (``model_validate``, ``model_dump``, ...) over a frozen dataclass made by ``frozen_model``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    __slots__ = ()
 
-    #: (field name, default or ``_REQUIRED``), in field order: what ``model_construct`` fills.
-    _construct_fields: ClassVar[tuple[tuple[str, object], ...]] = ()
-    #: Every field, in field order, with its default or ``_REQUIRED``: copied and updated by ``model_construct``.
-    _construct_template: ClassVar[dict[str, object]] = {}
-    _construct_required: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        fields: list[tuple[str, object]] = []
-        for name, field in cls.__pydantic_fields__.items():
-            if field.alias is not None or field.validation_alias is not None or field.default_factory is not None:
-                raise TypeError(f"{cls.__name__}.{name}: FrozenModel.model_construct handles plain fields only")
-            fields.append((name, _REQUIRED if field.is_required() else field.default))
-        if cls.__private_attributes__ or cls.__pydantic_post_init__:
-            raise TypeError(f"{cls.__name__}: FrozenModel.model_construct handles no private attributes or post-init")
-        cls._construct_fields = tuple(fields)
-        cls._construct_template = dict(fields)
-        cls._construct_required = tuple(name for name, default in fields if default is _REQUIRED)
+    #: pydantic reads a dataclass's configuration here: unknown fields are an error, as they were on the models.
+    __pydantic_config__: ClassVar[Mapping[str, Any]] = {"extra": "forbid"}
+    #: The dataclass's own ``__init__``: fills the fields as given, without validation.
+    _construct: ClassVar[Callable[..., None]]
+    #: The field names, in field order.
+    _field_names: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    # pydantic's mypy plugin gives every model a model_construct typed by its fields, this base's included
-    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Self:  # type: ignore[override]
-        """An instance from values already checked (the parser's), without validation: pydantic's semantics, faster.
+    def model_construct(cls, **values: Any) -> Self:
+        """An instance from values already checked (the parser's), without validation.
 
-        An unknown field name is a ``TypeError`` (pydantic would drop it silently): without validation, a
-        misspelt keyword would otherwise lose a value unnoticed.
+        An unknown or missing field is a ``TypeError``: without validation, a misspelt keyword would
+        otherwise lose a value unnoticed.
         """
-        # A copy of the template updated in place keeps field order (an update never moves a key), in C.
-        data: dict[str, Any] = cls._construct_template.copy()
-        data.update(values)
-        if len(data) != len(cls._construct_template):
-            raise TypeError(
-                f"{cls.__name__}.model_construct: unknown fields {sorted(set(values) - set(cls._construct_template))}"
-            )
-        for name in cls._construct_required:
-            if data[name] is _REQUIRED:
-                del data[name]  # not given: left out, as pydantic's model_construct leaves it
-        instance = cls.__new__(cls)
-        object.__setattr__(instance, "__dict__", data)
-        object.__setattr__(instance, "__pydantic_fields_set__", set(values) if _fields_set is None else _fields_set)
-        object.__setattr__(instance, "__pydantic_extra__", None)
-        object.__setattr__(instance, "__pydantic_private__", None)
+        instance = object.__new__(cls)
+        cls._construct(instance, **values)
         return instance
+
+    @classmethod
+    def model_validate(cls, obj: Any, *, strict: bool | None = None) -> Self:
+        """``obj`` (a mapping, or an instance) validated into an instance; ``pydantic.ValidationError`` if it is not one."""
+        result: Self = _adapter(cls).validate_python(obj, strict=strict)
+        return result
+
+    @classmethod
+    def model_validate_json(cls, data: str | bytes, *, strict: bool | None = None) -> Self:
+        """A JSON document validated into an instance."""
+        result: Self = _adapter(cls).validate_json(data, strict=strict)
+        return result
+
+    @classmethod
+    def model_json_schema(cls, mode: Literal["validation", "serialization"] = "validation") -> dict[str, Any]:
+        """The JSON Schema pydantic makes for this class."""
+        return _adapter(cls).json_schema(mode=mode)
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        include: Any = None,
+        exclude: Any = None,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> dict[str, Any]:
+        """The instance as plain data (nested models as dicts), as pydantic dumps it."""
+        dumped: dict[str, Any] = _adapter(type(self)).dump_python(
+            self, mode=mode, include=include, exclude=exclude, exclude_defaults=exclude_defaults, exclude_none=exclude_none
+        )
+        return dumped
+
+    def model_dump_json(self, *, indent: int | None = None, exclude_defaults: bool = False, exclude_none: bool = False) -> str:
+        """The instance as a JSON document."""
+        return (
+            _adapter(type(self))
+            .dump_json(self, indent=indent, exclude_defaults=exclude_defaults, exclude_none=exclude_none)
+            .decode()
+        )
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update``'s fields replaced, without validation (pydantic's semantics)."""
+        values = {name: getattr(self, name) for name in self._field_names}
+        if update:
+            values.update(update)
+        copied = self.model_construct(**values)
+        if deep:
+            import copy
+
+            return copy.deepcopy(copied)
+        return copied
+
+
+def _validating_init(self: FrozenModel, **values: Any) -> None:
+    """A construction by hand validates (pydantic's ``__init__``): the validated instance's fields are taken over."""
+    validated = _adapter(type(self)).validate_python(values)
+    for name in self._field_names:
+        object.__setattr__(self, name, getattr(validated, name))
+
+
+def _adapter(cls: type[FrozenModel]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def frozen_model(cls: _Model) -> _Model:
+    """``cls`` (a ``FrozenModel``) as a frozen, slotted, keyword-only dataclass whose ``__init__`` validates."""
+    if not issubclass(cls, FrozenModel):
+        raise TypeError(f"{cls.__name__}: frozen_model makes FrozenModel subclasses only")
+    made: Any = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)  # a new class (slots)
+    fields = dataclasses.fields(made)
+    if any(f.default_factory is not dataclasses.MISSING or not f.init for f in fields):
+        raise TypeError(f"{cls.__name__}: frozen_model fields are plain (no default_factory, all in __init__)")
+    made._construct = made.__init__
+    made._field_names = tuple(f.name for f in fields)
+    type.__setattr__(made, "__init__", _validating_init)
+    result: _Model = made
+    return result

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from policyengine.model._frozen import FrozenModel
+from policyengine.model._frozen import FrozenModel, frozen_model
 from policyengine.model.principal import PrincipalRef
 
 
+@frozen_model
 class GrantConstraints(FrozenModel):
     """``EncryptionContextEquals`` or ``EncryptionContextSubset`` (keys case-insensitive)."""
 
@@ -13,6 +14,7 @@ class GrantConstraints(FrozenModel):
     encryption_context_subset: dict[str, str] | None = None
 
 
+@frozen_model
 class Grant(FrozenModel):
     """One grant on one key. ``pending`` grants are not yet consistent: only their token works."""
 

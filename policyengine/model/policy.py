@@ -1,4 +1,4 @@
-"""Frozen pydantic models of an IAM-style policy document.
+"""Frozen models of an IAM-style policy document (dataclasses that pydantic validates: ``model/_frozen.py``).
 
 The models hold a policy after it has been read: every list element is normalised to a tuple
 (``"Action": "kms:Decrypt"`` and ``["kms:Decrypt"]`` give the same model), a single statement
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from policyengine.model._frozen import FrozenModel
+from policyengine.model._frozen import FrozenModel, frozen_model
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.span import Span
 from policyengine.model.template import TemplatePart
@@ -33,7 +33,8 @@ class StringItem:
 
     ``template`` holds the parsed policy variables when the string contains ``${``;
     ``template_error`` says why such a string could not be read (it is then taken literally).
-    Leaf values are slotted dataclasses (a policy has hundreds); pydantic holds the structure.
+    Leaf values are plain slotted dataclasses (a policy has hundreds, the parser makes them by their
+    constructor, which does not validate); the structure above them validates when built by hand.
     """
 
     value: str
@@ -52,6 +53,7 @@ class PrincipalEntry:
     span: Span | None = None
 
 
+@frozen_model
 class PrincipalBlock(FrozenModel):
     """A ``Principal`` or ``NotPrincipal`` element.
 
@@ -75,6 +77,7 @@ class ConditionValue:
     template_error: str | None = None
 
 
+@frozen_model
 class Condition(FrozenModel):
     """One ``operator -> key -> values`` test of a statement's Condition block.
 
@@ -93,6 +96,7 @@ class Condition(FrozenModel):
     span: Span | None = None
 
 
+@frozen_model
 class Statement(FrozenModel):
     """One statement. Exactly one of each ``X``/``NotX`` pair may be set (the reader checks)."""
 
@@ -116,6 +120,7 @@ class Statement(FrozenModel):
         return self.sid if self.sid else f"#{self.index}"
 
 
+@frozen_model
 class DuplicateKey(FrozenModel):
     """An object key that appears more than once; the last occurrence is the one used."""
 
@@ -124,6 +129,7 @@ class DuplicateKey(FrozenModel):
     spans: tuple[Span | None, ...]
 
 
+@frozen_model
 class PolicyDocument(FrozenModel):
     """A whole policy: Version, Id and the normalised statements."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from policyengine.model._frozen import FrozenModel
+from policyengine.model._frozen import FrozenModel, frozen_model
 
 PrincipalRefKind = Literal[
     "any",  # "*" inside AWS: every authenticated principal
@@ -27,6 +27,7 @@ PrincipalRefKind = Literal[
 ]
 
 
+@frozen_model
 class PrincipalRef(FrozenModel):
     """A classified principal string.
 

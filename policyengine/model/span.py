@@ -66,12 +66,26 @@ class Span(tuple[int, int, int, int, int, int]):
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         """Models hold spans as they are (the parser made them), and dump them as the mapping a dataclass gave.
 
+        The mapping validates back into a span, so a dumped model validates again and has a JSON Schema.
         pydantic is imported here, when a model's schema is built, not with the module: ``policyengine.errors``
         needs ``Span``, and an error must not cost pydantic's import.
         """
         from pydantic_core import core_schema
 
-        return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(_span_as_dict))
+        fields = ("line", "column", "end_line", "end_column", "offset", "end_offset")
+        mapping = core_schema.typed_dict_schema(
+            {name: core_schema.typed_dict_field(core_schema.int_schema()) for name in fields}, extra_behavior="forbid"
+        )
+        from_mapping = core_schema.no_info_after_validator_function(_span_from_mapping, mapping)
+        return core_schema.json_or_python_schema(
+            json_schema=from_mapping,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_mapping]),
+            serialization=core_schema.plain_serializer_function_ser_schema(_span_as_dict),
+        )
+
+
+def _span_from_mapping(fields: dict[str, int]) -> Span:
+    return Span(**fields)
 
 
 def _span_from_items(items: tuple[int, int, int, int, int, int]) -> Span:

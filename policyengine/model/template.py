@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from policyengine.model._frozen import FrozenModel
+from policyengine.model._frozen import FrozenModel, frozen_model
 
 
+@frozen_model
 class TextPart(FrozenModel):
     """Literal text; substituted or escaped text (``${*}``) is a TextPart and never a wildcard."""
 
     text: str
 
 
+@frozen_model
 class WildcardPart(FrozenModel):
     """``*`` (any run of characters) or ``?`` (any one character)."""
 
     char: Literal["*", "?"]
 
 
+@frozen_model
 class VariablePart(FrozenModel):
     """``${key}`` or ``${key, 'default'}``: replaced by the request's value for ``key``."""
 

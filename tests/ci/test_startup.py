@@ -73,6 +73,8 @@ def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 
 #: What building a pydantic validator brings in (pydantic's plugin loader reads installed packages' metadata).
 NO_VALIDATOR = ("importlib.metadata", "pydantic.plugin._loader")
+#: pydantic and what its import brings (about two thirds of linting a file when the model was built on it).
+PYDANTIC = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
 
 SNAPSHOT = str(ROOT / "tests" / "access" / "fixtures" / "org.yaml")
 #: The access queries read a snapshot and answer with the evaluator: never the KMS, its store, the server,
@@ -112,6 +114,20 @@ def test_each_command_leaves_alone_what_it_does_not_use(name: str, tmp_path: Pat
     modules = imported_by(*(arg.replace("{tmp}", str(tmp_path)) for arg in argv))
     assert "policyengine.cli.main" in modules  # the probe really ran the CLI
     assert loaded(modules, forbidden) == []
+
+
+def test_the_policy_model_loads_no_pydantic_until_something_validates() -> None:
+    """The model's classes are defined without pydantic; validating one imports it (policyengine/model/_frozen.py)."""
+    script = (
+        "import sys\n"
+        "from policyengine.model.policy import Statement\n"
+        "from policyengine.model.grant import Grant\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pydantic')))\n"
+        "Statement(index=0, effect='Allow')\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env())
+    assert done.stdout.split() == ["[]", "True"], done.stderr
 
 
 def test_the_error_hierarchy_loads_no_pydantic() -> None:
@@ -157,9 +173,11 @@ def test_lint_imports_no_server_store_kms_solver_or_sdk(fmt: str) -> None:
     # Well-formed JSON is read by the scanner and ARNs split by the grammar-equal expression: neither Lark
     # (only to explain a syntax error or read a policy variable) nor PyYAML and python-hcl2 (other inputs).
     assert sorted(m for m in modules if m.split(".")[0] in ("lark", "yaml", "hcl2")) == []
-    # The parser's models are made unvalidated (policyengine/model/_frozen.py): no pydantic validator is built,
-    # so neither is the plugin loader that imports importlib.metadata (SARIF reads our home page from it).
-    assert loaded(modules, NO_VALIDATOR if fmt != "sarif" else ("pydantic.plugin._loader",)) == []
+    # The policy model's classes are dataclasses that pydantic validates only at the edges, and the parser makes
+    # them unvalidated (policyengine/model/_frozen.py): pydantic is not imported, nor importlib.metadata (which
+    # pydantic's plugin loader reads; SARIF reads our home page from it).
+    assert loaded(modules, PYDANTIC) == []
+    assert loaded(modules, NO_VALIDATOR if fmt != "sarif" else ()) == []
 
 
 def test_lark_is_loaded_to_explain_a_syntax_error(tmp_path: Path) -> None:
@@ -185,7 +203,7 @@ def test_lint_of_a_directory_and_a_template_stays_light(tmp_path: Path) -> None:
 def test_validate_imports_no_server_store_kms_solver_or_sdk() -> None:
     modules = imported_by("validate", str(EXAMPLES / "default-key-policy.json"))
     assert "policyengine.parsing" in modules and heavy(modules) == []
-    assert loaded(modules, NO_VALIDATOR) == []
+    assert loaded(modules, (*NO_VALIDATOR, *PYDANTIC)) == []
 
 
 def test_version_imports_neither_the_rules_nor_the_evaluator() -> None:
