@@ -67,7 +67,7 @@ def main() -> int:
             env["PE_FUZZ_EXAMPLES"] = str(args.fuzz_examples)
         if args.kills is not None:
             env["PE_CRASH_KILLS"] = str(args.kills)
-        command = [sys.executable, "-m", "pytest", "tests/reliability", "-p", "no:cacheprovider"]
+        command = [sys.executable, "-m", "pytest", "tests/reliability", "-p", "no:cacheprovider", "-n", "0"]
         if args.keyword:
             command += ["-k", args.keyword]
         started = time.perf_counter()

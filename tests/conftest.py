@@ -33,6 +33,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"CI: this test may not skip for a missing piece: {report.longrepr}"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per usable core, at most four. Each worker that reaches them starts its own
+    PostgreSQL cluster, KMS servers and browser, so more workers cost memory and start-up for little."""
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 

@@ -4,7 +4,9 @@ Every test here is bounded: fuzz targets take their example counts from ``fuzz_s
 defaults, or ``PE_FUZZ_EXAMPLES`` for a longer run), the crash test kills the server
 ``PE_CRASH_KILLS`` times (default 20). Each test adds what it did to ``FIGURES``; the counts are
 printed at the end of the run and written as JSON to ``PE_RELIABILITY_FIGURES`` when that is set
-(``bench/bench_reliability.py`` reads them to report the figures in ``docs/reliability.md``).
+(``bench/bench_reliability.py`` reads them to report the figures in ``docs/reliability.md``). The
+figures live in the process that ran the tests, so they are reported only by a run in one process
+(``-n 0``, as ``bench/bench_reliability.py`` runs): the suite's default ``-n auto`` keeps them in its workers.
 """
 
 from __future__ import annotations
