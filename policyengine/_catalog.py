@@ -8,7 +8,6 @@ commands that never name an action do not pay for it.
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from typing import Any
 
@@ -64,6 +63,8 @@ def unknown_action(action: str) -> str | None:
         return None
     if name.lower() in action_table(service):
         return None
+    import difflib  # only when a name is unknown and a suggestion is looked for
+
     spelled = {a.lower(): a for a in actions(service)}
     close = difflib.get_close_matches(name.lower(), list(spelled), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(f'`{service}:{spelled[c]}`' for c in close)}?" if close else ""

@@ -21,9 +21,6 @@ from policyengine.lint import (
     fail_on_or_default,
     load_config,
     make_bindings,
-    render_json,
-    render_sarif_json,
-    render_text,
     run_lint,
 )
 
@@ -130,14 +127,20 @@ def lint(
     for path, message in run.input_errors:
         location = _paint(_BOLD, f"{path}:", color_err)
         sys.stderr.write(f"{location} {_paint(_RED, 'error', color_err)}: {message}\n")
+    # Each report's module is imported when chosen: the text report needs neither JSON's nor SARIF's.
     if fmt == "json":
+        from policyengine.lint import render_json
+
         print(render_json(run.findings, all_rules(), not_read=run.not_read, input_errors=run.input_errors))
     elif fmt == "sarif":
         from policyengine import __version__
+        from policyengine.lint import render_sarif_json
 
         rules = all_rules()
         print(render_sarif_json(run.findings, rules, texts=run.texts, tool_version=__version__, input_errors=run.input_errors))
     else:
+        from policyengine.lint import render_text
+
         report = render_text(run.findings, texts=run.texts, color=out.is_terminal, not_read=run.not_read, summary=False)
         sys.stdout.write(report + ("\n\n" if report else ""))
     outcome = run.outcome(fail_on_or_default(config.fail_on))

@@ -14,10 +14,12 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from policyengine.evaluator.patterns import arn_condition_matcher, glob_matcher
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 OperatorKind = Literal["string", "numeric", "date", "bool", "binary", "ip", "arn", "null"]
 
@@ -54,6 +56,9 @@ def _lower(text: str) -> str:
 
 
 def _number(text: str) -> Decimal:
+    # decimal is imported when a numeric or date condition is first read, not with the evaluator (start-up)
+    from decimal import Decimal, InvalidOperation
+
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
@@ -65,6 +70,8 @@ def _number(text: str) -> Decimal:
 
 def parse_date(text: str) -> Decimal:
     """An ISO 8601 date/time or epoch seconds, as epoch seconds (UTC when no offset is given)."""
+    from decimal import Decimal
+
     stripped = text.strip()
     if stripped.lstrip("-").isdigit():
         return Decimal(stripped)

@@ -10,7 +10,6 @@ actions into administration, cryptographic use and grants (KMS DG, "Permissions 
 
 from __future__ import annotations
 
-import difflib
 from functools import cache, lru_cache
 from typing import Any
 
@@ -48,6 +47,8 @@ def suggest_condition_key(key: str) -> str | None:
     gets ``kms:EncryptionContext:tenant`` and ``aws:PrincipalTags/team`` ``aws:PrincipalTag/team``.
     A misspelt service prefix is corrected first.
     """
+    import difflib  # only when a name is unknown and a suggestion is looked for
+
     original = key
     prefix, _, rest = key.partition(":")
     service = prefix.lower()

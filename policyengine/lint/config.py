@@ -37,11 +37,9 @@ allow only letters and digits, so use ``per-path-ignores`` for those.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,6 +224,8 @@ def load_config(start_dir: PathLike, explicit: Path | None = None) -> LintConfig
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a configuration file to read
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -325,6 +325,8 @@ def _parse(path: Path, name: str, table: dict[str, Any]) -> LintConfig:
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     by_folded = {choice.casefold(): choice for choice in sorted(choices)}
+    import difflib  # only when a name is unknown and a suggestion is looked for
+
     close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1)
     return f" (did you mean `{by_folded[close[0]]}`?)" if close else ""
 

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policyengine.lint.baseline import baseline_root, load_baseline, write_baseline
 from policyengine.lint.config import LintConfig, split_sid_suppressed
 from policyengine.lint.engine import lint_target
 from policyengine.lint.finding import DEFAULT_FAIL_ON, SEVERITY_ORDER, Finding, LintTarget, NotRead, PolicyType, Severity
@@ -85,6 +84,8 @@ class LintRun:
         if self.input_errors:
             return Outcome(EXIT_INPUT_ERROR, f"{plural(len(self.input_errors), 'file')} could not be read{also}")
         if self.baseline_written is not None:
+            from policyengine.lint.baseline import baseline_root
+
             return Outcome(
                 EXIT_PASSED,
                 f"wrote {plural(len(self.findings), 'finding')} to the baseline {self.baseline_written}"
@@ -154,10 +155,15 @@ def run_lint(
     run.not_read = list(reader.not_read)
     run.files = len(sources)
     run.findings.sort(key=Finding.sort_key)
+    # Baselines (and the fingerprints they key findings by) are imported only by a run that uses one.
     if write_baseline_to is not None:
+        from policyengine.lint.baseline import baseline_root, write_baseline
+
         write_baseline(run.findings, write_baseline_to, run.texts, root=baseline_root(write_baseline_to))
         run.baseline_written = write_baseline_to
     if baseline is not None:
+        from policyengine.lint.baseline import baseline_root, load_baseline
+
         accepted = load_baseline(baseline, root=baseline_root(baseline))
         run.findings, run.known = accepted.filter(run.findings, run.texts)
         run.baseline_path = baseline

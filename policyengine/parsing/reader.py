@@ -9,7 +9,6 @@ document so the linter can report them.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import cast
 
@@ -110,6 +109,8 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in options}
     if word.lower() in lowered:
         return f"did you mean `{lowered[word.lower()]}`? names are case-sensitive"
+    import difflib  # only when a name is unknown and a suggestion is looked for
+
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     if close:
         return f"did you mean `{lowered[close[0]]}`?"

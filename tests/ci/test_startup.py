@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from policyengine.cli.main import COMMANDS, SUMMARIES
 from tests.conftest import EXAMPLES, ROOT
 
 _PROBE = """
@@ -83,9 +84,14 @@ ACCESS_HEAVY = (*(h for h in HEAVY if h != "policyengine.access"), "lark")
 #: A command's `--help` needs click and the command's options, not what the command runs.
 HELP_HEAVY = ("pydantic", "policyengine.evaluator", "policyengine.model.policy", "policyengine.access", "cryptography", "lark")
 
+#: Every module a command is defined in.
+COMMAND_MODULES = tuple(sorted({where.partition(":")[0] for where in COMMANDS.values()}))
+
 MUST_NOT_IMPORT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # name: (argv, modules it must not load)
     "--version": (("--version",), ("pydantic", "rich", "policyengine.parsing", *HELP_HEAVY, *HEAVY)),
+    # The list of commands is made from their summaries in policyengine.cli.main: no command's module is loaded.
+    "--help": (("--help",), ("rich", *COMMAND_MODULES, *HELP_HEAVY, *HEAVY)),
     "can": (("can", "user/ops", "kms:DisableKey", "alias/workload", "-s", SNAPSHOT), ACCESS_HEAVY),
     "who-can": (("who-can", "kms:Decrypt", "alias/workload", "-s", SNAPSHOT), ACCESS_HEAVY),
     "what-can": (("what-can", "user/ops", "-s", SNAPSHOT), ACCESS_HEAVY),
@@ -178,6 +184,12 @@ def test_lint_imports_no_server_store_kms_solver_or_sdk(fmt: str) -> None:
     # pydantic's plugin loader reads; SARIF reads our home page from it).
     assert loaded(modules, PYDANTIC) == []
     assert loaded(modules, NO_VALIDATOR if fmt != "sarif" else ()) == []
+    # Only the chosen report's module; no baseline (nor its fingerprints) without one; suggestions (difflib)
+    # and numbers (decimal) only for a policy that needs them.
+    reports = {"text": "text", "json": "json_report", "sarif": "sarif"}
+    others = tuple(f"policyengine.lint.reporters.{m}" for f, m in reports.items() if f != fmt)
+    assert loaded(modules, (*others, "policyengine.lint.baseline", "difflib", "decimal")) == []
+    assert loaded(modules, ("hashlib",) if fmt != "sarif" else ()) == []
 
 
 def test_lark_is_loaded_to_explain_a_syntax_error(tmp_path: Path) -> None:
@@ -216,14 +228,27 @@ def test_version_imports_neither_the_rules_nor_the_evaluator() -> None:
 
 def test_help_still_lists_every_command() -> None:
     """Commands are imported lazily, but `--help` lists them all with their summaries."""
-    from policyengine.cli.main import COMMANDS
-
     done = subprocess.run(
         [sys.executable, "-m", "policyengine", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env()
     )
     assert done.returncode == 0
     listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
     assert listed == set(COMMANDS)
+
+
+def test_the_listed_summaries_are_the_commands_own() -> None:
+    """``--help`` shortens ``SUMMARIES`` as click shortens each command's help: the same text at every width."""
+    import click
+
+    from policyengine.cli.main import cli
+
+    assert set(SUMMARIES) == set(COMMANDS)
+    ctx = click.Context(cli)
+    for name, summary in SUMMARIES.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and not command.hidden and not command.deprecated
+        for limit in range(10, 200, 3):
+            assert click.Command(name, help=summary).get_short_help_str(limit) == command.get_short_help_str(limit), name
 
 
 def test_every_command_defined_is_registered() -> None:
@@ -234,7 +259,7 @@ def test_every_command_defined_is_registered() -> None:
     import click
 
     import policyengine.cli as cli_package
-    from policyengine.cli.main import COMMANDS, cli
+    from policyengine.cli.main import cli
 
     defined: dict[int, click.Command] = {}
     for module_info in pkgutil.iter_modules(cli_package.__path__):

