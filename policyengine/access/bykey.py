@@ -106,8 +106,13 @@ def frozen_heap() -> Iterator[None]:
 
     A question over every caller allocates enough to set off full collections, and a full pass
     over a 20,000-principal world costs more than the question itself. The objects go back to the
-    collector when the block ends.
+    collector when the block ends. Inside a block that already froze the heap (a question asked
+    while another runs, or a process that froze it for good) nothing more is done: unfreezing
+    here would undo the outer freeze.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield

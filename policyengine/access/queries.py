@@ -121,6 +121,7 @@ class Access:
         self._group_memo: BoundedMemo[tuple[object, ...], dict[str, Partial]] = BoundedMemo(max(1, self.memo_limit // 10))
         self._key_groups: dict[str, KeyGroups] = {}
         self._index: tuple[list[Subject], CallerGroups, Reachers] | None = None
+        self._roles_by_account: dict[str, list[tuple[str | None, list[tuple[str, Subject]]]]] = {}
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -198,6 +199,12 @@ class Access:
         so a matching Deny statement still makes the answer an explicit deny, as ``simulate``
         says. ``full`` is for explanations that name every statement.
         """
+        if not full and self.excluded(subject, key):
+            # What ``Prechecks.denied`` says for such a caller (tests/access/test_scale_shortcuts.py), without a memo.
+            denied = Partial(
+                "deny", FALSE, "key_policy_excludes_caller", (), lambda: self._full_decision(subject, action, key)
+            )
+            return Answer(subject, action, key, denied, self.notes(denied, action, key))
         same = None if full else self.same(subject, key)
         result = self._memo.get((*same, action)) if same is not None else None
         if result is None:
@@ -209,6 +216,22 @@ class Access:
             if same is not None:
                 self._memo.put((*same, action), result)
         return Answer(subject, action, key, result, self.notes(result, action, key))
+
+    def excluded(self, subject: Subject, key: KeyInfo) -> bool:
+        """Is ``subject`` a snapshot user or role from an account ``key`` does not let in, and not named by it?
+
+        Such a caller is denied every action with ``key_policy_excludes_caller``
+        (``Prechecks.admitted_accounts``); most (caller, key) pairs of an organization are.
+        """
+        principal = subject.principal
+        if principal is None:
+            return False
+        admitted = self.prechecks.admitted_accounts(key)
+        return (
+            admitted is not None
+            and subject.account not in admitted
+            and (subject.account, principal.name) not in self.key_groups(key).named
+        )
 
     def _full_decision(self, subject: Subject, action: str, key: KeyInfo) -> Decision:
         """The decision a full evaluation gives, for an answer the pre-checks settled."""
@@ -321,29 +344,39 @@ class Access:
         With ``explain`` the direct answer is always fully evaluated, so a denial names the
         statements and reason ``authorize`` gives rather than the pre-check's reason.
         """
-        subject = self.subject(principal)
-        target = self.world.key(key)
-        action = normalise_action(action)
+        with frozen_heap():  # a full garbage collection over a large world costs more than a question
+            return self._can(self.subject(principal), normalise_action(action), self.world.key(key), explain, direct_only)
+
+    def _can(self, subject: Subject, action: str, target: KeyInfo, explain: bool, direct_only: bool) -> Verdict:
         direct = self.ask(subject, action, target, full=explain)
         if direct.status == "allow" or direct_only:
             return Verdict(direct)
-        # Roles from accounts the key does not let in, that it does not name, are denied: not asked.
+        # Roles from accounts the key does not let in, that it does not name, are denied (``excluded``): not asked.
         admitted = self.prechecks.admitted_accounts(target)
-        named = self.key_groups(target).named
-        by_id = self.subjects.by_id
+        groups = self.key_groups(target)
         answers = {}
-        for arn in self.reach.paths_from(subject):
-            role = by_id[arn]
-            role_principal = role.principal
-            if (
-                admitted is not None
-                and role_principal is not None
-                and role.account not in admitted
-                and (role.account, role_principal.name) not in named
-            ):
-                continue
-            answers[arn] = self.ask(role, action, target)
-        return Verdict(direct, self.route(subject, answers))
+        for account, roles in self.roles_by_account(subject):
+            if admitted is None or account in admitted:
+                for arn, role in roles:
+                    answers[arn] = self.ask(role, action, target)
+            elif account in groups.named_accounts:
+                for arn, role in roles:
+                    if not self.excluded(role, target):
+                        answers[arn] = self.ask(role, action, target)
+        return Verdict(direct, self.route(subject, answers) if answers else None)
+
+    def roles_by_account(self, subject: Subject) -> list[tuple[str | None, list[tuple[str, Subject]]]]:
+        """The roles ``subject`` reaches (``Reachability.paths_from``), by account, made once per subject:
+        a key lets in few accounts, so ``can`` looks at the roles of those only."""
+        found = self._roles_by_account.get(subject.id)
+        if found is None:
+            by_account: dict[str | None, list[tuple[str, Subject]]] = {}
+            by_id = self.subjects.by_id
+            for arn in self.reach.paths_from(subject):
+                role = by_id[arn]
+                by_account.setdefault(role.account, []).append((arn, role))
+            found = self._roles_by_account[subject.id] = list(by_account.items())
+        return found
 
     def who_can(self, action: str, key: str, *, progress: Progress | None = None) -> list[Verdict]:
         """Every subject's verdict on ``action`` on ``key``, allowed first (then in subject order).
@@ -416,10 +449,19 @@ class Access:
 
     def index(self) -> tuple[list[Subject], CallerGroups, Reachers]:
         """What questions over every caller share, built once: the subjects, their groups of equal
-        callers and, for each role, the callers that reach it (which computes every caller's routes)."""
+        callers and, for each role, the callers that reach it (which computes every caller's routes).
+
+        With it, each caller's roles by account (``roles_by_account``) and what each key lets in
+        (``Prechecks.admitted_accounts``, ``key_groups``) are made too, so a question finds them
+        made: they depend on the snapshot only, like the compiled policies."""
         if self._index is None:
             subjects = self.subjects.all()
             self._index = (subjects, CallerGroups(self, subjects), Reachers(self, subjects))
+            for subject in subjects:
+                self.roles_by_account(subject)
+            for key in self.world.keys.values():
+                self.prechecks.admitted_accounts(key)
+                self.key_groups(key)
         return self._index
 
     def group_answers(self, subject: Subject, key: KeyInfo) -> dict[Group, list[Answer]]:
