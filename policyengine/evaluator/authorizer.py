@@ -23,6 +23,7 @@ it reads its arguments and returns a ``Decision``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from policyengine.aws_facts import SERVICE_LINKED_ROLE_PATH
 from policyengine.evaluator.compiled import (
@@ -38,8 +39,10 @@ from policyengine.evaluator.grants import matching_grants
 from policyengine.evaluator.kms_rules import allowed_cross_account, is_key_request
 from policyengine.evaluator.rule import ALLOW_PATHS, reason_bool
 from policyengine.explain.decision import Decision, StatementRef
-from policyengine.model.grant import Grant
 from policyengine.model.request import Request
+
+if TYPE_CHECKING:
+    from policyengine.model.grant import Grant  # annotations only: the evaluator runs without loading grants
 
 # How an allow came about, for explanations (shared constants: nothing allocated per decision).
 _PATH_DIRECT = (("path", "direct"),)

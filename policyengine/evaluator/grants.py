@@ -8,12 +8,15 @@ holds; a grant that is not yet consistent counts only for a request carrying its
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from policyengine.aws_facts import CONTEXT_OPERATIONS
 from policyengine.evaluator.kms_rules import grant_operation
-from policyengine.model.grant import Grant
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import Request
+
+if TYPE_CHECKING:
+    from policyengine.model.grant import Grant  # annotations only: the evaluator runs without loading grants
 
 
 def grantee_is_caller(grantee: PrincipalRef, caller: PrincipalRef) -> bool:

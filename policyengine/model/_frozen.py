@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
 
 if TYPE_CHECKING:
@@ -39,6 +40,23 @@ class FrozenModel:
     _construct: ClassVar[Callable[..., None]]
     #: The field names, in field order.
     _field_names: ClassVar[tuple[str, ...]] = ()
+    #: The field values as a tuple, in field order (``operator.attrgetter``: one C call).
+    _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
+
+    # Equality, hash and repr are shared here rather than generated per class by ``dataclass``: each generated
+    # method is source text compiled when the class is defined, a millisecond per class at every start-up.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        values = type(self)._values
+        return bool(values(self) == values(other))
+
+    def __hash__(self) -> int:
+        return hash(type(self)._values(self))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._field_names)
+        return f"{type(self).__qualname__}({shown})"
 
     @classmethod
     def model_construct(cls, **values: Any) -> Self:
@@ -125,12 +143,15 @@ def frozen_model(cls: _Model) -> _Model:
     """``cls`` (a ``FrozenModel``) as a frozen, slotted, keyword-only dataclass whose ``__init__`` validates."""
     if not issubclass(cls, FrozenModel):
         raise TypeError(f"{cls.__name__}: frozen_model makes FrozenModel subclasses only")
-    made: Any = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)  # a new class (slots)
+    # eq=False, repr=False: FrozenModel's own (the dataclass keeps its frozen __setattr__ and its __init__)
+    made: Any = dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)(cls)  # a new class
     fields = dataclasses.fields(made)
     if any(f.default_factory is not dataclasses.MISSING or not f.init for f in fields):
         raise TypeError(f"{cls.__name__}: frozen_model fields are plain (no default_factory, all in __init__)")
     made._construct = made.__init__
-    made._field_names = tuple(f.name for f in fields)
+    made._field_names = names = tuple(f.name for f in fields)
+    getter = attrgetter(*names)
+    made._values = staticmethod(getter if len(names) > 1 else lambda model: (getter(model),))
     type.__setattr__(made, "__init__", _validating_init)
     result: _Model = made
     return result

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policyengine.aws_facts import ANONYMOUS, GRANT_OPERATIONS, PRINCIPAL_TYPES
 from policyengine.errors import RequestError
-from policyengine.model.grant import Grant, GrantConstraints
 from policyengine.model.policy import PolicyDocument
 from policyengine.model.principal import PrincipalRef
 from policyengine.model.request import ContextValue, Request
 from policyengine.parsing.strings import classify_aws_principal, classify_principal, parse_arn
+
+if TYPE_CHECKING:
+    from policyengine.model.grant import Grant
 
 #: Context key names as written -> lowercased (condition keys are case-insensitive); names repeat.
 _LOWERED: dict[str, str] = {}
@@ -192,6 +194,8 @@ def make_grant(
     issuing_account: str | None = None,
 ) -> Grant:
     """A ``Grant`` with its grantee classified; unknown operations are a ``RequestError``."""
+    from policyengine.model.grant import Grant, GrantConstraints  # not loaded to make a request (lint's PE501)
+
     ops = tuple(operations)
     unknown = [op for op in ops if op not in GRANT_OPERATIONS]
     if unknown:

@@ -185,10 +185,12 @@ def test_lint_imports_no_server_store_kms_solver_or_sdk(fmt: str) -> None:
     assert loaded(modules, PYDANTIC) == []
     assert loaded(modules, NO_VALIDATOR if fmt != "sarif" else ()) == []
     # Only the chosen report's module; no baseline (nor its fingerprints) without one; suggestions (difflib)
-    # and numbers (decimal) only for a policy that needs them.
+    # and numbers (decimal) only for a policy that needs them; the evaluator (PE501) without KMS grants.
     reports = {"text": "text", "json": "json_report", "sarif": "sarif"}
     others = tuple(f"policyengine.lint.reporters.{m}" for f, m in reports.items() if f != fmt)
-    assert loaded(modules, (*others, "policyengine.lint.baseline", "difflib", "decimal")) == []
+    unused = ("policyengine.lint.baseline", "difflib", "decimal", "policyengine.model.grant")
+    assert "policyengine.evaluator.authorizer" in modules
+    assert loaded(modules, (*others, *unused)) == []
     assert loaded(modules, ("hashlib",) if fmt != "sarif" else ()) == []
 
 
