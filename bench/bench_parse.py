@@ -13,7 +13,8 @@ Per input, the median time of one call of:
   fast       policyengine.parse_policy_fast(text)   (C json decoder -> reader -> frozen models, no spans);
   positions  policyengine.parse_policy(text)        (the position scanner -> reader -> frozen models).
 A second table times the JSON-with-positions step alone: json.loads; the linter's reading of a policy file
-(a plain document: the C decoder's span-less tree, spans found on demand by parsing/json_locate.py); the
+(a plain document: the C decoder's value, no Python object per value, spans found on demand by
+parsing/json_locate.py); the
 first span a new locator finds (the document's last value); scan_json (a span on every value, for
 parse_policy and the inputs that are not plain documents); and the Lark LALR parser of
 grammars/policy_json.lark (only consulted to explain a syntax error), after checking that the scanner and
@@ -48,6 +49,7 @@ import policyengine as pe  # noqa: E402
 from policyengine.lint.inputs.policy import plain_document  # noqa: E402
 from policyengine.parsing.json_locate import SpanLocator  # noqa: E402
 from policyengine.parsing.json_scan import scan_json  # noqa: E402
+from policyengine.parsing.json_tree import PairList, load_plain  # noqa: E402
 from policyengine.parsing.loader import policy_json_parser  # noqa: E402
 
 KEY_POLICY_LIMIT = 32 * 1024  # bytes (AWS KMS: key policy documents up to 32 KB)
@@ -252,7 +254,7 @@ def _lark_json(text: str) -> Any:
 def _lint_read(text: str) -> Any:
     """What the linter pays to read a policy file before any position is asked for.
 
-    A plain policy document: the C decoder's span-less tree (``plain_document``); anything else (here, the
+    A plain policy document: the C decoder's value (``plain_document``); anything else (here, the
     ``get-key-policy`` wrapper) is read with every position, by the scanner.
     """
     return plain_document(text) or scan_json(text)
@@ -262,13 +264,15 @@ def _first_location(text: str) -> Any:
     """The span of the document's last value, the first a new locator is asked for: the worst single finding."""
     root = _PLAIN.get(text)
     if root is None:
-        root = _PLAIN[text] = plain_document(text) or scan_json(text)
-    node = scope = root
-    while node.kind in ("object", "array") and node.value:
-        node = node.value[-1][1] if node.kind == "object" else node.value[-1]
-        if node.kind == "object" and scope is root:
-            scope = node  # the statement, where the reader tells the locator to look
-    return SpanLocator(text, root).span_of(node, scope)
+        root = _PLAIN[text] = load_plain(text)
+    containers: list[Any] = []  # from the root down to the last value's container
+    value = root
+    while (type(value) is PairList or type(value) is list) and value:
+        containers.append(value)
+        value = value[-1][1] if type(value) is PairList else value[-1]
+    scope = containers[2] if len(containers) > 2 else None  # the statement, where the reader tells the locator to look
+    container = containers[-1] if containers else None
+    return SpanLocator(text, root).span_of(container, len(container) - 1 if containers else 0, scope)
 
 
 _PLAIN: dict[str, Any] = {}

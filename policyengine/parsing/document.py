@@ -17,7 +17,7 @@ from policyengine.errors import Issue, PolicyInputError, PolicyParseError, Polic
 from policyengine.model.policy import PolicyDocument
 from policyengine.model.span import Span
 from policyengine.parsing.json_scan import ScanDeferred, scan_json
-from policyengine.parsing.json_tree import JNode, UnpairedSurrogate, load_fast
+from policyengine.parsing.json_tree import JNode, PairList, UnpairedSurrogate, load_plain
 from policyengine.parsing.reader import read_document
 
 _WRAPPER_KEYS = {"Policy", "PolicyName"}
@@ -89,12 +89,13 @@ def parse_policy(text: str, source: str = "<policy>") -> PolicyDocument:
 def parse_policy_fast(text: str, source: str = "<policy>") -> PolicyDocument:
     """Like ``parse_policy`` without spans, for evaluation; errors are located by the slow path."""
     try:
-        root = load_fast(text)
+        root = load_plain(text)
     except (ValueError, RecursionError):  # not JSON, nested deeper than the C decoder recurses, or not Unicode text
         return parse_policy(text, source)
-    embedded = _embedded_policy(root)
-    if embedded is not None:
-        return parse_policy_fast(embedded.value, source)
+    if type(root) is PairList and is_wrapper_keys({key for key, _ in root}):
+        for key, value in root:
+            if key == "Policy" and type(value) is str:
+                return parse_policy_fast(value, source)
     try:
         return read_document(root, source, len(text))
     except PolicyValidationError:
@@ -127,12 +128,14 @@ def read_text(path: str | Path) -> tuple[str, str]:
     return source, text
 
 
+def is_wrapper_keys(keys: set[str]) -> bool:
+    """Whether an object with these member names is ``get-key-policy`` output: ``Policy``, and ``PolicyName`` at most."""
+    return "Policy" in keys and keys <= _WRAPPER_KEYS
+
+
 def _embedded_policy(root: JNode) -> JNode | None:
     """The ``Policy`` string of ``get-key-policy`` output, or None for a plain document."""
-    if root.kind != "object" or not root.value:
-        return None
-    keys = {key.value for key, _ in root.value}
-    if "Policy" not in keys or not keys <= _WRAPPER_KEYS:
+    if root.kind != "object" or not is_wrapper_keys({key.value for key, _ in root.value}):
         return None
     for key, value in root.value:
         if key.value == "Policy" and value.kind == "string":

@@ -1,23 +1,27 @@
-"""Positions on demand: the span of one value of a span-less tree, found in the text only when asked.
+"""Positions on demand: the span of one value of a decoded document, found in the text only when asked.
 
-The linter reads a plain policy file with the C JSON decoder (``load_fast``, no positions): most
-values are never reported, so finding every value's position up front (``scan_json``, a Python
-step per value) is work thrown away. The reader gives each model a ``LazySpan`` instead, a
-``Span`` that knows which node it is about and finds its six numbers the first time one is read,
-through the document's ``SpanLocator``. A clean file never asks; a file with findings pays for
-the values its findings point at.
+The linter reads a plain policy file with the C JSON decoder (``load_plain``: Python values, no
+positions): most values are never reported, so finding every value's position up front
+(``scan_json``, a Python step per value) is work thrown away. The reader gives each model a
+``LazySpan`` instead, a ``Span`` that knows which value it is about (its container and its place
+there) and finds its six numbers the first time one is read, through the document's
+``SpanLocator``. A clean file never asks; a file with findings pays for the values its findings
+point at.
 
-The locator walks the text from the root along the node's path (member or item indexes),
-skipping each sibling before the one it wants with the C decoder's scanner (``scan_once``, which
-reads one value from an offset and says where it ends) and remembering where every child it
-passed starts, so the next lookup in the same container resumes there. Line and column come from
-counting newlines before an offset (``str.count``), both in C. A span found this way is the one
-the scanner and the Lark grammar give (key nodes from the opening quote to past the closing one,
-containers from the bracket to past its partner); property tests hold them equal.
+A value is named by its container (a ``PairList`` or list of the decoded document; None for the
+root) and its position there: item ``i`` of a list, the value of member ``i`` of an object (``i``),
+or that member's key (``~i``). The locator finds where the container sits (a path of indexes from
+the root, mapped once per document) and walks the text along that path, skipping each sibling
+before the one it wants with the C decoder's scanner (``scan_once``, which reads one value from an
+offset and says where it ends) and remembering where every child it passed starts, so the next
+lookup in the same container resumes there. Line and column come from bisecting line starts made
+in C once per file. A span found this way is the one the scanner and the Lark grammar give (keys
+from the opening quote to past the closing one, containers from the bracket to past its partner);
+property tests hold them equal.
 
-If the text does not read as the tree says (it always should: both come from one text), the
+If the text does not read as the value says (it always should: both come from one text), the
 locator falls back to the full scanner (the Lark parser when the scanner defers) and takes the
-node's span from that tree, walked in step with the span-less one.
+span from that tree, walked in step with the decoded value.
 """
 
 from __future__ import annotations
@@ -30,74 +34,81 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # the C scann
 from typing import Any, cast
 
 from policyengine.model.span import Span
-from policyengine.parsing.json_tree import JNode
+from policyengine.parsing.json_tree import PairList
 
 __all__ = ["LazySpan", "SpanLocator"]
 
 _WS = re.compile(r"[ \t\r\n]*")
 _scan_once = JSONDecoder().scan_once  # type: ignore[attr-defined]  # one JSON value from an offset: (value, offset just past it), in C
 
-# Where a node sits: the member or item index at each level down from the root, and whether it is
-# a member's key (True) or a value (False).
+# Where a value sits: the member or item index at each level down from the root.
 _Path = tuple[int, ...]
 
 
 class _Mismatch(Exception):
-    """The text does not read as the tree says: fall back to the full scanner."""
+    """The text does not read as the value says: fall back to the full scanner."""
 
 
 class SpanLocator:
-    """Finds the spans of one document's nodes in its text, each the first time it is asked for.
+    """Finds the spans of one document's values in its text, each the first time it is asked for.
 
-    ``root`` must be the tree ``load_fast`` built from ``text`` (any node of it can be located);
-    spans are remembered per node, and where each container's children start as far as any
-    lookup has read.
+    ``root`` must be the value ``load_plain`` decoded from ``text``; spans are remembered per place,
+    and where each container's children start as far as any lookup has read.
     """
 
-    def __init__(self, text: str, root: JNode) -> None:
+    def __init__(self, text: str, root: Any) -> None:
         self.text = text
         self.root = root
-        self._top: dict[int, tuple[_Path, bool]] | None = None
+        self._paths: dict[int, _Path] | None = None
+        self._walked = False  # whether ``_paths`` holds every container (else the root's first two levels and scopes read)
         self._line_starts: list[int] | None = None
-        self._spans: dict[int, Span] = {}
+        self._spans: dict[tuple[int, int], Span] = {}
         self._starts: dict[_Path, list[int]] = {}
-        self._fallback: dict[int, Span] | None = None
+        self._fallback: dict[tuple[int, int], Span | None] | None = None
 
-    def span_of(self, node: JNode, scope: JNode | None = None) -> Span:
-        """The span of ``node`` (a node of this locator's tree) in the text.
+    def span_of(self, container: Any, position: int, scope: Any = None) -> Span:
+        """The span of the value at ``position`` in ``container`` (see the module docstring; None: the root).
 
-        ``scope`` is a node known to hold ``node`` (the root, or a statement), where looking for it starts;
-        the root's scope is its members and their items, anything else's its whole subtree.
+        ``scope``, a container known to hold ``container`` (the reader's statement), is where the
+        container is looked for when it is deeper than the root's first two levels.
         """
-        found = self._spans.get(id(node))
+        place = (id(container), position)
+        found = self._spans.get(place)
         if found is None:
-            found = self._spans[id(node)] = self._find(node, scope if scope is not None else self.root)
+            found = self._spans[place] = self._find(container, position, scope)
         return found
 
-    def _find(self, node: JNode, scope: JNode) -> Span:
-        where = self._path(node, scope)
+    def _find(self, container: Any, position: int, scope: Any) -> Span:
+        if container is None:
+            path: _Path = ()
+        else:
+            path = (*self._path(container, scope), position if position >= 0 else ~position)
         if self._fallback is None:
             try:
-                start, end = self._offsets(*where)
+                start, end = self._offsets(path, position < 0)
             except (_Mismatch, IndexError, StopIteration, ValueError):
                 self._fallback = _scanned_spans(self.text, self.root)
             else:
                 return self._span(start, end)
-        return self._fallback[id(node)]
+        found = self._fallback[(id(container), position)]
+        assert found is not None  # the scanner gives every value a span
+        return found
 
-    def _path(self, node: JNode, scope: JNode) -> tuple[_Path, bool]:
-        """Where ``node`` is: looked for in ``scope`` first (found where the root's map places it), then everywhere."""
-        top = self._top
-        if top is None:  # the root, its members and their items (the statements): a few dozen entries
-            top = self._top = _paths(self.root, (), 2)
-        found = top.get(id(node))
-        if found is None and scope is not self.root:
-            at = top.get(id(scope))
-            found = _search(scope, at[0], node) if at is not None else None
+    def _path(self, container: Any, scope: Any) -> _Path:
+        """Where ``container`` sits: mapped for the root's first two levels, then for each scope asked about, then all."""
+        paths = self._paths
+        if paths is None:  # the root, its members and their items (the statements): a few dozen containers
+            paths = self._paths = _container_paths(self.root, (), 2)
+        found = paths.get(id(container))
+        if found is None and scope is not None and id(scope) in paths:
+            paths.update(_container_paths(scope, paths[id(scope)]))
+            found = paths.get(id(container))
+        if found is None and not self._walked:
+            self._walked = True
+            paths.update(_container_paths(self.root, ()))
+            found = paths.get(id(container))
         if found is None:
-            found = _search(self.root, (), node)
-        if found is None:
-            raise KeyError("the node is not in this locator's tree")
+            raise KeyError("the container is not in this locator's document")
         return found
 
     def _offsets(self, path: _Path, is_key: bool) -> tuple[int, int]:
@@ -148,93 +159,53 @@ class SpanLocator:
         return tuple.__new__(Span, (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end))
 
 
-def _paths(top: JNode, base: _Path, depth: int) -> dict[int, tuple[_Path, bool]]:
-    """The nodes under ``top`` (at ``base``), ``depth`` levels down (-1: all), by identity: path, and whether a key."""
-    found: dict[int, tuple[_Path, bool]] = {id(top): (base, False)}
-    stack: list[tuple[JNode, _Path]] = [(top, base)]
-    limit = len(base) + depth if depth >= 0 else -1
+def _container_paths(top: Any, base: _Path, depth: int = -1) -> dict[int, _Path]:
+    """The containers under ``top`` (at ``base``), ``depth`` levels down (-1: all), by identity, with their paths."""
+    if type(top) is not PairList and type(top) is not list:
+        return {}
+    found: dict[int, _Path] = {id(top): base}
+    stack: list[tuple[Any, _Path]] = [(top, base)]
+    limit = len(base) + depth
     while stack:
         node, path = stack.pop()
         deeper = len(path) + 1 != limit
-        if node.kind == "object":
-            for index, (key, value) in enumerate(node.value):
+        children = [member[1] for member in node] if type(node) is PairList else node
+        for index, child in enumerate(children):
+            kind = type(child)
+            if kind is PairList or kind is list:
                 step = (*path, index)
-                found[id(key)] = (step, True)
-                found[id(value)] = (step, False)
-                if deeper and (value.kind == "object" or value.kind == "array"):
-                    stack.append((value, step))
-        elif node.kind == "array":
-            for index, item in enumerate(node.value):
-                step = (*path, index)
-                found[id(item)] = (step, False)
-                if deeper and (item.kind == "object" or item.kind == "array"):
-                    stack.append((item, step))
+                found[id(child)] = step
+                if deeper:
+                    stack.append((child, step))
     return found
 
 
-def _search(top: JNode, base: _Path, node: JNode) -> tuple[_Path, bool] | None:
-    """The path of ``node`` under ``top`` (at ``base``), and whether it is a key; None when it is not there."""
-    if top is node:
-        return base, False
-    if top.kind != "object" and top.kind != "array":
-        return None
-    stack: list[tuple[JNode, _Path]] = [(top, base)]
-    while stack:
-        container, path = stack.pop()
-        if container.kind == "object":
-            for index, (key, value) in enumerate(container.value):
-                if key is node:
-                    return (*path, index), True
-                if value is node:
-                    return (*path, index), False
-                if value.kind == "object" or value.kind == "array":
-                    stack.append((value, (*path, index)))
-        else:
-            for index, item in enumerate(container.value):
-                if item is node:
-                    return (*path, index), False
-                if item.kind == "object" or item.kind == "array":
-                    stack.append((item, (*path, index)))
-    return None
-
-
-def _scanned_spans(text: str, root: JNode) -> dict[int, Span]:
-    """Every node's span from the full position parse, by the identity of the span-less tree's node in the same place."""
+def _scanned_spans(text: str, root: Any) -> dict[tuple[int, int], Span | None]:
+    """Every value's span from the full position parse, by the place of the decoded value in the same place."""
     from policyengine.parsing.document import parse_nodes  # the scanner, and Lark behind it
+    from policyengine.parsing.json_tree import plain_with_spans
 
-    scanned = parse_nodes(text)
-    found: dict[int, Span] = {}
-    stack = [(root, scanned)]
-    while stack:
-        bare, full = stack.pop()
-        if full.span is not None:
-            found[id(bare)] = full.span
-        if bare.kind == "object":
-            for (bare_key, bare_value), (full_key, full_value) in zip(bare.value, full.value, strict=True):
-                stack += [(bare_key, full_key), (bare_value, full_value)]
-        elif bare.kind == "array":
-            stack += zip(bare.value, full.value, strict=True)
-    return found
+    return plain_with_spans(parse_nodes(text), root)[1]
 
 
 class LazySpan(Span):
     """A ``Span`` whose numbers are found in the text when first read (``SpanLocator``).
 
-    It holds its locator, node and scope as its tuple items, so making one costs one C call; every way
-    of reading a span (fields, indexing, iteration, comparison, hashing, printing, pickling) reads
-    the located span instead. ``resolved`` gives that plain ``Span``, which is what leaves the linter.
+    It holds its locator, container, position and scope as its tuple items, so making one costs one C call;
+    every way of reading a span (fields, indexing, iteration, comparison, hashing, printing, pickling)
+    reads the located span instead. ``resolved`` gives that plain ``Span``, which is what leaves the linter.
     """
 
     __slots__ = ()
 
     @staticmethod
-    def of(locator: SpanLocator, node: JNode, scope: JNode) -> LazySpan:
-        """The span of ``node``, to be looked for in ``scope`` (see ``SpanLocator.span_of``)."""
-        return tuple.__new__(LazySpan, (locator, node, scope))
+    def of(locator: SpanLocator, container: Any, position: int, scope: Any = None) -> LazySpan:
+        """The span of the value at ``position`` in ``container`` (see ``SpanLocator.span_of``)."""
+        return tuple.__new__(LazySpan, (locator, container, position, scope))
 
     def resolved(self) -> Span:
         locator = cast(SpanLocator, tuple.__getitem__(self, 0))
-        return locator.span_of(cast(JNode, tuple.__getitem__(self, 1)), cast(JNode, tuple.__getitem__(self, 2)))
+        return locator.span_of(tuple.__getitem__(self, 1), tuple.__getitem__(self, 2), tuple.__getitem__(self, 3))
 
     @property
     def line(self) -> int:

@@ -4,7 +4,10 @@
 member in order, duplicates included, so nothing the author wrote is lost before the reader
 decides what it means. The scanner (``json_scan``) builds these, and so does the Lark
 transformer (``json_grammar``) while the grammar parses, with no parse tree built;
-``from_python`` builds the same shape from ``json.loads`` output for the fast path, with no spans.
+``from_python`` builds the same shape from ``json.loads`` output, with no spans.
+
+The reader takes neither: it reads the decoder's own values (``load_plain``), and a tree with
+spans reaches it as its decoded value and a table of its spans (``plain_with_spans``).
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ class JNode:
                 out.append((current.kind, current.value, current.span))
         return out
 
+    def to_plain(self) -> Any:
+        """The value ``load_plain`` gives for this node's text (``PairList`` objects, ``RawNumber`` numbers)."""
+        return plain_with_spans(self)[0]
+
     def to_python(self) -> Any:
         """The plain Python value ``json.loads`` would give (the last duplicate key wins)."""
         if self.kind == "object":
@@ -135,12 +142,82 @@ class RawNumber(str):
     """A JSON number kept as its literal text, so both paths agree on ``1`` versus ``1.0``."""
 
 
-def load_fast(text: str) -> JNode:
-    """Parse with the C JSON decoder (no positions); raises ``ValueError`` on invalid JSON or text that is not Unicode."""
+def load_plain(text: str) -> Any:
+    """The C JSON decoder's value of ``text``, in the form the reader takes (no positions, nothing per value in Python).
+
+    Objects are ``PairList``s (members in order, duplicates kept), arrays lists, numbers ``RawNumber``s
+    (their literal text), strings, booleans and null as Python has them. Raises ``ValueError`` on
+    invalid JSON or text that is not Unicode.
+    """
     value = json.loads(text, object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)
     if "\\u" in text or (not text.isascii() and SURROGATE.search(text)):  # only an escape, or a surrogate already there
         _check_strings(value)
-    return from_python(value)
+    return value
+
+
+def load_fast(text: str) -> JNode:
+    """Parse with the C JSON decoder into a span-less ``JNode`` tree; raises ``ValueError`` as ``load_plain``."""
+    return from_python(load_plain(text))
+
+
+#: The span of every value of a decoded document by its place: (id of its container, or of None for the root;
+#: item or member index, or ``~index`` for a member's key). See ``policyengine.parsing.json_locate``.
+SpanTable = dict[tuple[int, int], Span | None]
+
+_BUILD = object()
+
+
+def plain_with_spans(root: JNode, decoded: Any = _BUILD) -> tuple[Any, SpanTable]:
+    """The value ``load_plain`` would give for ``root``'s text, and the span of each of its values by place.
+
+    How a tree read with positions (the scanner's, YAML's, a template's resolved policy) reaches the
+    reader, which reads decoded values. With ``decoded`` (the same document, already decoded) the
+    places are that value's own and no value is built. Made with a stack, not recursion: nesting may
+    be deeper than Python recurses.
+    """
+    build = decoded is _BUILD
+    value = _shell(root) if build else decoded
+    spans: SpanTable = {(id(None), 0): root.span}
+    stack = [(root, value)]
+    while stack:
+        node, shell = stack.pop()
+        at = id(shell)
+        if node.kind == "object":
+            for index, (key, member) in enumerate(node.value):
+                if build:
+                    child = _shell(member)
+                    shell.append((key.value, child))
+                else:
+                    child = shell[index][1]
+                spans[at, ~index] = key.span
+                spans[at, index] = member.span
+                if member.kind == "object" or member.kind == "array":
+                    stack.append((member, child))
+        elif node.kind == "array":
+            for index, item in enumerate(node.value):
+                if build:
+                    child = _shell(item)
+                    shell.append(child)
+                else:
+                    child = shell[index]
+                spans[at, index] = item.span
+                if item.kind == "object" or item.kind == "array":
+                    stack.append((item, child))
+    return value, spans
+
+
+def _shell(node: JNode) -> Any:
+    """A node's decoded value, with its containers left empty (``plain_with_spans`` fills them)."""
+    kind = node.kind
+    if kind == "object":
+        return PairList()
+    if kind == "array":
+        return []
+    if kind == "number":
+        return RawNumber(node.value)
+    if kind == "string":
+        return str(node.value)
+    return node.value  # a boolean, or None
 
 
 def _check_strings(value: Any) -> None:

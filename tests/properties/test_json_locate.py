@@ -2,9 +2,11 @@
 
 The linter reads a plain policy file with the C decoder and finds a value's span only when a finding
 points at it (``SpanLocator``, ``LazySpan``; issue 13). Those spans must be exactly the ones the
-position scanner (and so the Lark grammar) gives: every node of the tree is located and compared,
-keys included, on every JSON file of the test data (real-world policies, templates and exports from
-public repositories) and on generated JSON with escapes, non-ASCII text, duplicate keys and nesting.
+position scanner (and so the Lark grammar) gives: every value of the decoded document is located and
+compared, keys included, on every JSON file of the test data (real-world policies, templates and
+exports from public repositories) and on generated JSON with escapes, non-ASCII text, duplicate keys
+and nesting. The reader, which reads decoded values, must give the same document and issues from the
+decoded value with spans found on demand as from the scanner's tree.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import copy
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -23,7 +26,7 @@ from policyengine.model.span import Span
 from policyengine.parsing import json_locate
 from policyengine.parsing.json_locate import LazySpan, SpanLocator
 from policyengine.parsing.json_scan import scan_json
-from policyengine.parsing.json_tree import JNode, load_fast
+from policyengine.parsing.json_tree import JNode, PairList, load_plain, plain_with_spans
 from policyengine.parsing.reader import read_document_best_effort
 from tests.properties.test_json_scan import GAPS, json_text
 
@@ -37,7 +40,7 @@ def _text(path: Path) -> str:
 
 def _decodes(path: Path) -> bool:
     try:
-        load_fast(_text(path))
+        load_plain(_text(path))
     except ValueError:  # not JSON the C decoder reads: its errors come from the grammar, never located
         return False
     return True
@@ -47,18 +50,24 @@ DECODABLE = [p for p in DATA_FILES if _decodes(p)]
 PLAIN_POLICIES = [p for p in DATA_FILES if policy.plain_document(_text(p)) is not None]
 
 
-def pairs(bare: JNode, scanned: JNode) -> Iterator[tuple[JNode, JNode]]:
-    """Every node of the span-less tree with the scanner's node in the same place (keys included)."""
-    stack = [(bare, scanned)]
+def places(decoded: Any, scanned: JNode) -> Iterator[tuple[Any, int, JNode]]:
+    """Every value of the decoded document by place (container, position; keys included), with the scanner's node there."""
+    yield None, 0, scanned
+    stack = [(decoded, scanned)]
     while stack:
-        a, b = stack.pop()
-        yield a, b
-        assert a.kind == b.kind
-        if a.kind == "object":
-            for (ka, va), (kb, vb) in zip(a.value, b.value, strict=True):
-                stack += [(ka, kb), (va, vb)]
-        elif a.kind == "array":
-            stack += zip(a.value, b.value, strict=True)
+        value, node = stack.pop()
+        if node.kind == "object":
+            assert type(value) is PairList
+            for index, ((key, member), (key_node, member_node)) in enumerate(zip(value, node.value, strict=True)):
+                assert key == key_node.value
+                yield value, ~index, key_node
+                yield value, index, member_node
+                stack.append((member, member_node))
+        elif node.kind == "array":
+            assert type(value) is list
+            for index, (item, item_node) in enumerate(zip(value, node.value, strict=True)):
+                yield value, index, item_node
+                stack.append((item, item_node))
 
 
 def assert_located_as_scanned(text: str, most: int | None = None) -> int:
@@ -68,16 +77,16 @@ def assert_located_as_scanned(text: str, most: int | None = None) -> int:
     included): the 800 KB IAM export among the data has about 60,000 nodes, and locating each of
     them twice took 44 s of CI for no more coverage than a sample spread over the whole file.
     """
-    bare = load_fast(text)
-    locator = SpanLocator(text, bare)
-    nodes = list(pairs(bare, scan_json(text)))
-    if most is not None and len(nodes) > most:
-        step = -(-len(nodes) // most)
-        nodes = [*nodes[::step], nodes[-1]]
-    for a, b in nodes[::-1] + nodes:  # last first, then again: resuming from what earlier lookups read
-        assert locator.span_of(a) == b.span
-        assert tuple(locator.span_of(a)) == tuple(b.span or ())
-    return len(nodes)
+    decoded = load_plain(text)
+    locator = SpanLocator(text, decoded)
+    found = list(places(decoded, scan_json(text)))
+    if most is not None and len(found) > most:
+        step = -(-len(found) // most)
+        found = [*found[::step], found[-1]]
+    for container, position, node in found[::-1] + found:  # last first, then again: resuming from earlier lookups
+        assert locator.span_of(container, position) == node.span
+        assert tuple(locator.span_of(container, position)) == tuple(node.span or ())
+    return len(found)
 
 
 @pytest.mark.parametrize("path", DECODABLE, ids=lambda p: str(p.relative_to(TESTS)))
@@ -101,10 +110,26 @@ def test_any_json_is_located_as_the_scanner_places_it(text: str, trailing: str) 
     """Escapes, non-ASCII, duplicate keys, nested and empty containers, any spacing: the scanner's spans."""
     text += trailing
     try:
-        load_fast(text)
+        load_plain(text)
     except ValueError:  # an unpaired surrogate: the grammar's error, never located
         return
     assert_located_as_scanned(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_text(), GAPS)
+def test_a_tree_with_positions_reaches_the_reader_as_the_decoder_gives_it(text: str, trailing: str) -> None:
+    """``plain_with_spans``: the scanner's tree as ``load_plain``'s value, each span at the value's place."""
+    text += trailing
+    try:
+        decoded = load_plain(text)
+    except ValueError:
+        return
+    scanned = scan_json(text)
+    plain, table = plain_with_spans(scanned)
+    assert plain == decoded and repr(plain) == repr(decoded)
+    assert {(id(c), p): n.span for c, p, n in places(plain, scanned)} == table
+    assert plain_with_spans(scanned, decoded)[1] == {(id(c), p): n.span for c, p, n in places(decoded, scanned)}
 
 
 POLICY = """{
@@ -122,8 +147,8 @@ POLICY = """{
 
 def test_the_reader_gives_the_same_document_and_issues_with_spans_found_on_demand() -> None:
     """Every model span, duplicate key and reading issue: as the positions parse gives them."""
-    bare = load_fast(POLICY)
-    lazy, lazy_issues = read_document_best_effort(bare, "p.json", len(POLICY), SpanLocator(POLICY, bare))
+    decoded = load_plain(POLICY)
+    lazy, lazy_issues = read_document_best_effort(decoded, "p.json", len(POLICY), SpanLocator(POLICY, decoded))
     eager, eager_issues = read_document_best_effort(scan_json(POLICY), "p.json", len(POLICY))
     assert lazy is not None and eager is not None
     assert isinstance(lazy.statements[0].span, LazySpan)
@@ -136,11 +161,11 @@ def test_the_reader_gives_the_same_document_and_issues_with_spans_found_on_deman
 
 
 def test_a_lazy_span_reads_as_the_span_it_stands_for() -> None:
-    bare = load_fast(POLICY)
-    locator = SpanLocator(POLICY, bare)
-    node = bare.value[1][1].value[0]  # the first statement
-    lazy = LazySpan.of(locator, node, bare)
-    plain = locator.span_of(node)
+    decoded = load_plain(POLICY)
+    locator = SpanLocator(POLICY, decoded)
+    statements = decoded[1][1]
+    lazy = LazySpan.of(locator, statements, 0)  # the first statement
+    plain = locator.span_of(statements, 0)
     assert type(plain) is Span
     assert lazy == plain and plain == lazy
     assert (lazy != plain) is False and (plain != lazy) is False
@@ -170,4 +195,4 @@ def test_a_plain_policy_files_compact_size_is_measured_from_its_text(path: Path)
     root = policy.plain_document(text)
     assert root is not None
     context = FileContext(str(path), text, "json", locator=SpanLocator(text, root))
-    assert context.target("identity", root, owner=None).compact_size == compact_size(root)
+    assert context.target("identity", root, owner=None).compact_size == compact_size(scan_json(text))

@@ -257,11 +257,9 @@ class _Collector:
         if syntax == "json":
             plain = policy.plain_document(text)
             if plain is not None:  # positions found on demand, for what findings point at
-                self._extract(
-                    policy.extract,
-                    FileContext(source, text, syntax, self.policy_type, self.bindings, locator=SpanLocator(text, plain)),
-                    plain,
-                )
+                context = FileContext(source, text, syntax, self.policy_type, self.bindings, locator=SpanLocator(text, plain))
+                self.targets += policy.extract_plain(context, plain)
+                self._take(context)
                 return
             try:
                 root = parse_json_with_positions(text, source)

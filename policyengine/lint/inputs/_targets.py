@@ -23,7 +23,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from policyengine.errors import Issue, PolicyInputError
 from policyengine.lint.finding import LintTarget, NotRead, PolicyType
@@ -84,13 +84,16 @@ class FileContext:
     def target(
         self,
         policy_type: PolicyType,
-        document_root: JNode | None = None,
+        document_root: JNode | Any = None,
         *,
         owner: str | None,
         size: int | None = None,
         issues: tuple[Issue, ...] = (),
     ) -> LintTarget:
-        """Read ``document_root`` into a target; validation problems become its ``read_issues``."""
+        """Read ``document_root`` into a target; validation problems become its ``read_issues``.
+
+        ``document_root`` is a tree with positions, or, with ``locator``, the decoded value of the whole text.
+        """
         if document_root is None:
             return LintTarget(self.source, policy_type, None, self.text, owner, issues)
         if size is not None and size <= _SMALLEST_COMPACT_LIMIT:

@@ -297,7 +297,7 @@ def extract(ctx: FileContext, text: str) -> list[LintTarget]:
         root = _document_node(ctx, expressions, block, owner, documents)
         if root is None:
             continue  # nothing in it is written here: its parts are listed as not read
-        chosen = ctx.policy_type or (user[0] if user else None) or infer_policy_type(root)
+        chosen = ctx.policy_type or (user[0] if user else None) or infer_policy_type(root.to_plain())
         targets.append(ctx.target(chosen, root, owner=owner))
     return targets
 

@@ -42,19 +42,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from policyengine.lint.finding import LintTarget, PolicyType
-from policyengine.lint.inputs._targets import FileContext, items, members, parse_string_policy, text_of
+from policyengine.lint.inputs._targets import FileContext, members, parse_string_policy
 from policyengine.lint.inputs.intrinsics import TemplateResolver, holds_intrinsic
-from policyengine.parsing.json_tree import JNode, load_fast
-
-_WRAPPER_KEYS = {"Policy", "PolicyName"}
+from policyengine.parsing.document import is_wrapper_keys
+from policyengine.parsing.json_tree import JNode, PairList, from_python, load_plain
 
 
 def is_wrapper(root: JNode) -> bool:
     """``{"Policy": ..., "PolicyName": ...}``: the output of ``get-key-policy``."""
-    keys = set(members(root))
-    return "Policy" in keys and keys <= _WRAPPER_KEYS
+    return is_wrapper_keys(set(members(root)))
 
 
 def detect(root: JNode) -> bool:
@@ -62,51 +61,58 @@ def detect(root: JNode) -> bool:
     return root.kind == "object" and ("Statement" in members(root) or is_wrapper(root))
 
 
-def plain_document(text: str) -> JNode | None:
-    """The position-less tree of a file that is a policy document on its own, else None (the linter's hot path).
+def plain_document(text: str) -> Any:
+    """The decoded value of a file that is a policy document on its own, else None (the linter's hot path).
 
-    Such a file is read with the C decoder, and its spans are found on demand for the values a
-    finding points at (``json_locate``). Everything else is read with every position, as before:
-    text that is not JSON (its syntax error is the grammar's), the ``get-key-policy`` wrapper (its
-    positions are mapped through a string), values computed from CloudFormation intrinsics (they
-    keep the function's span), and the other formats.
+    Such a file is read with the C decoder (``load_plain``: no positions, no Python object per value),
+    and its spans are found on demand for the values a finding points at (``json_locate``). Everything
+    else is read with every position, as before: text that is not JSON (its syntax error is the
+    grammar's), the ``get-key-policy`` wrapper (its positions are mapped through a string), values
+    computed from CloudFormation intrinsics (they keep the function's span), and the other formats.
     """
     if '"Statement"' not in text:  # not a policy document, or one that spells the key with escapes
         return None
     try:
-        root = load_fast(text)
+        root = load_plain(text)
     except (ValueError, RecursionError):
         return None
-    if detect(root) and not is_wrapper(root) and not (_MAYBE_INTRINSIC.search(text) and holds_intrinsic(root)):
-        return root
-    return None
+    if type(root) is not PairList:
+        return None
+    keys = {key for key, _ in root}
+    if "Statement" not in keys or is_wrapper_keys(keys):
+        return None
+    if _MAYBE_INTRINSIC.search(text) and holds_intrinsic(from_python(root)):
+        return None
+    return root
 
 
 # Text without these holds no intrinsic: `{"Ref": ...}`, `{"Fn::...": ...}`, `{"Condition": "name"}`, or a key spelt with escapes.
 _MAYBE_INTRINSIC = re.compile(r'"(?:Ref"|Fn::)|"Condition"\s*:\s*"|\\u')
 
 
+def extract_plain(ctx: FileContext, root: Any) -> list[LintTarget]:
+    """The one target of a policy file read on the hot path (``plain_document``; ``ctx.locator`` finds its spans)."""
+    return [_document_target(ctx, root, root, len(ctx.text), from_template=False)]
+
+
 def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     """The one target of a policy file or wrapper."""
     if not is_wrapper(root):
         size = len(ctx.text) if ctx.syntax == "json" else None
-        from_template = ctx.locator is None and holds_intrinsic(root)  # a tree read on demand has none
+        from_template = holds_intrinsic(root)
         if from_template:
             # Statements a template includes (``{"Fn::Sub": ...}``, ``{"Ref": ...}`` as values): the
             # intrinsics are values of a template we do not have, so its parameters are unknowns.
             root = TemplateResolver(JNode("object", [], None), ctx.bindings).resolve(root) or root
             size = None
-        policy_type = ctx.policy_type or infer_policy_type(root, ctx.source)
-        target = _aws_managed(ctx.target(policy_type, root, owner=None, size=size), root)
-        if ctx.policy_type is None and (from_template or (policy_type == "key" and _services_only(root))):
-            target = dataclasses.replace(target, fragment=True)
-        return [target]
+        return [_document_target(ctx, root, root.to_plain(), size, from_template=from_template)]
     found = members(root)
     policy = found["Policy"]
     from_kms = "PolicyName" in found
     if policy.kind == "object":
-        policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(policy, ctx.source))
-        return [_aws_managed(ctx.target(policy_type, policy, owner=None), policy)]
+        plain = policy.to_plain()
+        policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(plain, ctx.source))
+        return [_aws_managed(ctx.target(policy_type, policy, owner=None), plain)]
     if policy.kind != "string":
         ctx.error("`Policy` must be the policy as a JSON string", policy)
         return []
@@ -114,22 +120,40 @@ def extract(ctx: FileContext, root: JNode) -> list[LintTarget]:
     fallback: PolicyType = "key" if from_kms else guess_type_from_text(policy.value)
     if inner is None:
         return [ctx.target(ctx.policy_type or fallback, owner=None, issues=issues)]
-    policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(inner, ctx.source))
-    return [_aws_managed(ctx.target(policy_type, inner, owner=None, size=size), inner)]
+    plain = inner.to_plain()
+    policy_type = ctx.policy_type or ("key" if from_kms else infer_policy_type(plain, ctx.source))
+    return [_aws_managed(ctx.target(policy_type, inner, owner=None, size=size), plain)]
 
 
-def _aws_managed(target: LintTarget, root: JNode) -> LintTarget:
-    """Mark the policy of an AWS managed key (``"Id": "auto-..."``, KMS DG "AWS managed keys")."""
-    identifier = text_of(members(root).get("Id")) or ""
-    if target.policy_type == "key" and _AWS_MANAGED_KEY.match(identifier):
+def _document_target(ctx: FileContext, root: JNode | Any, plain: Any, size: int | None, *, from_template: bool) -> LintTarget:
+    """The target of a policy document on its own: ``root`` as read, ``plain`` its decoded value (for its type)."""
+    policy_type = ctx.policy_type or infer_policy_type(plain, ctx.source)
+    target = _aws_managed(ctx.target(policy_type, root, owner=None, size=size), plain)
+    if ctx.policy_type is None and (from_template or (policy_type == "key" and _services_only(plain))):
+        target = dataclasses.replace(target, fragment=True)
+    return target
+
+
+def _aws_managed(target: LintTarget, root: Any) -> LintTarget:
+    """Mark the policy of an AWS managed key (``"Id": "auto-..."``, KMS DG "AWS managed keys"); ``root`` decoded."""
+    identifier = _fields(root).get("Id")
+    if target.policy_type == "key" and type(identifier) is str and _AWS_MANAGED_KEY.match(identifier):
         return dataclasses.replace(target, authored_by_aws=True)
     return target
 
 
 _AWS_MANAGED_KEY = re.compile(r"^auto-[a-z0-9-]+$")
 
+# The type inference below reads decoded values (``load_plain``'s form; a tree with positions gives its
+# own with ``JNode.to_plain``): it looks at many values of every statement, and needs no position.
 
-def _services_only(root: JNode) -> bool:
+
+def _fields(value: Any) -> dict[str, Any]:
+    """An object's members by name (the last duplicate wins, as AWS reads JSON); {} for anything else."""
+    return dict(value) if type(value) is PairList else {}
+
+
+def _services_only(root: Any) -> bool:
     """Every principal is a service or ``*``: statements to merge into a key policy, not a whole one.
 
     A whole key policy names someone who can manage the key (KMS refuses one that does not, unless
@@ -143,28 +167,28 @@ def _services_only(root: JNode) -> bool:
         principal = statement.get("Principal")
         if principal is None or _wildcard_principal(statement):
             continue
-        if set(members(principal)) != {"Service"}:
+        if set(_fields(principal)) != {"Service"}:
             return False
     return any("Principal" in s for s in statements)
 
 
-def _statements(root: JNode) -> list[dict[str, JNode]]:
-    statement = members(root).get("Statement")
+def _statements(root: Any) -> list[dict[str, Any]]:
+    statement = _fields(root).get("Statement")
     if statement is None:
         return []
-    nodes = [statement] if statement.kind == "object" else items(statement)
-    return [members(node) for node in nodes if node.kind == "object"]
+    values = [statement] if type(statement) is PairList else statement if type(statement) is list else []
+    return [_fields(value) for value in values if type(value) is PairList]
 
 
-def _strings(node: JNode | None) -> list[str]:
-    if node is None:
+def _strings(value: Any) -> list[str]:
+    if value is None:
         return []
-    values = [node] if node.kind != "array" else items(node)
-    return [value for value in (text_of(v) for v in values) if value is not None]
+    values = value if type(value) is list else [value]
+    return [item for item in values if type(item) is str]
 
 
-def infer_policy_type(root: JNode, source: str | None = None) -> PolicyType:
-    """What kind of policy a document looks like, helped by its path (see the module docstring)."""
+def infer_policy_type(root: Any, source: str | None = None) -> PolicyType:
+    """What kind of policy a decoded document looks like, helped by its path (see the module docstring)."""
     statements = _statements(root)
     shape = _shape_type(statements)
     hint = path_hint(source) if source else None
@@ -177,14 +201,14 @@ def infer_policy_type(root: JNode, source: str | None = None) -> PolicyType:
     return shape
 
 
-def _shape_type(statements: list[dict[str, JNode]]) -> PolicyType:
+def _shape_type(statements: list[dict[str, Any]]) -> PolicyType:
     if not any("Principal" in s or "NotPrincipal" in s for s in statements):
         return "identity"
     actions = [a.lower() for s in statements for a in _strings(s.get("Action")) + _strings(s.get("NotAction"))]
     services = {a.partition(":")[0] for a in actions if ":" in a}
     everywhere = all(_wildcard_principal(s) for s in statements)
     all_resources = all(_strings(s.get("Resource")) == ["*"] for s in statements)
-    effects = {text_of(s.get("Effect")) for s in statements}
+    effects = {effect if type(effect := s.get("Effect")) is str else None for s in statements}
     if everywhere and effects == {"Deny"} and (all_resources or len(services) > 1):
         return "rcp"
     if everywhere and "Allow" in effects and ("*" in actions or len(services) > 1):
@@ -198,14 +222,14 @@ def _shape_type(statements: list[dict[str, JNode]]) -> PolicyType:
     return "resource"
 
 
-def _wildcard_principal(statement: dict[str, JNode]) -> bool:
+def _wildcard_principal(statement: dict[str, Any]) -> bool:
     """``"Principal": "*"`` or ``{"AWS": "*"}`` (and nothing else)."""
     principal = statement.get("Principal")
     if principal is None:
         return False
-    if text_of(principal) == "*":
+    if type(principal) is str and principal == "*":
         return True
-    found = members(principal)
+    found = _fields(principal)
     return set(found) == {"AWS"} and _strings(found["AWS"]) == ["*"]
 
 
