@@ -35,7 +35,7 @@ from policyengine.evaluator.compiled import CompiledPolicy, CompiledStatement, c
 from policyengine.evaluator.conditions import CompiledCondition
 from policyengine.evaluator.grants import constraints_hold, grantee_is_caller, matching_grants
 from policyengine.evaluator.principals import Via
-from policyengine.evaluator.rule import PIECE_NAMES, Algebra, Pieces, allowed, reason
+from policyengine.evaluator.rule import PIECE_NAMES, Algebra, Pieces, compile_open_rule, reason
 from policyengine.explain.decision import Decision, StatementRef
 from policyengine.model.grant import Grant
 from policyengine.model.request import Request
@@ -326,7 +326,7 @@ class _Combine:
             session=TRUE if p.policies.session_policy is None else self.formulas(session_c, "session_policy", deny=False),
             grants=self.grants() if gate == "kms" and p.grants else FALSE,
         )
-        residual = allowed(FORMULAS, pieces)
+        residual = combine(pieces)
 
         def why() -> str:
             return reason(Pieces(**{name: _settled(getattr(pieces, name)) for name in PIECE_NAMES}), gate=gate)
@@ -407,6 +407,22 @@ class _Formulas:
 
 
 FORMULAS: Algebra[Formula] = _Formulas()
+_RULES: dict[tuple[bool | None, ...], Callable[..., Formula]] = {}
+
+
+def combine(pieces: Pieces[Formula]) -> Formula:
+    """``allowed(FORMULAS, pieces)``, with the rule specialised once per pattern of constant pieces
+    (``rule.compile_open_rule``): most pieces of an answer are TRUE or FALSE, and folding them
+    each time was a third of a decision's time. ``test_partial_rule`` holds the two equal."""
+    values = [getattr(pieces, name) for name in PIECE_NAMES]
+    shape = tuple(True if v is TRUE else False if v is FALSE else None for v in values)
+    rule = _RULES.get(shape)
+    if rule is None:
+        if len(_RULES) >= 4096:
+            _RULES.clear()
+        constants = {name: known for name, known in zip(PIECE_NAMES, shape, strict=True) if known is not None}
+        rule = _RULES[shape] = compile_open_rule(**constants)
+    return rule(FORMULAS, *(v for v, known in zip(values, shape, strict=True) if known is None))
 _SOURCE_VPCE = "aws:sourcevpce"
 _VPCE_PRESENT: list[Formula] = []
 

@@ -9,10 +9,11 @@ one evaluation per (subject, action, key) plus the graph.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from policyengine._catalog import unknown_action
 from policyengine.access.actions import GROUPS, Group, actions_for, key_actions
@@ -80,6 +81,19 @@ def _earlier(paths: Mapping[str, object], first: str, second: str) -> bool:
     return False
 
 
+class Reached(NamedTuple):
+    """A role a caller reaches, with the best key its route could have in ``Access.route``'s order:
+    (rank of the route's status if the role is allowed, fewer hops, earlier in the caller's paths)."""
+
+    arn: str
+    role: Subject
+    bound: tuple[int, int, int]
+
+
+def _bound(reached: Reached) -> tuple[int, int, int]:
+    return reached.bound
+
+
 @dataclass
 class Access:
     """Questions over one world, with the context the user fixed (see ``facts.Facts``)."""
@@ -121,7 +135,8 @@ class Access:
         self._group_memo: BoundedMemo[tuple[object, ...], dict[str, Partial]] = BoundedMemo(max(1, self.memo_limit // 10))
         self._key_groups: dict[str, KeyGroups] = {}
         self._index: tuple[list[Subject], CallerGroups, Reachers] | None = None
-        self._roles_by_account: dict[str, list[tuple[str | None, list[tuple[str, Subject]]]]] = {}
+        self._doors: dict[str, tuple[frozenset[str] | None, set[tuple[str | None, str | None]], frozenset[str | None]]] = {}
+        self._roles_by_account: dict[str, list[tuple[str | None, list[Reached]]]] = {}
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -226,12 +241,17 @@ class Access:
         principal = subject.principal
         if principal is None:
             return False
-        admitted = self.prechecks.admitted_accounts(key)
-        return (
-            admitted is not None
-            and subject.account not in admitted
-            and (subject.account, principal.name) not in self.key_groups(key).named
-        )
+        admitted, named, _ = self.door(key)
+        return admitted is not None and subject.account not in admitted and (subject.account, principal.name) not in named
+
+    def door(self, key: KeyInfo) -> tuple[frozenset[str] | None, set[tuple[str | None, str | None]], frozenset[str | None]]:
+        """Who ``key`` may let in: ``Prechecks.admitted_accounts``, and the callers it names (``KeyGroups.named``)
+        with their accounts; looked up once per question, made once per key."""
+        found = self._doors.get(key.arn)
+        if found is None:
+            groups = self.key_groups(key)
+            found = self._doors[key.arn] = (self.prechecks.admitted_accounts(key), groups.named, groups.named_accounts)
+        return found
 
     def _full_decision(self, subject: Subject, action: str, key: KeyInfo) -> Decision:
         """The decision a full evaluation gives, for an answer the pre-checks settled."""
@@ -344,37 +364,53 @@ class Access:
         With ``explain`` the direct answer is always fully evaluated, so a denial names the
         statements and reason ``authorize`` gives rather than the pre-check's reason.
         """
-        with frozen_heap():  # a full garbage collection over a large world costs more than a question
+        # The heap is frozen during the question, as ``frozen_heap`` does (inline: this is the per-question cost).
+        frozen = not gc.get_freeze_count()
+        if frozen:
+            gc.freeze()
+        try:
             return self._can(self.subject(principal), normalise_action(action), self.world.key(key), explain, direct_only)
+        finally:
+            if frozen:
+                gc.unfreeze()
 
     def _can(self, subject: Subject, action: str, target: KeyInfo, explain: bool, direct_only: bool) -> Verdict:
         direct = self.ask(subject, action, target, full=explain)
         if direct.status == "allow" or direct_only:
             return Verdict(direct)
         # Roles from accounts the key does not let in, that it does not name, are denied (``excluded``): not asked.
-        admitted = self.prechecks.admitted_accounts(target)
-        groups = self.key_groups(target)
-        answers = {}
+        admitted, _, named_accounts = self.door(target)
+        candidates: list[Reached] = []
         for account, roles in self.roles_by_account(subject):
             if admitted is None or account in admitted:
-                for arn, role in roles:
-                    answers[arn] = self.ask(role, action, target)
-            elif account in groups.named_accounts:
-                for arn, role in roles:
-                    if not self.excluded(role, target):
-                        answers[arn] = self.ask(role, action, target)
+                candidates.extend(roles)
+            elif account in named_accounts:
+                candidates.extend(r for r in roles if not self.excluded(r.role, target))
+        # Best first: a role is asked only while its route could still beat the best one found
+        # (``Reached.bound``); the ones left could not, so ``route`` picks the same route without them.
+        candidates.sort(key=_bound, reverse=True)
+        answers: dict[str, Answer] = {}
+        best: tuple[int, int, int] | None = None
+        for reached in candidates:
+            if best is not None and reached.bound <= best:
+                break
+            answer = answers[reached.arn] = self.ask(reached.role, action, target)
+            rank = min(RANK[answer.status], reached.bound[0])
+            if rank > 0 and (best is None or (rank, *reached.bound[1:]) > best):
+                best = (rank, reached.bound[1], reached.bound[2])
         return Verdict(direct, self.route(subject, answers) if answers else None)
 
-    def roles_by_account(self, subject: Subject) -> list[tuple[str | None, list[tuple[str, Subject]]]]:
+    def roles_by_account(self, subject: Subject) -> list[tuple[str | None, list[Reached]]]:
         """The roles ``subject`` reaches (``Reachability.paths_from``), by account, made once per subject:
         a key lets in few accounts, so ``can`` looks at the roles of those only."""
         found = self._roles_by_account.get(subject.id)
         if found is None:
-            by_account: dict[str | None, list[tuple[str, Subject]]] = {}
+            by_account: dict[str | None, list[Reached]] = {}
             by_id = self.subjects.by_id
-            for arn in self.reach.paths_from(subject):
+            for position, (arn, path) in enumerate(self.reach.paths_from(subject).items()):
                 role = by_id[arn]
-                by_account.setdefault(role.account, []).append((arn, role))
+                rank = min((RANK[hop.result.status] for hop in path.hops), default=RANK["allow"])
+                by_account.setdefault(role.account, []).append(Reached(arn, role, (rank, -len(path.hops), -position)))
             found = self._roles_by_account[subject.id] = list(by_account.items())
         return found
 
@@ -460,8 +496,7 @@ class Access:
             for subject in subjects:
                 self.roles_by_account(subject)
             for key in self.world.keys.values():
-                self.prechecks.admitted_accounts(key)
-                self.key_groups(key)
+                self.door(key)
         return self._index
 
     def group_answers(self, subject: Subject, key: KeyInfo) -> dict[Group, list[Answer]]:

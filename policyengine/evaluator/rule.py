@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -120,29 +120,31 @@ class _Bools:
 BOOLS: Algebra[bool] = _Bools()
 
 
-class _Code:
-    """Python expression text over the piece names; constants fold, so the compiled function is small."""
+class _Text:
+    """Python expression text over the piece names; constants fold, so the compiled function is small.
+    ``join`` writes an AND or OR of the items left (``"and"``/``"or"`` and the items), ``negate`` a NOT."""
 
     true = "True"
     false = "False"
 
-    @staticmethod
-    def and_(items: Sequence[str]) -> str:
+    def __init__(self, join: Callable[[str, list[str]], str], negate: Callable[[str], str]) -> None:
+        self._join = join
+        self._negate = negate
+
+    def and_(self, items: Sequence[str]) -> str:
         if "False" in items:
             return "False"
         kept = [i for i in items if i != "True"]
-        return "True" if not kept else kept[0] if len(kept) == 1 else "(" + " and ".join(kept) + ")"
+        return "True" if not kept else kept[0] if len(kept) == 1 else self._join("and", kept)
 
-    @staticmethod
-    def or_(items: Sequence[str]) -> str:
+    def or_(self, items: Sequence[str]) -> str:
         if "True" in items:
             return "True"
         kept = [i for i in items if i != "False"]
-        return "False" if not kept else kept[0] if len(kept) == 1 else "(" + " or ".join(kept) + ")"
+        return "False" if not kept else kept[0] if len(kept) == 1 else self._join("or", kept)
 
-    @staticmethod
-    def not_(item: str) -> str:
-        return {"True": "False", "False": "True"}.get(item) or f"(not {item})"
+    def not_(self, item: str) -> str:
+        return {"True": "False", "False": "True"}.get(item) or self._negate(item)
 
 
 PIECE_NAMES = tuple(f.name for f in fields(Pieces))
@@ -164,7 +166,33 @@ def compile_rule(**constants: bool) -> Callable[..., bool]:
     return function
 
 
-_CODE: Algebra[str] = _Code()
+#: Python's own ``and``/``or``/``not`` (short-circuit), for booleans.
+_CODE: Algebra[str] = _Text(lambda word, kept: "(" + f" {word} ".join(kept) + ")", lambda item: f"(not {item})")
+#: Calls of an algebra's ``and_``/``or_``/``not_`` on what is not constant, for any algebra whose connectives
+#: drop their unit, stop at their zero and keep a lone item as it is (as the folding here does).
+_CALLS: Algebra[str] = _Text(lambda word, kept: f"{word}_((" + ", ".join(kept) + ",))", lambda item: f"not_({item})")
+
+
+def compile_open_rule(**constants: bool) -> Callable[..., Any]:
+    """``allowed`` over any algebra, specialised to the pieces ``constants`` fixes.
+
+    The result is ``rule(alg, *open)``: the open pieces in ``PIECE_NAMES`` order, combined with
+    ``alg``'s connectives. The constant pieces are folded while the rule is interpreted over
+    text (``_CALLS``), which is what ``alg.and_``/``alg.or_`` would do with them at run time for
+    an algebra whose connectives drop their unit, return their zero and keep a lone item as it
+    is (booleans, residual formulas): the same rule, with the work on known pieces done once.
+    """
+    names = [n for n in PIECE_NAMES if n not in constants]
+    values = {n: ("True" if constants[n] else "False") if n in constants else n for n in PIECE_NAMES}
+    body = allowed(_CALLS, Pieces(**values))
+    body = {"True": "alg.true", "False": "alg.false"}.get(body, body)
+    source = f"def rule(alg, {', '.join(names)}):\n    and_, or_, not_ = alg.and_, alg.or_, alg.not_\n    return {body}\n"
+    namespace: dict[str, object] = {}
+    exec(source, namespace)
+    function = namespace["rule"]
+    assert callable(function)
+    return function
+
 
 #: The rule for booleans, compiled: ``allow_bool(deny, blocked, scps, gated, cross, direct, ...)``.
 allow_bool = compile_rule()

@@ -48,6 +48,8 @@ def canonical_value(key: str, value: Any) -> ContextValue:
     form decide alike (``True`` and ``"true"``; not ``True`` and ``1``, although Python equates them)."""
     if type(value) is str:
         return value
+    if type(value) is tuple and all(type(v) is str for v in value):
+        return value  # already canonical: the form the snapshot's facts come in
     if isinstance(value, (list, tuple)):
         return tuple(_scalar(key, v) for v in value)
     return _scalar(key, value)

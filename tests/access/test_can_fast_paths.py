@@ -1,0 +1,62 @@
+"""``can``'s fast paths give the answer a plain partial evaluation of every pair gives.
+
+``can`` answers most pairs without evaluating them: callers from accounts the key does not
+let in are excluded from what the key says (``Access.excluded``), others are settled by the
+pre-checks or found in the memo of equal callers, the combining rule is specialised to each
+answer's constant pieces (``partial.combine``), and the roles a caller reaches are asked best
+route first, only while one could still beat the best found. Here every verdict's JSON (status,
+residual text and tree, reason, allow path, deciding statements, the parts of conditional
+answers, the route and each hop's answer) is compared with the one built the slow way: the
+direct answer and the answer of every role the caller reaches, each fully evaluated on its own
+(no memo, no pre-check) with the rule interpreted over residual formulas (``rule.allowed``).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from policyengine.access import Access, World
+from policyengine.access import partial as partial_module
+from policyengine.access.answers import Verdict
+from policyengine.access.synthetic import generate
+from policyengine.evaluator.rule import allowed
+
+ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:CreateGrant")
+
+
+@pytest.fixture(scope="module")
+def org() -> World:
+    return World.build(generate(240, 24, accounts=3, seed=11))
+
+
+def _slow(access: Access, principal: str, action: str, key: str) -> Verdict:
+    subject = access.subject(principal)
+    target = access.world.key(key)
+    direct = access.ask(subject, action, target, full=True)
+    if direct.status == "allow":
+        return Verdict(direct)
+    by_id = access.subjects.by_id
+    answers = {arn: access.ask(by_id[arn], action, target, full=True) for arn in access.reach.paths_from(subject)}
+    return Verdict(direct, access.route(subject, answers) if answers else None)
+
+
+@pytest.mark.parametrize("context", [{}, {"aws:SecureTransport": True, "kms:ViaService": "s3.us-east-1.amazonaws.com"}])
+def test_every_fast_verdict_is_the_slow_one(org: World, context: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = Access.of(org, context)
+    rng = random.Random(5)
+    subjects = fast.subjects.all()  # users and roles, roots (which reach many roles), services, outside callers
+    keys = sorted(org.keys)
+    pairs = [(rng.choice(subjects).id, rng.choice(keys), rng.choice(ACTIONS)) for _ in range(1500)]
+    pairs += [(s.id, k, "kms:Decrypt") for s in subjects if s.kind == "root" for k in keys]
+    got = [fast.can(p, a, k).to_json() for p, k, a in pairs]
+    monkeypatch.setattr(partial_module, "combine", lambda pieces: allowed(partial_module.FORMULAS, pieces))
+    slow = Access.of(org, context)
+    seen: dict[str, int] = {"conditional": 0, "allow": 0, "deny": 0, "routed": 0}
+    for (principal, key, action), verdict in zip(pairs, got, strict=True):
+        expected = _slow(slow, principal, action, key).to_json()
+        assert verdict == expected, (principal, key, action)
+        seen[verdict["status"]] += 1
+        seen["routed"] += verdict["via"] is not None
+    assert min(seen.values()) > 20, seen
