@@ -9,6 +9,13 @@ is imported the first time something validates, dumps or asks for a schema: ``mo
 validates, converting lists to tuples and refusing unknown fields, as a pydantic model does) each build
 the class's ``TypeAdapter`` on first use. ``model_construct`` (the parser's) and ``model_copy`` fill the
 fields without validation, as pydantic's do.
+
+Why ``dataclass`` generates no method here: it writes each generated method as source text and compiles
+it when the class is defined, about a millisecond per class on every start-up. ``FrozenModel`` has one
+``__init__`` (validating), ``__eq__``/``__hash__`` (over ``operator.attrgetter`` of the fields: one C call),
+``__repr__``, the frozen ``__setattr__``/``__delattr__`` and the pickling pair for all of its classes;
+``dataclass`` adds the fields' metadata and slots, which is what pydantic, ``dataclasses.fields`` and
+type checkers (through ``dataclass_transform``) read.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ __all__ = ["FrozenModel", "frozen_model"]
 
 _Model = TypeVar("_Model", bound="type[FrozenModel]")
 
+#: The default of a field that has none.
+_REQUIRED: Any = object()
+
 #: One ``TypeAdapter`` per class, built on first use (building one imports pydantic and makes its validator).
 _ADAPTERS: dict[type[FrozenModel], TypeAdapter[Any]] = {}
 
@@ -36,15 +46,22 @@ class FrozenModel:
 
     #: pydantic reads a dataclass's configuration here: unknown fields are an error, as they were on the models.
     __pydantic_config__: ClassVar[Mapping[str, Any]] = {"extra": "forbid"}
-    #: The dataclass's own ``__init__``: fills the fields as given, without validation.
-    _construct: ClassVar[Callable[..., None]]
     #: The field names, in field order.
     _field_names: ClassVar[tuple[str, ...]] = ()
+    #: Each field's default (``_REQUIRED`` when it has none), in field order: what ``model_construct`` fills.
+    _defaults: ClassVar[dict[str, object]] = {}
+    _required: ClassVar[tuple[str, ...]] = ()
+    #: Each field's slot setter (the slot descriptor's ``__set__``), in field order.
+    _setters: ClassVar[tuple[Callable[[Any, Any], None], ...]] = ()
     #: The field values as a tuple, in field order (``operator.attrgetter``: one C call).
     _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
 
-    # Equality, hash and repr are shared here rather than generated per class by ``dataclass``: each generated
-    # method is source text compiled when the class is defined, a millisecond per class at every start-up.
+    def __init__(self, **values: Any) -> None:
+        """A construction by hand validates (pydantic's ``__init__``): the validated instance's fields are taken over."""
+        validated = _adapter(type(self)).validate_python(values)
+        for set_slot, value in zip(self._setters, type(self)._values(validated), strict=True):
+            set_slot(self, value)
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
@@ -58,6 +75,19 @@ class FrozenModel:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._field_names)
         return f"{type(self).__qualname__}({shown})"
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return type(self)._values(self)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for set_slot, value in zip(self._setters, state, strict=True):
+            set_slot(self, value)
+
     @classmethod
     def model_construct(cls, **values: Any) -> Self:
         """An instance from values already checked (the parser's), without validation.
@@ -65,8 +95,17 @@ class FrozenModel:
         An unknown or missing field is a ``TypeError``: without validation, a misspelt keyword would
         otherwise lose a value unnoticed.
         """
+        # A copy of the defaults updated in place keeps field order (an update never moves a key), in C.
+        data = cls._defaults.copy()
+        data.update(values)
+        if len(data) != len(cls._defaults):
+            raise TypeError(f"{cls.__name__}.model_construct: unknown fields {sorted(set(values) - set(cls._defaults))}")
+        for name in cls._required:
+            if data[name] is _REQUIRED:
+                raise TypeError(f"{cls.__name__}.model_construct: missing field {name!r}")
         instance = object.__new__(cls)
-        cls._construct(instance, **values)
+        for set_slot, value in zip(cls._setters, data.values(), strict=True):
+            set_slot(instance, value)
         return instance
 
     @classmethod
@@ -122,13 +161,6 @@ class FrozenModel:
         return copied
 
 
-def _validating_init(self: FrozenModel, **values: Any) -> None:
-    """A construction by hand validates (pydantic's ``__init__``): the validated instance's fields are taken over."""
-    validated = _adapter(type(self)).validate_python(values)
-    for name in self._field_names:
-        object.__setattr__(self, name, getattr(validated, name))
-
-
 def _adapter(cls: type[FrozenModel]) -> TypeAdapter[Any]:
     adapter = _ADAPTERS.get(cls)
     if adapter is None:
@@ -143,15 +175,17 @@ def frozen_model(cls: _Model) -> _Model:
     """``cls`` (a ``FrozenModel``) as a frozen, slotted, keyword-only dataclass whose ``__init__`` validates."""
     if not issubclass(cls, FrozenModel):
         raise TypeError(f"{cls.__name__}: frozen_model makes FrozenModel subclasses only")
-    # eq=False, repr=False: FrozenModel's own (the dataclass keeps its frozen __setattr__ and its __init__)
-    made: Any = dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)(cls)  # a new class
+    # Fields and slots only: the methods are FrozenModel's (the module's docstring says why).
+    options = {"init": False, "repr": False, "eq": False, "frozen": False, "slots": True, "kw_only": True}
+    made: Any = dataclasses.dataclass(**options)(cls)  # a new class (slots)
     fields = dataclasses.fields(made)
     if any(f.default_factory is not dataclasses.MISSING or not f.init for f in fields):
         raise TypeError(f"{cls.__name__}: frozen_model fields are plain (no default_factory, all in __init__)")
-    made._construct = made.__init__
     made._field_names = names = tuple(f.name for f in fields)
+    made._defaults = {f.name: _REQUIRED if f.default is dataclasses.MISSING else f.default for f in fields}
+    made._required = tuple(f.name for f in fields if f.default is dataclasses.MISSING)
+    made._setters = tuple(getattr(made, f.name).__set__ for f in fields)
     getter = attrgetter(*names)
     made._values = staticmethod(getter if len(names) > 1 else lambda model: (getter(model),))
-    type.__setattr__(made, "__init__", _validating_init)
     result: _Model = made
     return result
