@@ -64,6 +64,7 @@ class SpanLocator:
         self._line_starts: list[int] | None = None
         self._spans: dict[tuple[int, int], Span] = {}
         self._starts: dict[_Path, list[int]] = {}
+        self._ends: dict[_Path, list[int]] = {}
         self._fallback: dict[tuple[int, int], Span | None] | None = None
 
     def span_of(self, container: Any, position: int, scope: Any = None) -> Span:
@@ -115,36 +116,50 @@ class SpanLocator:
         """Start and end offsets of the key (``is_key``) or value at ``path``."""
         text = self.text
         i = _WS.match(text, 0).end()  # type: ignore[union-attr]  # the pattern matches the empty string
+        if not path:
+            return i, _scan_once(text, i)[1]
         for depth, step in enumerate(path):
-            opening = text[i]
-            i = self._child_start(path[:depth], i, step, opening == "{")
-            if opening == "{":
+            is_object = text[i] == "{"
+            if not is_object and text[i] != "[":
+                raise _Mismatch()
+            i = self._child_start(path[:depth], i, step, is_object)
+            if is_object:
                 key_end: int = scanstring(text, i + 1)[1]
                 if is_key and depth == len(path) - 1:
                     return i, key_end
-                i = _WS.match(text, key_end).end()  # type: ignore[union-attr]
-                if text[i] != ":":
-                    raise _Mismatch()
-                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            elif opening != "[":
-                raise _Mismatch()
+                i = self._value_start(key_end)
+        ends = self._ends[path[:-1]]  # as far as read; holds every child before the last one started
+        if len(ends) > path[-1]:
+            return i, ends[path[-1]]
         end: int = _scan_once(text, i)[1]
+        ends.append(end)  # where the next lookup in this container resumes from
         return i, end
 
+    def _value_start(self, key_end: int) -> int:
+        """Where a member's value starts, given where its key ends."""
+        text = self.text
+        i = _WS.match(text, key_end).end()  # type: ignore[union-attr]
+        if text[i] != ":":
+            raise _Mismatch()
+        return _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+
     def _child_start(self, container: _Path, opening: int, index: int, is_object: bool) -> int:
-        """Where child ``index`` (a member's key, or an item) of the container opening at ``opening`` starts."""
+        """Where child ``index`` (a member's key, or an item) of the container opening at ``opening`` starts.
+
+        Each child skipped on the way is read once (``scan_once``); where it ends is kept, so a later
+        lookup of its span, or a skip past it, reads it no more.
+        """
         text = self.text
         starts = self._starts.get(container)
         if starts is None:
             starts = self._starts[container] = [_WS.match(text, opening + 1).end()]  # type: ignore[union-attr]
+            self._ends[container] = []
+        ends = self._ends[container]
         while len(starts) <= index:
             i = starts[-1]
-            if is_object:
-                i = _WS.match(text, scanstring(text, i + 1)[1]).end()  # type: ignore[union-attr]
-                if text[i] != ":":
-                    raise _Mismatch()
-                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            i = _WS.match(text, _scan_once(text, i)[1]).end()  # type: ignore[union-attr]
+            if len(ends) < len(starts):
+                ends.append(_scan_once(text, self._value_start(scanstring(text, i + 1)[1]) if is_object else i)[1])
+            i = _WS.match(text, ends[-1]).end()  # type: ignore[union-attr]
             if text[i] != ",":
                 raise _Mismatch()
             starts.append(_WS.match(text, i + 1).end())  # type: ignore[union-attr]

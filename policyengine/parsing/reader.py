@@ -144,12 +144,24 @@ class _Reader:
         self.span: Callable[[Any, int], Span | None] = (
             self._lazy_span if locator is not None else self._table_span if table is not None else _no_span
         )
+        #: The spans of every item of a list, in one call (lists of strings are most of a policy's values).
+        self.item_spans: Callable[[list[Any]], list[Span | None]] = (
+            self._lazy_item_spans if locator is not None else self._table_item_spans if table is not None else _no_item_spans
+        )
 
     def _lazy_span(self, container: Any, position: int) -> Span:
         return _new(LazySpan, (self.locator, container, position, self.scope))  # LazySpan.of without a call: one per value
 
     def _table_span(self, container: Any, position: int) -> Span | None:
         return self.table.get((id(container), position)) if self.table is not None else None
+
+    def _lazy_item_spans(self, items: list[Any]) -> list[Span | None]:
+        locator, scope = self.locator, self.scope
+        return [_new(LazySpan, (locator, items, index, scope)) for index in range(len(items))]
+
+    def _table_item_spans(self, items: list[Any]) -> list[Span | None]:
+        table, at = self.table or {}, id(items)
+        return [table.get((at, index)) for index in range(len(items))]
 
     def issue(self, message: str, span: Span | None, pointer: str, hint: str | None = None, code: str = "invalid") -> None:
         self.issues.append(Issue(message=message, span=span, pointer=pointer, hint=hint, code=code))
@@ -342,12 +354,13 @@ class _Reader:
             return (_item(value, span(container, position)),)
         if not value:
             self.issue(f"`{name}` is an empty list", span(container, position), pointer, code="empty-list")
+        spans = self.item_spans(value)
         result: list[StringItem] = []
         for i, item in enumerate(value):
             if type(item) is not str:  # pointers are spelt out only for the rare issue: they cost on every item
-                self.issue(f"`{name}` values must be strings, not {_kind_name(item)}", span(value, i), f"{pointer}/{i}")
+                self.issue(f"`{name}` values must be strings, not {_kind_name(item)}", spans[i], f"{pointer}/{i}")
                 continue
-            result.append(_item(item, span(value, i)))
+            result.append(_string_item(item, spans[i]) if "${" not in item else _item(item, spans[i]))
         return tuple(result)
 
     def principal(self, container: Any, member: tuple[int, Any], pointer: str) -> PrincipalBlock | None:
@@ -442,29 +455,28 @@ class _Reader:
         """The values of one condition key: member ``position`` of ``container``, a value or a list of them."""
         if type(value) is list:
             items: list[Any] = value
-            places = [(value, i) for i in range(len(value))]
+            spans = self.item_spans(value)
         else:
             items = [value]
-            places = [(container, position)]
-        span = self.span
+            spans = [self.span(container, position)]
         result: list[ConditionValue] = []
-        for item, (where, at) in zip(items, places, strict=True):
+        for i, item in enumerate(items):
             kind = type(item)
             if kind is str:
                 if "${" in item:
                     template = parse_template(item)
-                    result.append(_condition_value(item, "string", span(where, at), template.parts, template.error))
+                    result.append(_condition_value(item, "string", spans[i], template.parts, template.error))
                 else:
-                    result.append(_condition_value(item, "string", span(where, at)))
+                    result.append(_condition_value(item, "string", spans[i]))
             elif kind is RawNumber:
-                result.append(_condition_value(str(item), "number", span(where, at)))
+                result.append(_condition_value(str(item), "number", spans[i]))
             elif kind is bool:
-                result.append(_condition_value("true" if item else "false", "boolean", span(where, at)))
+                result.append(_condition_value("true" if item else "false", "boolean", spans[i]))
             else:
                 self.issue(
                     f"condition values must be strings, numbers or booleans, not {_kind_name(item)}",
-                    span(where, at),
-                    f"{pointer}/{at}" if where is value else pointer,
+                    spans[i],
+                    f"{pointer}/{i}" if items is value else pointer,
                 )
         return tuple(result)
 
@@ -472,6 +484,11 @@ class _Reader:
 def _no_span(container: Any, position: int) -> None:
     """The span of a value read without positions."""
     return None
+
+
+def _no_item_spans(items: list[Any]) -> list[Span | None]:
+    """The spans of a list's items read without positions."""
+    return [None] * len(items)
 
 
 def _item(value: str, span: Span | None) -> StringItem:

@@ -164,7 +164,7 @@ def unknown_condition_key(target: LintTarget) -> Iterator[Finding]:
 )
 def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
-        if statement.action is None:
+        if statement.action is None or not statement.conditions:  # no condition, nothing to find: no action expanded
             continue
         patterns = [
             (service, name) for service, name, _text in _concrete_actions(statement) if catalog.expand_action(service, name)
@@ -209,7 +209,10 @@ def condition_key_not_for_action(target: LintTarget) -> Iterator[Finding]:
 )
 def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
     for statement in statements(target):
-        if statement.action is None or statement.resource is None:
+        if statement.action is None or statement.resource is None or any(i.value == "*" for i in statement.action):
+            continue
+        written = [item for item in statement.resource if item.template is None and item.value != "*"]
+        if not written:  # nothing to compare: no action expanded
             continue
         formats: list[str] = []
         any_resource = False
@@ -220,11 +223,9 @@ def resource_type_mismatch(target: LintTarget) -> Iterator[Finding]:
             pattern_any, pattern_formats = _resource_formats(service, name)
             any_resource = any_resource or pattern_any
             formats.extend(pattern_formats)
-        if any_resource or not formats or any(i.value == "*" for i in statement.action):
+        if any_resource or not formats:
             continue
-        for item in statement.resource:
-            if item.template is not None or item.value == "*":
-                continue
+        for item in written:
             if not any(_compatible(unknown.as_pattern(item.value), pattern) for pattern in formats):
                 yield finding(
                     target,

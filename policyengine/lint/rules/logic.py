@@ -278,6 +278,8 @@ def _globs_for(globs: dict[str | None, list[tuple[int, _Reach]]], action: str) -
     help_uri="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
 )
 def redundant_statement(target: LintTarget) -> Iterator[Finding]:
+    if len(statements(target)) < 2:  # nothing to cover it
+        return
     listed = [(s, _Reach(s)) for s in statements(target)]
     # Only a statement of the same effect whose actions take in the inner one's first action can cover it.
     holding: dict[tuple[str, str], list[int]] = {}
