@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
 from policyengine.access import (
     GROUPS,
@@ -30,7 +29,7 @@ from policyengine.access import (
 )
 from policyengine.cli.findings import findings
 from policyengine.cli.options import snapshot_option
-from policyengine.cli.output import err, out, print_json
+from policyengine.cli.output import err, escape, out, print_json
 
 if TYPE_CHECKING:
     from policyengine.access import Matrix

@@ -16,12 +16,11 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
 import policyengine as pe
 from policyengine.analysis import BACKENDS, DEFAULT_BACKEND, DEFAULT_TIMEOUT_MS, SolverUnavailable
 from policyengine.cli.check_snapshot import key_option, snapshot_check_option, snapshot_scope
-from policyengine.cli.output import out, print_json
+from policyengine.cli.output import escape, out, print_json
 
 if TYPE_CHECKING:
     from policyengine.analysis import CheckResult

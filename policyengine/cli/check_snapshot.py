@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
 
-from policyengine.cli.output import err
+from policyengine.cli.output import err, escape
 
 if TYPE_CHECKING:
     from policyengine.analysis import Surroundings

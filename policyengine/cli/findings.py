@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 
 import click
-from rich.markup import escape
 
 from policyengine.cli.options import snapshot_option
-from policyengine.cli.output import err, out, print_json
+from policyengine.cli.output import err, escape, out, print_json
 
 EXIT_FINDINGS = 3
 

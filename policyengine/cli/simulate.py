@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.markup import escape
 
 import policyengine as pe
 from policyengine import access
-from policyengine.cli.output import out, print_json
+from policyengine.cli.output import escape, out, print_json
 
 
 @click.command()

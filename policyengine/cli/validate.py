@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.markup import escape
 
 import policyengine as pe
-from policyengine.cli.output import issue_to_json, out, print_json, render_input_error
+from policyengine.cli.output import escape, issue_to_json, out, print_json, render_input_error
 
 
 @click.command()

@@ -98,6 +98,20 @@ MUST_NOT_IMPORT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "findings": (("findings", "-s", SNAPSHOT), ACCESS_HEAVY),
     "snapshot check": (("snapshot", "check", SNAPSHOT), ACCESS_HEAVY),
     "simulate": (("simulate", str(EXAMPLES / "scenarios" / "app-decrypt-allowed.json")), ACCESS_HEAVY),
+    # JSON output is printed without rich (its markup escape is imported when text is printed).
+    "can --format json": (
+        ("can", "user/ops", "kms:DisableKey", "alias/workload", "-s", SNAPSHOT, "--format", "json"),
+        ("rich", *ACCESS_HEAVY),
+    ),
+    "findings --format json": (("findings", "-s", SNAPSHOT, "--format", "json"), ("rich", *ACCESS_HEAVY)),
+    "simulate --format json": (
+        ("simulate", str(EXAMPLES / "scenarios" / "app-decrypt-allowed.json"), "--format", "json"),
+        ("rich", *ACCESS_HEAVY),
+    ),
+    "validate --format json": (
+        ("validate", str(EXAMPLES / "default-key-policy.json"), "--format", "json"),
+        ("rich", "pydantic", *HEAVY),
+    ),
     # The server's options need its configuration module only: not the app, uvicorn or the KMS behind it.
     "serve --help": (
         ("serve", "--help"),
