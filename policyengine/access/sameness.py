@@ -14,8 +14,6 @@ snapshot user or role, or a NotPrincipal makes "how the policy names the caller"
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from policyengine.access.subjects import Subject
 from policyengine.access.world import AccountInfo, KeyInfo, Principal
 from policyengine.engine import referenced_keys
@@ -146,8 +144,10 @@ class KeyGroups:
 
     def __init__(self, sameness: Sameness, key: KeyInfo, rcps: AccountInfo | None) -> None:
         self.sameness = sameness
-        self._key = key
-        self._rcps = rcps
+        policies = [key.policy, *(p for level in (rcps.rcp_levels if rcps else None) or () for p in level)]
+        self.usable = not any(sameness._referenced(p) for p in policies) and all(
+            _plain_principals(cs) for cs in key.policy.statements
+        )
         self.named: set[tuple[str | None, str | None]] = {(g.grantee.account, g.grantee.name) for g in key.grants}
         for cs in key.policy.statements:
             block = cs.statement.principal
@@ -156,16 +156,6 @@ class KeyGroups:
                     self.named.add((entry.ref.account, entry.ref.name))
         #: the accounts of the callers in ``named``
         self.named_accounts = frozenset(account for account, _ in self.named)
-
-    @cached_property
-    def usable(self) -> bool:
-        """May callers of this key be grouped? (Worked out on first use: ``can`` on a caller the key
-        excludes needs only ``named``.)"""
-        rcps = self._rcps
-        policies = [self._key.policy, *(p for level in (rcps.rcp_levels if rcps else None) or () for p in level)]
-        return not any(self.sameness._referenced(p) for p in policies) and all(
-            _plain_principals(cs) for cs in self._key.policy.statements
-        )
 
     def group(self, subject: Subject, account: AccountInfo | None) -> tuple[object, ...] | None:
         """The group of ``subject`` on this key, or None when it must be asked on its own."""
