@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from policyengine.model.span import Span
 
@@ -134,8 +134,10 @@ def from_python(value: Any) -> JNode:
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
-class PairList(list[tuple[str, Any]]):
-    """The members of a JSON object in order, duplicates kept (the fast path's object form)."""
+#: A decoded JSON object: its members as ``(key, value)`` pairs in order, duplicates kept. A tuple, which the
+#: C decoder makes from its list of pairs in C (a list subclass cost it a Python-level construction per
+#: object); arrays are lists, so the two never mix. Immutable: ``plain_with_spans`` builds children first.
+PairList: Final = tuple
 
 
 class RawNumber(str):
@@ -149,7 +151,7 @@ def load_plain(text: str) -> Any:
     (their literal text), strings, booleans and null as Python has them. Raises ``ValueError`` on
     invalid JSON or text that is not Unicode.
     """
-    value = json.loads(text, object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)
+    value = _DECODER.decode(text)  # json.loads with these hooks, without making a decoder per call
     if "\\u" in text or (not text.isascii() and SURROGATE.search(text)):  # only an escape, or a surrogate already there
         _check_strings(value)
     return value
@@ -175,8 +177,7 @@ def plain_with_spans(root: JNode, decoded: Any = _BUILD) -> tuple[Any, SpanTable
     places are that value's own and no value is built. Made with a stack, not recursion: nesting may
     be deeper than Python recurses.
     """
-    build = decoded is _BUILD
-    value = _shell(root) if build else decoded
+    value = _decoded(root) if decoded is _BUILD else decoded
     spans: SpanTable = {(id(None), 0): root.span}
     stack = [(root, value)]
     while stack:
@@ -184,35 +185,40 @@ def plain_with_spans(root: JNode, decoded: Any = _BUILD) -> tuple[Any, SpanTable
         at = id(shell)
         if node.kind == "object":
             for index, (key, member) in enumerate(node.value):
-                if build:
-                    child = _shell(member)
-                    shell.append((key.value, child))
-                else:
-                    child = shell[index][1]
                 spans[at, ~index] = key.span
                 spans[at, index] = member.span
                 if member.kind == "object" or member.kind == "array":
-                    stack.append((member, child))
+                    stack.append((member, shell[index][1]))
         elif node.kind == "array":
             for index, item in enumerate(node.value):
-                if build:
-                    child = _shell(item)
-                    shell.append(child)
-                else:
-                    child = shell[index]
                 spans[at, index] = item.span
                 if item.kind == "object" or item.kind == "array":
-                    stack.append((item, child))
+                    stack.append((item, shell[index]))
     return value, spans
 
 
-def _shell(node: JNode) -> Any:
-    """A node's decoded value, with its containers left empty (``plain_with_spans`` fills them)."""
+def _decoded(root: JNode) -> Any:
+    """The value ``load_plain`` gives for ``root``'s text, each container made after its children (objects are tuples)."""
+    if root.kind != "object" and root.kind != "array":
+        return _leaf(root)
+    built: dict[int, Any] = {}
+    stack = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        children: list[JNode] = [member for _, member in node.value] if node.kind == "object" else node.value
+        if not ready:
+            stack.append((node, True))
+            stack += [(child, False) for child in children if child.kind == "object" or child.kind == "array"]
+            continue
+        values = [built[id(c)] if c.kind == "object" or c.kind == "array" else _leaf(c) for c in children]
+        keys = [key.value for key, _ in node.value] if node.kind == "object" else None
+        built[id(node)] = values if keys is None else PairList(zip(keys, values, strict=True))
+    return built[id(root)]
+
+
+def _leaf(node: JNode) -> Any:
+    """A string, number, boolean or null node's decoded value."""
     kind = node.kind
-    if kind == "object":
-        return PairList()
-    if kind == "array":
-        return []
     if kind == "number":
         return RawNumber(node.value)
     if kind == "string":
@@ -237,3 +243,6 @@ def _check_strings(value: Any) -> None:
 
 def _reject(name: str) -> Any:
     raise ValueError(f"`{name}` is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=PairList, parse_float=RawNumber, parse_int=RawNumber, parse_constant=_reject)

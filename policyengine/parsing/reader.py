@@ -166,7 +166,7 @@ class _Reader:
     def issue(self, message: str, span: Span | None, pointer: str, hint: str | None = None, code: str = "invalid") -> None:
         self.issues.append(Issue(message=message, span=span, pointer=pointer, hint=hint, code=code))
 
-    def members(self, node: PairList, pointer: str) -> dict[str, tuple[int, Any]]:
+    def members(self, node: tuple[tuple[str, Any], ...], pointer: str) -> dict[str, tuple[int, Any]]:
         """An object's members by key, with their index in it; the last duplicate wins and the rest are recorded."""
         seen = {key: (index, value) for index, (key, value) in enumerate(node)}
         if len(seen) != len(node):
