@@ -394,7 +394,7 @@ def main() -> None:
         )
     print()
     print("JSON with positions, against `json.loads` on the same text. **lint read**: what `policyengine lint` pays to")
-    print("read a policy file (a plain document: the C decoder's tree, positions found on demand; the `get-key-policy`")
+    print("read a policy file (a plain document: the C decoder's value, positions found on demand; the `get-key-policy`")
     print("wrapper: the scanner). **locate**: the first span asked of a new locator, the document's last value (the")
     print("costliest single position). **scan_json**: a span on every value. Lark: the grammar, only for syntax errors.")
     print()
