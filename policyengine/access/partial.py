@@ -109,7 +109,11 @@ class Partial:
         return tuple(p.ref for p in self.parts if p.ref is not None)
 
 
+#: By the identity of a compiled condition or statement (kept with it, so an id reused later is not mistaken
+#: for it). It holds what it caches alive, so it is emptied when full: a process that loads snapshot after
+#: snapshot does not keep every old one's statements.
 _VARIABLE_KEYS: dict[int, tuple[object, tuple[str, ...]]] = {}
+VARIABLE_KEYS_LIMIT = 65_536
 
 
 def _variables(owner: object, parts_list: Iterable[tuple[object, ...] | None]) -> tuple[str, ...]:
@@ -123,6 +127,8 @@ def _variables(owner: object, parts_list: Iterable[tuple[object, ...] | None]) -
             if isinstance(part, VariablePart):
                 keys.append(part.key.lower())
     result = tuple(keys)
+    if len(_VARIABLE_KEYS) >= VARIABLE_KEYS_LIMIT:
+        _VARIABLE_KEYS.clear()
     _VARIABLE_KEYS[id(owner)] = (owner, result)
     return result
 

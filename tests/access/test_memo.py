@@ -1,12 +1,15 @@
-"""The answer memo of a long-lived ``Access`` stays under its cap, and the cap changes no answer."""
+"""The answer memo of a long-lived ``Access`` stays under its cap, and the cap changes no answer; the partial
+evaluator's cache of policy variables is bounded too."""
 
 from __future__ import annotations
 
 import pytest
 
-from policyengine.access import Access, World, access_matrix
+from policyengine.access import Access, World, access_matrix, partial
 from policyengine.access.memo import BoundedMemo
 from policyengine.access.synthetic import generate
+from policyengine.evaluator.compiled import compile_policy
+from policyengine.parsing.document import parse_policy_fast
 
 
 def test_the_oldest_entry_goes_first_past_the_cap() -> None:
@@ -45,3 +48,18 @@ def test_a_capped_matrix_is_the_uncapped_one() -> None:
     capped = Access.of(org, memo_limit=10)
     assert access_matrix(capped).to_json() == access_matrix(Access.of(org)).to_json()
     assert len(capped._group_memo) == 1
+
+
+def test_the_policy_variable_cache_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It holds compiled statements alive: a process that compiles policy after policy must not keep them all."""
+    monkeypatch.setattr(partial, "VARIABLE_KEYS_LIMIT", 4)
+    monkeypatch.setattr(partial, "_VARIABLE_KEYS", {})
+    document = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
+        '"Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}'
+    )
+    for n in range(10):
+        statement = compile_policy(parse_policy_fast(document, source=f"p{n}"), "identity", f"p{n}").statements[0]
+        assert statement.resource_static is None  # the path that reads the variables
+        keys = partial._variables(statement, (item.template for item in statement.resource_items))
+        assert keys == ("aws:principalaccount",) and len(partial._VARIABLE_KEYS) <= 4
