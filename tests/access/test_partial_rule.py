@@ -12,6 +12,7 @@ the 2^13 assignments.
 from __future__ import annotations
 
 import itertools
+import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,12 +34,14 @@ def test_the_specialised_rule_is_the_rule_over_formulas(values: list[Formula]) -
 
 
 def test_every_pattern_of_constants_and_one_open_piece() -> None:
-    """All 2^13 constant patterns, and each piece open (the atom ``a``) against every pattern of the others."""
+    """All 2^13 constant patterns, and each piece open (the atom ``a``) against 1,000 patterns of the others
+    (a fixed sample of the 4,096: all 53,248 take ten seconds and add nothing the random formulas do not)."""
     for values in itertools.product([TRUE, FALSE], repeat=len(PIECE_NAMES)):
         pieces = Pieces(*values)
         assert combine(pieces) == allowed(FORMULAS, pieces) in (TRUE, FALSE), values
+    others = list(itertools.product([TRUE, FALSE], repeat=len(PIECE_NAMES) - 1))
     for where in range(len(PIECE_NAMES)):
-        for values in itertools.product([TRUE, FALSE], repeat=len(PIECE_NAMES) - 1):
+        for values in random.Random(where).sample(others, 1000):
             row = [*values[:where], A, *values[where:]]
             pieces = Pieces(*row)
             assert combine(pieces) == allowed(FORMULAS, pieces), row
