@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from policyengine.access.errors import LookupFailure, SnapshotError
 from policyengine.access.facts import org_paths
@@ -369,7 +369,7 @@ class _Builder:
                         arn,
                         grant.grantee_principal,
                         grant.operations,
-                        constraints=_constraints(grant.constraints.model_dump(exclude_none=True)) if grant.constraints else None,
+                        constraints=grant.constraints.given() if grant.constraints else None,
                         retiring_principal=grant.retiring_principal,
                         name=grant.name,
                         issuing_account=grant.issuing_account or account.id,
@@ -436,10 +436,6 @@ class _Builder:
             endpoints,
         )
         return world
-
-
-def _constraints(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    return {k: dict(v) for k, v in data.items()}
 
 
 def _path(path: str) -> str:

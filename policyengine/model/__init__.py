@@ -26,6 +26,10 @@ _EXPORTS: dict[str, str] = {
     "StringItem": _POLICY,
     "PrincipalRef": "policyengine.model.principal",
     "Span": "policyengine.model.span",
+    # The base of the model's classes, for other packages' frozen classes (the access snapshot's).
+    "FrozenModel": "policyengine.model._frozen",
+    "frozen_model": "policyengine.model._frozen",
+    "exact_instance": "policyengine.model._exact",
 }
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "Condition",
     "ConditionValue",
     "DuplicateKey",
+    "FrozenModel",
     "PolicyDocument",
     "PrincipalBlock",
     "PrincipalEntry",
@@ -42,11 +47,15 @@ __all__ = [
     "Span",
     "Statement",
     "StringItem",
+    "exact_instance",
+    "frozen_model",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
+    from policyengine.model._exact import exact_instance
+    from policyengine.model._frozen import FrozenModel, frozen_model
     from policyengine.model.policy import (
         CURRENT_VERSION,
         LEGACY_VERSION,

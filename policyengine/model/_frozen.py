@@ -34,6 +34,8 @@ _Model = TypeVar("_Model", bound="type[FrozenModel]")
 
 #: The default of a field that has none.
 _REQUIRED: Any = object()
+#: The default of a field whose default a factory makes (``dataclasses.field(default_factory=list)``).
+_FACTORY: Any = object()
 
 #: One ``TypeAdapter`` per class, built on first use (building one imports pydantic and makes its validator).
 _ADAPTERS: dict[type[FrozenModel], TypeAdapter[Any]] = {}
@@ -51,6 +53,8 @@ class FrozenModel:
     #: Each field's default (``_REQUIRED`` when it has none), in field order: what ``model_construct`` fills.
     _defaults: ClassVar[dict[str, object]] = {}
     _required: ClassVar[tuple[str, ...]] = ()
+    #: The fields whose default is made by a factory (``_FACTORY`` in ``_defaults``), with it: a fresh list each time.
+    _factories: ClassVar[tuple[tuple[str, Callable[[], Any]], ...]] = ()
     #: Each field's slot setter (the slot descriptor's ``__set__``), in field order.
     _setters: ClassVar[tuple[Callable[[Any, Any], None], ...]] = ()
     #: The field values as a tuple, in field order (``operator.attrgetter``: one C call).
@@ -103,6 +107,9 @@ class FrozenModel:
         for name in cls._required:
             if data[name] is _REQUIRED:
                 raise TypeError(f"{cls.__name__}.model_construct: missing field {name!r}")
+        for name, factory in cls._factories:
+            if data[name] is _FACTORY:
+                data[name] = factory()
         instance = object.__new__(cls)
         for set_slot, value in zip(cls._setters, data.values(), strict=True):
             set_slot(instance, value)
@@ -170,7 +177,14 @@ def _adapter(cls: type[FrozenModel]) -> TypeAdapter[Any]:
     return adapter
 
 
-@dataclass_transform(frozen_default=True, kw_only_default=True)
+def _default(field: dataclasses.Field[Any]) -> object:
+    """What ``model_construct`` starts a field with: its default, ``_FACTORY`` or ``_REQUIRED``."""
+    if field.default_factory is not dataclasses.MISSING:
+        return _FACTORY
+    return _REQUIRED if field.default is dataclasses.MISSING else field.default
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(dataclasses.field,))
 def frozen_model(cls: _Model) -> _Model:
     """``cls`` (a ``FrozenModel``) as a frozen, slotted, keyword-only dataclass whose ``__init__`` validates."""
     if not issubclass(cls, FrozenModel):
@@ -179,11 +193,12 @@ def frozen_model(cls: _Model) -> _Model:
     options = {"init": False, "repr": False, "eq": False, "frozen": False, "slots": True, "kw_only": True}
     made: Any = dataclasses.dataclass(**options)(cls)  # a new class (slots)
     fields = dataclasses.fields(made)
-    if any(f.default_factory is not dataclasses.MISSING or not f.init for f in fields):
-        raise TypeError(f"{cls.__name__}: frozen_model fields are plain (no default_factory, all in __init__)")
+    if not all(f.init for f in fields):
+        raise TypeError(f"{cls.__name__}: frozen_model fields are plain (all in __init__)")
     made._field_names = names = tuple(f.name for f in fields)
-    made._defaults = {f.name: _REQUIRED if f.default is dataclasses.MISSING else f.default for f in fields}
-    made._required = tuple(f.name for f in fields if f.default is dataclasses.MISSING)
+    made._defaults = {f.name: _default(f) for f in fields}
+    made._required = tuple(f.name for f in fields if made._defaults[f.name] is _REQUIRED)
+    made._factories = tuple((f.name, f.default_factory) for f in fields if made._defaults[f.name] is _FACTORY)
     made._setters = tuple(getattr(made, f.name).__set__ for f in fields)
     getter = attrgetter(*names)
     made._values = staticmethod(getter if len(names) > 1 else lambda model: (getter(model),))

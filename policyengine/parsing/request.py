@@ -196,6 +196,7 @@ def make_grant(
     issuing_account: str | None = None,
 ) -> Grant:
     """A ``Grant`` with its grantee classified; unknown operations are a ``RequestError``."""
+    from policyengine.model import exact_instance
     from policyengine.model.grant import Grant, GrantConstraints  # not loaded to make a request (lint's PE501)
 
     ops = tuple(operations)
@@ -215,17 +216,25 @@ def make_grant(
             raise RequestError(
                 f"grant `{grant_id}`: give only one of `encryption_context_equals` and `encryption_context_subset`"
             )
-        parsed_constraints = GrantConstraints(**{k: dict(v) for k, v in constraints.items()})
-    return Grant(
-        grant_id=grant_id,
-        key_arn=key_arn,
-        grantee_principal=grantee_principal,
-        grantee=grantee,
-        operations=ops,
-        constraints=parsed_constraints,
-        retiring_principal=retiring_principal,
-        name=name,
-        grant_token=grant_token,
-        pending=pending,
-        issuing_account=issuing_account,
-    )
+        given = {k: dict(v) for k, v in constraints.items()}
+        parsed_constraints = exact_instance(GrantConstraints, given) or GrantConstraints(**given)
+    values: dict[str, Any] = {
+        "grant_id": grant_id,
+        "key_arn": key_arn,
+        "grantee_principal": grantee_principal,
+        "grantee": grantee,
+        "operations": ops,
+        "constraints": parsed_constraints,
+        "retiring_principal": retiring_principal,
+        "name": name,
+        "grant_token": grant_token,
+        "pending": pending,
+        "issuing_account": issuing_account,
+    }
+    # Values already of their fields' exact types (the operations are known names, the grantee classified) make
+    # the grant without building pydantic's validator: a snapshot's grants cost no pydantic import at start-up.
+    texts = (grant_id, key_arn, grantee_principal)
+    optional = (retiring_principal, name, grant_token, issuing_account)
+    if all(type(v) is str for v in texts) and all(v is None or type(v) is str for v in optional) and type(pending) is bool:
+        return Grant.model_construct(**values)
+    return Grant(**values)

@@ -198,7 +198,7 @@ def _check_key(source: str, where: str, spec: str, usage: str, origin: str, key_
 
 
 def _grant(grant: GrantSpec, account: str) -> SeedGrant:
-    constraints = grant.constraints.model_dump(exclude_none=True) if grant.constraints else None
+    constraints = grant.constraints.given() if grant.constraints else None
     return SeedGrant(
         grant_id=grant.grant_id,
         grantee_principal=grant.grantee_principal,

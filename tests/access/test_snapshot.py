@@ -149,3 +149,17 @@ def test_a_broken_yaml_snapshot_gets_the_python_loaders_message(tmp_path: Path) 
     with pytest.raises(SnapshotError) as info:
         load_snapshot(tmp_path / "bad.yaml")
     assert expected in str(info.value)
+
+
+def test_problems_read_as_they_did_when_the_classes_were_pydantic_models(tmp_path: Path) -> None:
+    """The snapshot's classes are dataclasses now; pydantic words two problems differently for them, mapped back."""
+    cases = (
+        (_minimal(userz=[]), "`accounts[111111111111].userz`: extra inputs are not permitted"),
+        (_minimal(users=["alice"]), "`accounts[111111111111].users[0]`: input should be a valid dictionary or instance of User"),
+        (_minimal(users=[{}]), "`accounts[111111111111].users[0].name`: field required"),
+        ({"accounts": [{"id": "1111"}]}, "`accounts[1111].id`: string should match pattern"),
+    )
+    for data, expected in cases:
+        with pytest.raises(SnapshotError) as caught:
+            load_snapshot(_write(tmp_path, data, "snap.json"))
+        assert expected in str(caught.value)

@@ -85,8 +85,21 @@ def test_a_field_shape_the_shortcut_cannot_fill_is_refused_when_the_class_is_def
     with pytest.raises(TypeError, match="plain"):
 
         @frozen_model
-        class _Listed(FrozenModel):
-            names: list[str] = dataclasses.field(default_factory=list)
+        class _Hidden(FrozenModel):
+            names: str = dataclasses.field(default="", init=False)
+
+
+def test_a_default_factory_gives_each_unvalidated_instance_its_own_value() -> None:
+    """The snapshot's classes have list and mapping defaults: ``model_construct`` makes a fresh one per instance."""
+
+    @frozen_model
+    class _Listed(FrozenModel):
+        names: list[str] = dataclasses.field(default_factory=list)
+
+    first, second = _Listed.model_construct(), _Listed.model_construct()
+    assert first.names == [] and first.names is not second.names
+    assert _Listed.model_construct(names=["a"]).names == ["a"]
+    assert _Listed(names=("a",)).names == ["a"]  # validated: pydantic's list
 
 
 def test_models_still_validate_when_constructed_by_hand() -> None:
