@@ -1,7 +1,12 @@
-"""Shared terminal output for the CLI: one rich console each for stdout and stderr.
+"""Shared terminal output for the CLI: one console each for stdout and stderr, rich only where it is needed.
 
-The consoles are made on first use: importing rich costs more than a whole small lint run, and
-``policyengine lint`` writes its report without it (plain ANSI, see ``lint.reporters.text``).
+The commands write rich markup (``[red]DENY[/]``, user text through ``escape``). Importing rich and making a
+console cost about 0.06 s of CPU, a fifth of an access query's start (docs/benchmarks.md, "Start-up"),
+so a line of markup in the styles below is rendered here, as plain ANSI like ``policyengine lint``'s report
+(``lint.reporters.text``); tables, progress bars and anything else still go to a rich console made on first
+use. ``escape`` and ``render_markup`` follow rich's markup grammar (a tag is ``[`` then a letter, ``#``,
+``/`` or ``@``, up to the next ``]``; an odd number of backslashes before it makes it text), so that the same
+escaped text reads the same through either; tests/unit/test_cli_markup.py compares them with rich.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -51,6 +57,16 @@ class LazyConsole:
             return self.console.is_terminal
         return stream_is_terminal(sys.stderr if self._stderr else sys.stdout)
 
+    def print(self, *objects: Any, **options: Any) -> None:
+        """One line of markup in known styles is written here (no rich import); anything else by rich."""
+        if "console" not in self.__dict__ and len(objects) == 1 and isinstance(objects[0], str) and set(options) <= {"emoji"}:
+            color = self.is_terminal and not os.environ.get("NO_COLOR")
+            text = render_markup(objects[0], color=color)
+            if text is not None:
+                (sys.stderr if self._stderr else sys.stdout).write(text + "\n")
+                return
+        self.console.print(*objects, **options)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.console, name)
 
@@ -60,11 +76,49 @@ out = cast("Console", LazyConsole(stderr=False))
 err = cast("Console", LazyConsole(stderr=True))
 
 
-def escape(text: str) -> str:
-    """``rich.markup.escape``, imported when first needed."""
-    from rich.markup import escape as rich_escape
+#: A markup tag with the backslashes before it (rich's grammar: an odd number makes the tag text).
+_TAG = re.compile(r"(\\*)\[([a-z#/@][^\[]*?)]")
+#: The styles ``render_markup`` writes itself, as ANSI SGR codes (the ones the commands use).
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36"}
 
-    return rich_escape(text)
+
+def escape(text: str) -> str:
+    """``text`` as markup that shows it as it is (as ``rich.markup.escape``): tag-like brackets are escaped."""
+    escaped = _TAG.sub(lambda m: f"{m[1]}{m[1]}\\[{m[2]}]", text)
+    # A trailing lone backslash would escape a tag written right after the text.
+    return escaped + "\\" if escaped.endswith("\\") and not escaped.endswith("\\\\") else escaped
+
+
+def render_markup(markup: str, *, color: bool) -> str | None:
+    """``markup`` as text, its styles as ANSI escapes when ``color``; ``None`` for a tag outside ``_SGR``."""
+    parts: list[str] = []
+    open_styles: list[str] = []
+    position = 0
+    for match in _TAG.finditer(markup):
+        slashes, tag = match.groups()
+        parts.append(markup[position : match.start()].replace("\\[", "["))  # rich's reading of a stray `\[`
+        parts.append("\\" * (len(slashes) // 2))
+        position = match.end()
+        if len(slashes) % 2:
+            parts.append(f"[{tag}]")
+            continue
+        if tag.startswith("/"):
+            if tag != "/" or not open_styles:
+                return None
+            open_styles.pop()
+            style = "0" + "".join(f";{codes}" for codes in open_styles)
+        else:
+            words = tag.split()
+            if not all(word in _SGR for word in words):
+                return None
+            style = ";".join(_SGR[word] for word in words)
+            open_styles.append(style)
+        if color:
+            parts.append(f"\x1b[{style}m")
+    if open_styles:
+        return None
+    parts.append(markup[position:].replace("\\[", "["))
+    return "".join(parts)
 
 
 def print_json(data: Any) -> None:
