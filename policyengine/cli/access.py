@@ -84,7 +84,10 @@ def _warnings(access: Access) -> list[dict[str, str]]:
 
 @contextmanager
 def _progress(total: int, what: str) -> Iterator[Any]:
-    """A progress bar on stderr for long runs (hidden when stderr is not a terminal)."""
+    """A progress bar on stderr for long runs (none when stderr is not a terminal, and rich is not imported)."""
+    if not err.is_terminal:
+        yield lambda done: None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
@@ -94,7 +97,6 @@ def _progress(total: int, what: str) -> Iterator[Any]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal,
     )
     with progress:
         task = progress.add_task(what, total=total)

@@ -103,7 +103,7 @@ MUST_NOT_IMPORT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "findings": (("findings", "-s", SNAPSHOT), SNAPSHOT_TEXT),
     "snapshot check": (("snapshot", "check", SNAPSHOT), SNAPSHOT_TEXT),
     "principal-can": (("principal-can", "user/ops", "-s", SNAPSHOT), SNAPSHOT_TEXT),
-    "access-matrix": (("access-matrix", "-s", SNAPSHOT), SNAPSHOT_HEAVY),
+    "access-matrix": (("access-matrix", "-s", SNAPSHOT), SNAPSHOT_TEXT),
     "simulate": (("simulate", str(EXAMPLES / "scenarios" / "app-decrypt-allowed.json")), ACCESS_HEAVY),
     # JSON output is printed without rich (its markup escape is imported when text is printed).
     "can --format json": (
