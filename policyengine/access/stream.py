@@ -98,6 +98,12 @@ def _work(span: tuple[int, int]) -> tuple[list[str], dict[str, int], int, int, i
     return pieces, counts, evaluated, prechecked, span[1] - span[0]
 
 
+#: The fewest cells (callers x keys) for which the matrix starts worker processes unless told how many: below
+#: it one process finishes (about 3 us a cell) before a pool of forked workers would have started and
+#: handed back its first column.
+POOL_MIN_CELLS = 50_000
+
+
 def processes_available() -> int:
     """How many processes the matrix can use here: the CPUs this process may run on, 1 without fork."""
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -124,7 +130,10 @@ def stream_matrix(
     global _PLAN, _KEYS, _FORMAT
     key_list = list(keys) if keys is not None else sorted(access.world.keys.values(), key=lambda k: k.label)
     plan = ColumnPlan(access, subjects, groups=groups, transitive=transitive)
-    wanted = processes_available() if processes is None else max(1, processes)
+    if processes is None:
+        wanted = processes_available() if len(subjects) * len(key_list) >= POOL_MIN_CELLS else 1
+    else:
+        wanted = max(1, processes)
     count = min(wanted, len(key_list)) if wanted > 1 and "fork" in multiprocessing.get_all_start_methods() else 1
     summary = Summary(len(subjects), len(key_list), groups, processes=count)
     step = max(1, min(8, len(key_list) // (count * 16) if count > 1 else 8))

@@ -323,7 +323,9 @@ def principal_can(principal: str, snapshot_path: str, context: tuple[str, ...], 
 )
 @format_option
 @click.option(
-    "--processes", type=click.IntRange(min=1), help="worker processes for the matrix (default: one per CPU this process may use)"
+    "--processes",
+    type=click.IntRange(min=1),
+    help="worker processes for the matrix (default: one per CPU this process may use from 50,000 cells, callers x keys, up)",
 )
 def access_matrix_command(
     snapshot_path: str,
@@ -337,7 +339,7 @@ def access_matrix_command(
     """Principals × keys × action groups (administer, crypto, grant, read): allow, conditional or deny.
 
     Without --out the cells are written as they are computed, key by key, by as many processes
-    as there are CPUs (--processes): a line per principal and key with any access, or the JSON
+    as there are CPUs from 50,000 cells up (--processes): a line per principal and key with any access, or the JSON
     cells that are not plain denies, then the counts. --out needs every cell at once for the
     page, so it computes the matrix in memory first (fine for an account or an organization of
     a few thousand principals, not for the largest).

@@ -152,6 +152,23 @@ def test_streamed_matrix_is_the_in_memory_one(processes: int, org: World) -> Non
     assert summary.processes == processes and done[-1] == len(keys)
 
 
+def test_a_small_matrix_is_computed_in_one_process_unless_told(org: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --processes a pool starts only from POOL_MIN_CELLS cells (callers x keys): below it, forking costs more
+    than the matrix; above it, one worker per CPU (at most one per key) computes the same cells."""
+    from policyengine.access import stream
+
+    access = Access.of(org)
+    shown = access.subjects.principals()
+    keys = len(org.keys)
+    assert len(shown) * keys < stream.POOL_MIN_CELLS
+    small: list[str] = []
+    assert stream_matrix(access, shown, small.append, fmt="json").processes == 1
+    monkeypatch.setattr(stream, "POOL_MIN_CELLS", len(shown) * keys)
+    large: list[str] = []
+    summary = stream_matrix(access, shown, large.append, fmt="json")
+    assert summary.processes == min(stream.processes_available(), keys) and "".join(large) == "".join(small)
+
+
 def test_accounts_a_key_does_not_let_in_are_excluded_as_the_prechecks_say(org: World, world: World) -> None:
     """A caller the key does not name, from an account outside ``admitted_accounts``, is what ``denied`` excludes."""
     skipped = 0
