@@ -17,7 +17,7 @@ import sys
 import click
 
 import policyengine as pe
-from policyengine.cli.output import err, render_input_error
+from policyengine.cli.output import err, escape, render_input_error
 
 #: Every command: its name and where it is defined (``module:attribute``).
 COMMANDS: dict[str, str] = {
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
         render_input_error(exc)
         sys.exit(1)
     except pe.PolicyEngineError as exc:
-        err.print(f"[red]error[/]: {exc}")
+        err.print(f"[red]error[/]: {escape(str(exc))}")  # the message is text: `roles[app]` names a role, not a style
         sys.exit(1)
     except SystemExit:
         raise

@@ -229,3 +229,32 @@ def test_what_can_json_has_structured_conditions_and_full_arns(capsys: pytest.Ca
     run(capsys, "snapshot", "import", "--authdetails", str(exports / "authdetails.json"), "--out", str(target))
     code, out, _ = run(capsys, "what-can", "user/bob", "-s", str(target), "--format", "json")
     assert json.loads(out)["principal_arn"] == "arn:aws:iam::555555555555:user/ops/bob"
+
+
+def test_a_malformed_real_snapshot_is_one_line_naming_the_field(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The fixture organization with one mistake each: the whole line the user reads, item names and all.
+
+    The snapshot's classes are dataclasses, for which pydantic words these two problems differently; the loader
+    gives the words they always had (policyengine/access/loader.py). The field path names items in brackets
+    (``roles[app]``), which the error line must show as text, not read as markup.
+    """
+    import yaml
+
+    cases = (
+        (
+            ("keys", 0, "rotation", True),
+            "`accounts[222222222222].keys[2222dddd-dddd-dddd-dddd-dddddddddddd].rotation`: extra inputs are not permitted",
+        ),
+        (
+            ("roles", 1, "inline_policies", ["app-policy"]),
+            "`accounts[222222222222].roles[app].inline_policies[0]`: input should be a valid dictionary"
+            " or instance of InlinePolicy",
+        ),
+    )
+    for number, ((items, index, field, value), expected) in enumerate(cases):
+        broken = yaml.safe_load(ORG.read_text(encoding="utf-8"))
+        broken["accounts"][1][items][index][field] = value
+        path = tmp_path / f"broken{number}.yaml"
+        path.write_text(yaml.safe_dump(broken), encoding="utf-8")
+        code, out, err = run(capsys, "snapshot", "check", str(path))
+        assert (code, out, err) == (1, "", f"error: {path}: {expected}\n")
