@@ -183,8 +183,9 @@ def verify_signature(
 class _ExactSigner(SigV4Auth):  # type: ignore[misc]
     """``SigV4Auth`` that signs exactly the headers present (the ones the client listed).
 
-    Canonical request, string to sign and signing-key derivation are botocore's own; only the
-    header selection and the body hash (a plain SHA-256 of the bytes that arrived) are ours.
+    Canonical request and string to sign are botocore's own; the header selection, the body hash
+    (a plain SHA-256 of the bytes that arrived) and the signature (botocore's derivation, with the
+    signing key kept per day) are ours.
     """
 
     def headers_to_sign(self, request: Any) -> Any:

@@ -206,3 +206,23 @@ def test_reset_is_not_exposed_outside_test_mode(strict: Server) -> None:
     assert _error(strict.send("POST", "/_reset")) == (400, "MissingAuthenticationTokenException")
     status, body = strict.send_request(strict.signed("ListKeys", {}, path="/_reset"))
     assert (status, body["__type"]) == (404, "UnknownOperationException")
+
+
+def test_the_signature_is_botocores_for_every_secret_day_and_region() -> None:
+    """The verifier keeps the signing key per secret, day, region and service; each must still change the signature
+    exactly as botocore's own derivation does (AWS: "Signature Version 4 signing process", deriving the signing key:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html)."""
+    from botocore.awsrequest import AWSRequest
+
+    from policyengine.server.sigv4 import _ExactSigner
+
+    for secret in ("secret-a", "secret-b"):
+        for day in ("20260101", "20261207"):
+            for region in ("us-east-1", "eu-west-3"):
+                for service in ("kms", "sts"):
+                    credentials = Credentials("AKIDEXAMPLE", secret)
+                    request = AWSRequest(method="POST", url="http://127.0.0.1/")
+                    request.context["timestamp"] = f"{day}T120000Z"
+                    ours = _ExactSigner(credentials, service, region).signature("string to sign", request)
+                    theirs = botocore.auth.SigV4Auth(credentials, service, region).signature("string to sign", request)
+                    assert ours == theirs, (secret, day, region, service)
