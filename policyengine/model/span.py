@@ -72,9 +72,8 @@ class Span(tuple[int, int, int, int, int, int]):
         """
         from pydantic_core import core_schema
 
-        fields = ("line", "column", "end_line", "end_column", "offset", "end_offset")
         mapping = core_schema.typed_dict_schema(
-            {name: core_schema.typed_dict_field(core_schema.int_schema()) for name in fields}, extra_behavior="forbid"
+            {name: core_schema.typed_dict_field(core_schema.int_schema()) for name in _FIELDS}, extra_behavior="forbid"
         )
         from_mapping = core_schema.no_info_after_validator_function(_span_from_mapping, mapping)
         return core_schema.json_or_python_schema(
@@ -92,12 +91,9 @@ def _span_from_items(items: tuple[int, int, int, int, int, int]) -> Span:
     return tuple.__new__(Span, items)
 
 
+#: A span's items by name, in order: the mapping it is dumped as and validated from.
+_FIELDS = ("line", "column", "end_line", "end_column", "offset", "end_offset")
+
+
 def _span_as_dict(span: Span) -> dict[str, int]:
-    return {
-        "line": span[0],
-        "column": span[1],
-        "end_line": span[2],
-        "end_column": span[3],
-        "offset": span[4],
-        "end_offset": span[5],
-    }
+    return dict(zip(_FIELDS, span, strict=True))
