@@ -15,7 +15,7 @@ from typing import Any
 
 from policyengine.errors import Issue, PolicyInputError, PolicyParseError, PolicyValidationError
 from policyengine.model.policy import PolicyDocument
-from policyengine.model.span import Span
+from policyengine.model.span import Span, line_starts
 from policyengine.parsing.json_scan import ScanDeferred, scan_json
 from policyengine.parsing.json_tree import JNode, PairList, UnpairedSurrogate, load_plain
 from policyengine.parsing.reader import read_document
@@ -166,7 +166,7 @@ class OffsetMapper:
 
     def __init__(self, outer: str, token_offset: int) -> None:
         self.outer = outer
-        self.line_starts = [0] + [i + 1 for i, c in enumerate(outer) if c == "\n"]
+        self.line_starts = line_starts(outer)
         raw_offsets: list[int] = []
         i = token_offset + 1  # past the opening quote
         while outer[i] != '"':

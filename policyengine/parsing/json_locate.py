@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from json import JSONDecoder
 from json.decoder import scanstring  # type: ignore[attr-defined]  # the C scanner, when built
 from typing import Any, cast
 
-from policyengine.model.span import Span
+from policyengine.model.span import Span, line_starts
 from policyengine.parsing.json_tree import PairList
 
 __all__ = ["LazySpan", "SpanLocator"]
@@ -167,8 +166,8 @@ class SpanLocator:
 
     def _span(self, start: int, end: int) -> Span:
         starts = self._line_starts
-        if starts is None:  # where each line starts, made in C (split, len, accumulate) once a file has a finding
-            starts = self._line_starts = list(accumulate(map((1).__add__, map(len, self.text.split("\n")[:-1])), initial=0))
+        if starts is None:  # once a file has a finding
+            starts = self._line_starts = line_starts(self.text)
         line = bisect_right(starts, start)
         end_line = bisect_right(starts, end)
         return tuple.__new__(Span, (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end))

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from policyengine.lint.inputs import policy
 from policyengine.lint.inputs._targets import FileContext, compact_size
-from policyengine.model.span import Span
+from policyengine.model.span import Span, line_starts
 from policyengine.parsing import json_locate
 from policyengine.parsing.json_locate import LazySpan, SpanLocator
 from policyengine.parsing.json_scan import scan_json
@@ -196,3 +197,12 @@ def test_a_plain_policy_files_compact_size_is_measured_from_its_text(path: Path)
     assert root is not None
     context = FileContext(str(path), text, "json", locator=SpanLocator(text, root))
     assert context.target("identity", root, owner=None).compact_size == compact_size(scan_json(text))
+
+
+@given(st.text(alphabet="a\n\r\u2028é😀 "))
+@example("")
+@example("\n")
+@example("a\n\nb\n")
+def test_line_starts_are_the_offsets_after_each_newline(text: str) -> None:
+    """The one line-start table every offset mapper bisects (the locator, the wrapper's string mapper, FileContext)."""
+    assert line_starts(text) == [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]

@@ -29,7 +29,7 @@ from policyengine.errors import Issue, PolicyInputError
 from policyengine.lint.finding import LintTarget, NotRead, PolicyType
 from policyengine.lint.inputs.bindings import Bindings
 from policyengine.model import unknown
-from policyengine.model.span import Span
+from policyengine.model.span import Span, line_starts
 from policyengine.parsing.document import JsonSyntaxError, OffsetMapper, parse_nodes, remap_issue, remap_node
 from policyengine.parsing.json_locate import SpanLocator
 from policyengine.parsing.json_tree import JNode
@@ -78,7 +78,7 @@ class FileContext:
     def line_starts(self) -> list[int]:
         """Offsets where each line of the file starts (computed once per file)."""
         if self._line_starts is None:
-            self._line_starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
+            self._line_starts = line_starts(self.text)
         return self._line_starts
 
     def target(
