@@ -95,20 +95,14 @@ class LintConfig:
 
     def enabled(self, rule_id: str, family: str, path: PathLike) -> bool:
         """Whether rule ``rule_id`` (of ``family``) runs on the file at ``path``."""
-        if not self._selected(rule_id, family):
+        select, ignore, per_path = self._folded
+        selected = _specificity(select, rule_id, family)
+        if selected < 0 or _specificity(ignore, rule_id, family) >= selected:
             return False
-        per_path = self._folded[2]
         if not per_path:
             return True
         relative = self.relative(path)
         return not any(_specificity(ids, rule_id, family) >= 0 and glob_matches(glob, relative) for glob, ids in per_path)
-
-    @functools.lru_cache(maxsize=1024)  # noqa: B019 - configs are few and long-lived; asked once per rule per file
-    def _selected(self, rule_id: str, family: str) -> bool:
-        """Whether select and ignore leave the rule on, whatever the path."""
-        select, ignore, _ = self._folded
-        selected = _specificity(select, rule_id, family)
-        return selected >= 0 and _specificity(ignore, rule_id, family) < selected
 
     @functools.cached_property
     def _folded(self) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
