@@ -80,8 +80,8 @@ class JNode:
         return out
 
     def to_plain(self) -> Any:
-        """The value ``load_plain`` gives for this node's text (``PairList`` objects, ``RawNumber`` numbers)."""
-        return plain_with_spans(self)[0]
+        """The value ``load_plain`` gives for this node's text (``PairList`` objects, ``RawNumber`` numbers), no spans kept."""
+        return _decoded(self)
 
     def to_python(self) -> Any:
         """The plain Python value ``json.loads`` would give (the last duplicate key wins)."""

@@ -129,6 +129,7 @@ def test_a_tree_with_positions_reaches_the_reader_as_the_decoder_gives_it(text: 
     scanned = scan_json(text)
     plain, table = plain_with_spans(scanned)
     assert plain == decoded and repr(plain) == repr(decoded)
+    assert repr(scanned.to_plain()) == repr(decoded)  # the same value without the span table
     assert {(id(c), p): n.span for c, p, n in places(plain, scanned)} == table
     assert plain_with_spans(scanned, decoded)[1] == {(id(c), p): n.span for c, p, n in places(decoded, scanned)}
 
