@@ -58,7 +58,11 @@ class LazyConsole:
         return stream_is_terminal(sys.stderr if self._stderr else sys.stdout)
 
     def print(self, *objects: Any, **options: Any) -> None:
-        """One line of markup in known styles is written here (no rich import); anything else by rich."""
+        """One line of markup in known styles is written here (no rich import); anything else by rich.
+
+        Emoji codes are left as they are here whatever ``emoji`` says (rich's ``emoji=False``): the text is ARNs
+        and names, where ``:name:`` is not meant as an emoji.
+        """
         if "console" not in self.__dict__ and len(objects) == 1 and isinstance(objects[0], str) and set(options) <= {"emoji"}:
             color = self.is_terminal and not os.environ.get("NO_COLOR")
             text = render_markup(objects[0], color=color)
