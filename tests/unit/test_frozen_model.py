@@ -127,6 +127,9 @@ def test_model_copy_replaces_fields_without_validating() -> None:
     statement = pe.parse_policy(_POLICY).statements[0]
     copied = statement.model_copy(update={"index": 7})
     assert copied.index == 7 and copied.sid == statement.sid and copied.conditions is statement.conditions
+    assert statement.model_copy(update={"index": "seventh"}).index == "seventh"  # pydantic's model_copy: not validated
+    deep = statement.model_copy(deep=True)
+    assert deep == statement and statement.principal is not None and deep.principal is not statement.principal
 
 
 def test_json_schema_and_json_round_trip() -> None:
