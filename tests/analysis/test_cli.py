@@ -55,6 +55,21 @@ def test_no_new_access_exit_codes_and_text(tmp_path: Path, capsys: pytest.Captur
 
 
 @requires_cvc5
+def test_a_capped_caller_is_said_in_the_text_counterexample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A session ARN where the role ARN was: new access only for a session whose session policy refuses the request,
+    which the check cannot know (tests/analysis/test_surroundings.py); the text says so on the counterexample's caps row."""
+    role = {"Sid": "Role", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{K}:role/worker"}, "Action": "kms:Decrypt"}
+    session = {**role, "Sid": "Session", "Principal": {"AWS": f"arn:aws:sts::{K}:assumed-role/worker/batch"}}
+    old = _write(tmp_path / "old.json", {**role, "Resource": "*"})
+    new = _write(tmp_path / "new.json", {**session, "Resource": "*"})
+    code, out, _ = run(capsys, "no-new-access", "--old", old, "--new", new)
+    assert code == 3
+    assert "    caps      the caller's permissions boundary or session policy does not allow the request\n" in out
+    code, out, _ = run(capsys, "no-new-access", "--old", old, "--new", _write(tmp_path / "partner.json", PARTNER))
+    assert code == 3 and "caps" not in out
+
+
+@requires_cvc5
 def test_json_format_carries_the_counterexample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--format json prints the verdict, the replayed request and the responsible statement."""
     old, new = _write(tmp_path / "old.json", ROOT), _write(tmp_path / "new.json", ROOT, PARTNER)
