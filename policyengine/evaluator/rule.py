@@ -156,11 +156,23 @@ def compile_rule(**constants: bool) -> Callable[..., bool]:
     The rule is interpreted over Python source text, with the given pieces folded in, and the
     text compiled once: the same rule, specialised, with short-circuit ``and``/``or``.
     """
+    return _specialise(_CODE, constants)
+
+
+def _specialise(text: Algebra[str], constants: dict[str, bool], *, open_alg: bool = False) -> Callable[..., Any]:
+    """``allowed`` interpreted over ``text`` with ``constants`` folded in, compiled to ``rule(*open)``
+    (``rule(alg, *open)`` with ``open_alg``, its connectives bound once per call)."""
     names = [n for n in PIECE_NAMES if n not in constants]
     values = {n: ("True" if constants[n] else "False") if n in constants else n for n in PIECE_NAMES}
-    body = allowed(_CODE, Pieces(**values))
+    body = allowed(text, Pieces(**values))
+    prelude = ""
+    if open_alg:
+        body = {"True": "alg.true", "False": "alg.false"}.get(body, body)
+        names.insert(0, "alg")
+        prelude = "    and_, or_, not_ = alg.and_, alg.or_, alg.not_\n"
+    source = f"def rule({', '.join(names)}):\n{prelude}    return {body}\n"
     namespace: dict[str, object] = {}
-    exec(f"def rule({', '.join(names)}):\n    return {body}\n", namespace)
+    exec(source, namespace)
     function = namespace["rule"]
     assert callable(function)
     return function
@@ -182,16 +194,7 @@ def compile_open_rule(**constants: bool) -> Callable[..., Any]:
     an algebra whose connectives drop their unit, return their zero and keep a lone item as it
     is (booleans, residual formulas): the same rule, with the work on known pieces done once.
     """
-    names = [n for n in PIECE_NAMES if n not in constants]
-    values = {n: ("True" if constants[n] else "False") if n in constants else n for n in PIECE_NAMES}
-    body = allowed(_CALLS, Pieces(**values))
-    body = {"True": "alg.true", "False": "alg.false"}.get(body, body)
-    source = f"def rule(alg, {', '.join(names)}):\n    and_, or_, not_ = alg.and_, alg.or_, alg.not_\n    return {body}\n"
-    namespace: dict[str, object] = {}
-    exec(source, namespace)
-    function = namespace["rule"]
-    assert callable(function)
-    return function
+    return _specialise(_CALLS, constants, open_alg=True)
 
 
 #: The rule for booleans, compiled: ``allow_bool(deny, blocked, scps, gated, cross, direct, ...)``.
