@@ -216,18 +216,13 @@ class Access:
         """
         if not full and self.excluded(subject, key):
             # What ``Prechecks.denied`` says for such a caller (tests/access/test_scale_shortcuts.py), without a memo.
-            denied = Partial(
-                "deny", FALSE, "key_policy_excludes_caller", (), lambda: self._full_decision(subject, action, key)
-            )
+            denied = self._prechecked(subject, action, key, "key_policy_excludes_caller")
             return Answer(subject, action, key, denied, self.notes(denied, action, key))
         same = None if full else self.same(subject, key)
         result = self._memo.get((*same, action)) if same is not None else None
         if result is None:
             reason = None if full else self.prechecks.denied(subject, key, action)
-            if reason is not None:
-                result = Partial("deny", FALSE, reason, (), lambda: self._full_decision(subject, action, key))
-            else:
-                result = self.evaluate(subject, action, key)
+            result = self.evaluate(subject, action, key) if reason is None else self._prechecked(subject, action, key, reason)
             if same is not None:
                 self._memo.put((*same, action), result)
         return Answer(subject, action, key, result, self.notes(result, action, key))
@@ -252,6 +247,11 @@ class Access:
             groups = self.key_groups(key)
             found = self._doors[key.arn] = (self.prechecks.admitted_accounts(key), groups.named, groups.named_accounts)
         return found
+
+    def _prechecked(self, subject: Subject, action: str, key: KeyInfo, reason: str) -> Partial:
+        """A denial the pre-checks settled with ``reason``; its decision, when read, is ``subject``'s full evaluation
+        (the subject's own: a Deny statement that names its account makes it an explicit deny)."""
+        return Partial("deny", FALSE, reason, (), lambda: self._full_decision(subject, action, key))
 
     def _full_decision(self, subject: Subject, action: str, key: KeyInfo) -> Decision:
         """The decision a full evaluation gives, for an answer the pre-checks settled."""
@@ -427,15 +427,12 @@ class Access:
         with frozen_heap():
             subjects, callers, reachers = self.index()
             asked, excluded = callers.on(target)
-            # Answers by profile (groups the key excludes share one) and for callers asked on their own.
+            # Answers by profile and for callers asked on their own. An excluded group's denial is its first
+            # member's (not one for every group: its explanation differs where a Deny names some accounts).
             by_profile: list[Partial | None] = [None] * len(callers.profiles)
             alone: dict[int, Partial] = {}
-            if excluded:
-                first = subjects[excluded[0][1][0]]
-                shared = Partial(
-                    "deny", FALSE, "key_policy_excludes_caller", (), lambda: self._full_decision(first, action, target)
-                )
-                by_profile = [shared] * len(callers.profiles)
+            for profile, members in excluded:
+                by_profile[profile] = self._prechecked(subjects[members[0]], action, target, "key_policy_excludes_caller")
             done = sum(len(members) for _, members in excluded)
             if progress is not None:
                 progress(done)

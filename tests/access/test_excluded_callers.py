@@ -120,3 +120,37 @@ def test_a_service_the_key_policy_names_is_not_excluded() -> None:
     assert access.door(key)[0] == frozenset({"111111111111"})
     allowed = {v.direct.subject.label for v in access.who_can("kms:Decrypt", key.arn) if v.status == "allow"}
     assert allowed == {"root/111111111111", "service/logs.amazonaws.com"}
+
+
+def test_who_can_explains_each_excluded_caller_by_its_own_evaluation() -> None:
+    """Excluded callers are denied without asking, but each denial's reason and deciding statements are the
+    caller's own full evaluation: a Deny that names one excluded account makes that account's denials explicit
+    (SEMANTICS §5: report explicit vs implicit), the others' stay implicit."""
+    no_audit = {
+        "Sid": "NoAudit",
+        "Effect": "Deny",
+        "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    user = {"name": "mallory", "inline_policies": [{"name": "kms", "document": _ALL_KMS}]}
+    data = {
+        "format": "policyengine-snapshot/1",
+        "accounts": [
+            {"id": "111111111111", "keys": [_key(GRANTED, [no_audit], [])]},
+            {"id": "333333333333", "users": [{**user, "name": "eve"}]},
+            {"id": "444444444444", "users": [user]},
+        ],
+    }
+    world = World.build(snapshot_from_data(data, "deny-names-an-account"), "deny-names-an-account")
+    access, slow = Access.of(world), Access.of(world)
+    key = world.key(GRANTED)
+    explained = 0
+    for verdict in access.who_can("kms:Decrypt", key.arn):
+        subject = verdict.direct.subject
+        full = slow.ask(slow.subjects.by_id[subject.id], "kms:Decrypt", key, full=True).result
+        assert (verdict.direct.result.reason, verdict.direct.result.deciding) == (full.reason, full.deciding), subject.label
+        explained += access.excluded(subject, key)
+    assert explained == 2
+    mallory = next(v for v in access.who_can("kms:Decrypt", key.arn) if v.direct.subject.label == "user/mallory")
+    assert mallory.direct.result.reason == "explicit_deny" and [r.sid for r in mallory.direct.result.deciding] == ["NoAudit"]
