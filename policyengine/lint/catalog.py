@@ -134,7 +134,7 @@ def key_attributed(key: str, service: str) -> bool:
 
 
 def pattern_supports_key(key: str, service: str, name: str) -> bool:
-    """Whether some action ``service:name`` matches supports condition key ``key`` (``key_applies`` on any of them)."""
+    """Whether some action ``service:name`` matches supports condition key ``key`` (placeholders in a template match any text)."""
     exact, placeholders = pattern_condition_keys(service, name)
     return key.lower() in exact or any(key_pattern(t).match(key) for t in placeholders)
 
@@ -151,15 +151,6 @@ def action_condition_keys(service: str, action: str) -> tuple[str, ...]:
         if info:
             keys.extend(info.get("conditionKeys", ()))
     return tuple(keys)
-
-
-def key_applies(key: str, templates: tuple[str, ...]) -> bool:
-    """Whether a concrete key is one of the templates (placeholders match any text)."""
-    lowered = key.lower()
-    for template in templates:
-        if template.lower() == lowered or (PLACEHOLDER.search(template) and key_pattern(template).match(key)):
-            return True
-    return False
 
 
 # -- the KMS layer: permission groups from policyengine.aws_facts (KMS DG, "AWS KMS permissions") ---------

@@ -46,20 +46,6 @@ def finding(
     )
 
 
-def action_values(statement: Statement) -> list[str]:
-    return [a.value for a in statement.action or ()]
-
-
-def principal_accounts(statement: Statement) -> set[str]:
-    """Accounts a statement's Principal names (by account, root, or any IAM/STS ARN in them)."""
-    found: set[str] = set()
-    if statement.principal is not None:
-        for entry in statement.principal.entries:
-            if entry.kind == "AWS" and entry.ref.account:
-                found.add(entry.ref.account)
-    return found
-
-
 def conditions_on(statement: Statement, key: str) -> list[Condition]:
     lowered = key.lower()
     return [c for c in statement.conditions if c.key.lower() == lowered]
