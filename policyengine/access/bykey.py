@@ -15,9 +15,7 @@ not by walking every caller's paths.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from policyengine.access.reach import Path
@@ -97,24 +95,3 @@ class Reachers:
         for i, subject in enumerate(subjects):
             for position, (arn, path) in enumerate(reach.paths_from(subject).items()):
                 self.by_role.setdefault(arn, []).append((i, position, path))
-
-
-@contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Leave the objects that exist now (the compiled world, the role graph, the indexes) out of the
-    garbage collector's passes while the block runs.
-
-    A question over every caller allocates enough to set off full collections, and a full pass
-    over a 20,000-principal world costs more than the question itself. The objects go back to the
-    collector when the block ends. Inside a block that already froze the heap (a question asked
-    while another runs, or a process that froze it for good) nothing more is done: unfreezing
-    here would undo the outer freeze.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()

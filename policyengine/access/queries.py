@@ -9,7 +9,6 @@ one evaluation per (subject, action, key) plus the graph.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,10 +17,11 @@ from typing import Any, NamedTuple
 from policyengine._catalog import unknown_action
 from policyengine.access.actions import GROUPS, Group, actions_for, key_actions
 from policyengine.access.answers import RANK, Answer, Route, Verdict
-from policyengine.access.bykey import CallerGroups, Reachers, frozen_heap
+from policyengine.access.bykey import CallerGroups, Reachers
 from policyengine.access.errors import LookupFailure
 from policyengine.access.facts import Facts
 from policyengine.access.formula import FALSE
+from policyengine.access.heap import FrozenHeap
 from policyengine.access.memo import BoundedMemo
 from policyengine.access.partial import Partial, Prepared, partial_authorize
 from policyengine.access.precheck import Prechecks
@@ -364,15 +364,8 @@ class Access:
         With ``explain`` the direct answer is always fully evaluated, so a denial names the
         statements and reason ``authorize`` gives rather than the pre-check's reason.
         """
-        # The heap is frozen during the question, as ``frozen_heap`` does (inline: this is the per-question cost).
-        frozen = not gc.get_freeze_count()
-        if frozen:
-            gc.freeze()
-        try:
+        with FrozenHeap():
             return self._can(self.subject(principal), normalise_action(action), self.world.key(key), explain, direct_only)
-        finally:
-            if frozen:
-                gc.unfreeze()
 
     def _can(self, subject: Subject, action: str, target: KeyInfo, explain: bool, direct_only: bool) -> Verdict:
         direct = self.ask(subject, action, target, full=explain)
@@ -424,7 +417,7 @@ class Access:
         """
         target = self.world.key(key)
         action = normalise_action(action)
-        with frozen_heap():
+        with FrozenHeap():
             subjects, callers, reachers = self.index()
             asked, excluded = callers.on(target)
             # Answers by profile and for callers asked on their own. An excluded group's denial is its first

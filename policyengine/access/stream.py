@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from policyengine.access.actions import GROUPS, Group
-from policyengine.access.bykey import frozen_heap
 from policyengine.access.column import Column, ColumnPlan, column
+from policyengine.access.heap import FrozenHeap
 from policyengine.access.queries import Access
 from policyengine.access.subjects import Subject
 from policyengine.access.world import KeyInfo
@@ -142,7 +142,7 @@ def stream_matrix(
     try:
         # The world, graph and plan are left out of the garbage collector's passes: a full pass over them costs
         # more than a column, and in forked workers it would also copy every page they share with this process.
-        with frozen_heap():
+        with FrozenHeap():
             if count == 1:
                 _consume(map(_work, spans), summary, write, fmt, progress)
             else:
