@@ -56,3 +56,16 @@ def strip_spans(data: Any) -> Any:
 @pytest.fixture
 def examples_dir() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Generator[None, None, None]:
+    """The CLI writing to a terminal (FORCE_COLOR, as rich reads it), colour allowed; afterwards the CLI's lazily
+    made rich consoles are dropped, since a console made now keeps treating its stream as a terminal."""
+    from policyengine.cli import output
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    yield
+    for console in (output.out, output.err):
+        vars(console).pop("console", None)

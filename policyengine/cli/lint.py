@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import click
 
-from policyengine.cli.output import err, escape, out
+from policyengine.cli.output import err, escape, out, wants_color
 from policyengine.lint import (
     POLICY_TYPES,
     SEVERITIES,
@@ -123,7 +123,7 @@ def lint(
     run = _run(
         paths, config, cast("PolicyType | None", policy_type), baseline, write_baseline, stdin_text, bindings, skip_non_policy
     )
-    color_err = err.is_terminal
+    color_err = wants_color(err)
     for path, message in run.input_errors:
         location = _paint(_BOLD, f"{path}:", color_err)
         sys.stderr.write(f"{location} {_paint(_RED, 'error', color_err)}: {message}\n")
@@ -141,7 +141,7 @@ def lint(
     else:
         from policyengine.lint import render_text
 
-        report = render_text(run.findings, texts=run.texts, color=out.is_terminal, not_read=run.not_read, summary=False)
+        report = render_text(run.findings, texts=run.texts, color=wants_color(out), not_read=run.not_read, summary=False)
         sys.stdout.write(report + ("\n\n" if report else ""))
     outcome = run.outcome(fail_on_or_default(config.fail_on))
     # The text report ends with the summary; JSON and SARIF keep stdout a document, so it goes to stderr.

@@ -38,6 +38,12 @@ def stream_is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def wants_color(console: Console) -> bool:
+    """Whether to colour what is written to ``console``: a terminal (as rich decides), unless ``NO_COLOR`` is set
+    (https://no-color.org: any non-empty value), as rich's own console decides."""
+    return bool(console.is_terminal) and not os.environ.get("NO_COLOR")
+
+
 class LazyConsole:
     """A rich ``Console`` on stdout or stderr, created (and rich imported) on the first call that needs it."""
 
@@ -64,8 +70,7 @@ class LazyConsole:
         and names, where ``:name:`` is not meant as an emoji.
         """
         if "console" not in self.__dict__ and len(objects) == 1 and isinstance(objects[0], str) and set(options) <= {"emoji"}:
-            color = self.is_terminal and not os.environ.get("NO_COLOR")
-            text = render_markup(objects[0], color=color)
+            text = render_markup(objects[0], color=wants_color(cast("Console", self)))
             if text is not None:
                 (sys.stderr if self._stderr else sys.stdout).write(text + "\n")
                 return
@@ -73,6 +78,14 @@ class LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.console, name)
+
+    # Special methods are looked up on the type, past ``__getattr__``: rich's live displays (progress bars) enter
+    # their console as a context manager, so these two are passed on explicitly.
+    def __enter__(self) -> Console:
+        return self.console.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.console.__exit__(*exc)
 
 
 # Typed as the Console they stand for: every call goes through to one.

@@ -258,3 +258,13 @@ def test_a_malformed_real_snapshot_is_one_line_naming_the_field(capsys: pytest.C
         path.write_text(yaml.safe_dump(broken), encoding="utf-8")
         code, out, err = run(capsys, "snapshot", "check", str(path))
         assert (code, out, err) == (1, "", f"error: {path}: {expected}\n")
+
+
+@pytest.mark.usefixtures("terminal")
+def test_progress_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    """On a terminal (FORCE_COLOR stands for one) who-can and the streamed matrix show a progress bar on stderr and
+    still answer: rich's live display enters the lazily made console as a context manager (a TypeError before)."""
+    code, out, _ = run(capsys, "access-matrix", "-s", str(ORG), "--format", "json", "--processes", "1")
+    assert code == 0 and json.loads(out)["counts"]
+    code, out, _ = run(capsys, "who-can", "kms:Decrypt", "alias/workload", "-s", str(ORG))
+    assert code == 0 and "user/ops" in out

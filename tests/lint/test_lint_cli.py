@@ -190,3 +190,20 @@ def test_nested_policies_of_unread_types_are_listed(
     code, out, _ = run(["lint", "table.yaml", "--format", "json"], capsys)
     assert code == 0
     assert [n["where"] for n in json.loads(out)["not_read"]] == ["Table ResourcePolicy (AWS::DynamoDB::Table)"]
+
+
+@pytest.mark.usefixtures("terminal")
+def test_no_color_turns_colour_off_on_a_terminal(
+    bad_policy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal (FORCE_COLOR stands for one here) the report and input errors are coloured and a progress
+    bar runs while several paths are read; NO_COLOR (https://no-color.org) turns the colour off, as it does for
+    every other command's output. (The progress bar entered its lazily made console as a context manager, which
+    raised TypeError on every terminal before.)"""
+    missing = str(tmp_path / "missing.json")
+    code, out, err = run(["lint", "key.json", missing], capsys)
+    assert code == 1 and "\x1b[" in out and f"{missing}: error:" not in err and "\x1b[31merror" in err
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, err = run(["lint", "key.json", missing], capsys)
+    assert code == 1 and "\x1b[" not in out and f"{missing}: error:" in err
+    assert "key.json:16:20: security PE401" in out
