@@ -16,7 +16,9 @@ from policyengine.access.subjects import Subject
 from policyengine.access.world import KeyInfo
 from policyengine.aws_facts import canonical_operation
 from policyengine.evaluator.compiled import CompiledStatement
+from policyengine.evaluator.grants import grantee_is_caller
 from policyengine.evaluator.principals import principal_matches
+from policyengine.model.principal import PrincipalRef
 
 #: Reasons the pre-checks give, added to the evaluator's own.
 PRECHECK_REASONS = {
@@ -70,17 +72,19 @@ class Prechecks:
     def admitted_accounts(self, key: KeyInfo) -> frozenset[str] | None:
         """The accounts whose callers the key may let in when it does not name them, or None when it may let in anyone.
 
-        A caller that no Principal entry or grant of the key names (``KeyGroups.named``) and whose
-        account is not in the set is denied every action with ``key_policy_excludes_caller``:
-        ``denied`` says so for it, since no grant is for its account, no Allow statement names
-        ``*`` or its account, and none lacks a Principal.
+        A snapshot user or role that no Principal entry or grant of the key names (``KeyGroups.named``)
+        and whose account is not in the set is denied every action with ``key_policy_excludes_caller``:
+        ``denied`` says so for it, since no Allow statement names ``*`` or its account, none lacks a
+        Principal, and no grant is for it. Grants do not widen the set: a grant is for one grantee
+        (``grantee_is_caller``), which ``KeyGroups.named`` holds by account and name, not for every
+        caller of the grantee's account (an organization's keys grant to a role here and there, and
+        counting its whole account made every caller of it look worth a full evaluation).
         """
         found = self._admitted.get(key.arn)
         if found is None and key.arn not in self._admitted:
             accounts: set[str] = set()
             statements = self._key_allows(key, None)
-            if statements is not None and all(g.grantee.account is not None for g in key.grants):
-                accounts.update(g.grantee.account for g in key.grants if g.grantee.account is not None)
+            if statements is not None:
                 for cs in statements:
                     block = cs.statement.principal
                     assert block is not None
@@ -99,7 +103,7 @@ class Prechecks:
         operation = canonical_operation(action) if action else None
         lowered = action.lower() if action else None
         for grant in key.grants:
-            if _grantee_may_be(grant.grantee.account, subject) and (operation is None or operation in grant.operations):
+            if _grant_may_name(grant.grantee, subject) and (operation is None or operation in grant.operations):
                 return None
         statements = self._key_allows(key, lowered)
         if statements is None:
@@ -124,5 +128,10 @@ class Prechecks:
         return "no_identity_allow"
 
 
-def _grantee_may_be(account: str | None, subject: Subject) -> bool:
-    return account is None or account == subject.account
+def _grant_may_name(grantee: PrincipalRef, subject: Subject) -> bool:
+    """Could a grant to ``grantee`` apply to ``subject``'s requests? Exactly the evaluator's test for a snapshot
+    user or role, whose caller ARN is known (``grantee_is_caller``); for anyone else, by account alone
+    (a service grantee has none), which never rules out a grant the evaluator would apply."""
+    if subject.principal is not None:
+        return grantee_is_caller(grantee, subject.caller_ref)
+    return grantee.account is None or grantee.account == subject.account

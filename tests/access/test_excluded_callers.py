@@ -113,6 +113,29 @@ def test_a_grantee_in_an_account_the_key_policy_does_not_name_is_not_excluded() 
     assert access.excluded(access.subjects.by_id["arn:aws:iam::333333333333:user/eve"], key)
 
 
+def test_a_grant_lets_in_its_grantee_not_the_grantees_account() -> None:
+    """A grant is for one grantee principal (KMS DG grants: "the grantee principal ... can use the
+    permissions in the grant"; ``grantee_is_caller``), so the grantee's account-mates are excluded like
+    any caller of an account the key policy does not name: answered "deny" without a full evaluation,
+    with the reason the full evaluation gives, while the grantee itself is still asked."""
+    world = _world()
+    access, slow = Access.of(world), Access.of(world)
+    key = world.key(GRANTED)
+    assert access.prechecks.admitted_accounts(key) == frozenset({"111111111111"})
+    other = access.subjects.by_id["arn:aws:iam::222222222222:role/other"]
+    app = access.subjects.by_id["arn:aws:iam::222222222222:role/app"]
+    assert access.excluded(other, key) and not access.excluded(app, key)
+    assert access.prechecks.denied(other, key) == "key_policy_excludes_caller"
+    assert access.prechecks.denied(app, key, "kms:Decrypt") is None
+    # the grant is for Decrypt only: for another operation its grantee is excluded by the pre-check too,
+    # and the full evaluation agrees
+    assert access.prechecks.denied(app, key, "kms:Encrypt") == "key_policy_excludes_caller"
+    expected = ((other, "kms:Decrypt", "key_policy_does_not_trust_account"), (app, "kms:Encrypt", "no_allow"))
+    for subject, action, reason in expected:
+        full = slow.ask(slow.subjects.by_id[subject.id], action, key, full=True).result
+        assert (full.status, full.reason) == ("deny", reason)
+
+
 def test_a_service_the_key_policy_names_is_not_excluded() -> None:
     world = _world()
     access = Access.of(world)
