@@ -10,7 +10,7 @@ together: its status is the better of the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from policyengine.access.formula import to_json, to_text
 from policyengine.access.partial import Partial, Status
@@ -92,9 +92,11 @@ def explain_lines(result: Partial) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One subject's one action on one key, asked directly."""
+class Answer(NamedTuple):
+    """One subject's one action on one key, asked directly.
+
+    A named tuple rather than a frozen dataclass, as ``Verdict``: ``can`` makes one per question, and a
+    frozen dataclass's constructor (a checked attribute write per field) was a tenth of a question's time."""
 
     subject: Subject
     action: str
@@ -158,8 +160,7 @@ class Route:
         }
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The direct answer and, when it is better, the best route through roles."""
 
     direct: Answer

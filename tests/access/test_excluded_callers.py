@@ -140,7 +140,7 @@ def test_a_service_the_key_policy_names_is_not_excluded() -> None:
     world = _world()
     access = Access.of(world)
     key = world.key(SERVICE)
-    assert access.door(key)[0] == frozenset({"111111111111"})
+    assert access.door(key).admitted == frozenset({"111111111111"})
     allowed = {v.direct.subject.label for v in access.who_can("kms:Decrypt", key.arn) if v.status == "allow"}
     assert allowed == {"root/111111111111", "service/logs.amazonaws.com"}
 

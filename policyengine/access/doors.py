@@ -1,0 +1,73 @@
+"""Which callers a key shuts out, as bit masks over accounts: the test most ``can`` questions end at.
+
+Most (caller, key) pairs of an organization are denied before any policy is read: the key's
+policy neither names the caller nor lets its account in, no grant is for it
+(``Prechecks.admitted_accounts``, ``KeyGroups.named``), and the caller reaches no role of an account
+the key lets in or names. Asked for 2,000 random pairs of a 20,000-principal organization, 19 in 20
+end there, and the test was most of ``can``'s time; most of that was reading sets, tuples and strings
+scattered over a large heap. Here each account is a bit: a key's door is two masks (the accounts it
+lets in, the accounts of the callers it names) and a caller is its own account's bit, so the test is
+a few integer operations on two small records, and only a caller whose account the key names is
+looked up by name.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from policyengine.access.subjects import Subject
+
+
+class Caller(NamedTuple):
+    """A snapshot user or role as the door test reads it: its account's bit, its (account, name), and the mask of the
+    accounts of the roles it reaches (None until its routes are found)."""
+
+    own: int
+    name: tuple[str | None, str]
+    reached: int | None = None
+
+
+class Door(NamedTuple):
+    """Who a key may let in: the accounts (None: anyone), the callers it names by (account, name), their accounts,
+    and the two account sets as masks of ``AccountBits``."""
+
+    admitted: frozenset[str] | None
+    named: set[tuple[str | None, str | None]]
+    named_accounts: frozenset[str | None]
+    admitted_mask: int
+    named_mask: int
+    #: the names in ``named`` by account
+    named_by_account: dict[str | None, frozenset[str | None]]
+
+    def shuts_out(self, caller: Caller) -> bool:
+        """Is ``caller`` kept out: not from an account the key lets in, and not named by it?"""
+        own = caller.own
+        if self.admitted is None or self.admitted_mask & own:
+            return False
+        return not (self.named_mask & own and caller.name in self.named)
+
+
+class AccountBits:
+    """A bit for each account, given on first sight; masks of account sets."""
+
+    def __init__(self) -> None:
+        self._bits: dict[str | None, int] = {}
+
+    def bit(self, account: str | None) -> int:
+        found = self._bits.get(account)
+        if found is None:
+            found = self._bits[account] = 1 << len(self._bits)
+        return found
+
+    def mask(self, accounts: frozenset[str] | frozenset[str | None] | None) -> int:
+        found = 0
+        for account in accounts or ():
+            found |= self.bit(account)
+        return found
+
+    def caller(self, subject: Subject) -> Caller | None:
+        """A snapshot user or role as a ``Caller``; None for any other caller (never shut out)."""
+        principal = subject.principal
+        if principal is None:
+            return None
+        return Caller(self.bit(subject.account), (subject.account, principal.name))
