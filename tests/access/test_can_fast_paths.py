@@ -60,3 +60,24 @@ def test_every_fast_verdict_is_the_slow_one(org: World, context: dict[str, objec
         seen[verdict["status"]] += 1
         seen["routed"] += verdict["via"] is not None
     assert min(seen.values()) > 20, seen
+
+
+def test_shut_out_pairs_and_direct_questions_are_the_slow_ones(org: World) -> None:
+    """The door test (``doors.py``) answers pairs whose caller the key excludes and whose reached roles are all in
+    accounts the key neither lets in nor names; an excluded caller reaching a role there still gets its route.
+    Both kinds occur here, and with ``direct_only`` every verdict is the caller's own full evaluation."""
+    fast, slow = Access.of(org), Access.of(org)
+    rng = random.Random(9)
+    subjects = fast.subjects.all()
+    keys = sorted(org.keys)
+    kinds = {"shut out": 0, "excluded, reaching a role the key may let in": 0}
+    for _ in range(1500):
+        principal, key, action = rng.choice(subjects).id, rng.choice(keys), rng.choice(ACTIONS)
+        subject, target = fast.subject(principal), org.key(key)
+        if fast.excluded(subject, target):
+            shut = fast._shut_out(subject, action, target, False) is not None
+            kinds["shut out" if shut else "excluded, reaching a role the key may let in"] += 1
+            assert fast.can(principal, action, key).to_json() == _slow(slow, principal, action, key).to_json()
+        direct = Verdict(slow.ask(slow.subject(principal), action, target, full=True)).to_json()
+        assert fast.can(principal, action, key, direct_only=True).to_json() == direct, (principal, key, action)
+    assert min(kinds.values()) > 20, kinds
