@@ -60,6 +60,18 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+REFERENCE_LOOP = "sum(range(3_000_000))"
+
+
+def reference_cpu() -> float:
+    """CPU seconds of a fixed pure-Python loop (``REFERENCE_LOOP``), run next to a timed phase: this shared machine
+    changes speed by up to 1.7x over minutes, so the can figures are also compared in units of this loop, measured
+    the same way in principalmapper's process (same interpreter) right before and after its own phase."""
+    start = time.process_time()
+    sum(range(3_000_000))  # REFERENCE_LOOP; the peer's driver runs the same line
+    return time.process_time() - start
+
+
 def graph_series(sizes: list[int], per_account: int, seed: int) -> list[dict[str, Any]]:
     """The whole AssumeRole graph at several sizes (accounts grow with principals): it must grow less than quadratically."""
     rows = []
@@ -186,7 +198,9 @@ def ours(
     _, who_wall, who_cpu = timed(lambda: [access.who_can("kms:Decrypt", k) for k in sample_keys])
     subjects = access.subjects.principals()
     pairs = [(rng.choice(subjects).id, rng.choice(key_arns)) for _ in range(2000)]
+    before = reference_cpu()
     _, can_wall, can_cpu = timed(lambda: [access.can(p, "kms:Decrypt", k) for p, k in pairs])
+    can_reference = (before + reference_cpu()) / 2
     result: dict[str, Any] = {
         "generate_s": generate_wall,
         "routes_s": routes_wall,
@@ -208,6 +222,7 @@ def ours(
         "who_can_cpu_ms": who_cpu / len(sample_keys) * 1000,
         "can_ms": can_wall / len(pairs) * 1000,
         "can_cpu_ms": can_cpu / len(pairs) * 1000,
+        "can_reference_s": can_reference,
         "sample_keys": sample_keys,
         "pairs": pairs,
         # The role graph we search, for principalmapper's can over the same edges.
@@ -309,8 +324,15 @@ out["who_can_cpu_ms"] = (time.process_time() - c0) / keys_done * 1000
 out["who_can_keys"] = keys_done
 
 
+def reference_cpu():
+    start = time.process_time()
+    sum(range(3_000_000))
+    return time.process_time() - start
+
+
 # can over the pairs: direct check, then along the edges of the graph searched.
 def time_can(searched, prefix):
+    before = reference_cpu()
     t0 = time.perf_counter()
     c0 = time.process_time()
     count = 0
@@ -325,6 +347,7 @@ def time_can(searched, prefix):
     out[prefix + "_ms"] = (time.perf_counter() - t0) / max(count, 1) * 1000
     out[prefix + "_cpu_ms"] = (time.process_time() - c0) / max(count, 1) * 1000
     out[prefix + "_queries"] = count
+    out[prefix + "_reference_s"] = (before + reference_cpu()) / 2
 
 
 time_can(graph, "can")
@@ -413,6 +436,14 @@ def report(mine: dict[str, Any], theirs: dict[str, Any] | None, series: list[dic
     row("who-can, CPU time (per query)", mine["who_can_cpu_ms"], theirs["who_can_cpu_ms"] if theirs else None, "ms")
     row("can kms:Decrypt, with routes (per query)", mine["can_ms"], theirs["can_ms"] if theirs else None, "ms")
     row("can, CPU time (per query)", mine["can_cpu_ms"], theirs["can_cpu_ms"] if theirs else None, "ms")
+    if theirs and "can_reference_s" in theirs:
+        # Each side's CPU per query divided by its reference loop, measured around its own phase (x 1,000).
+        row(
+            "can, CPU time in reference-loop units (per 1,000 queries)",
+            mine["can_cpu_ms"] / 1000 / mine["can_reference_s"] * 1000,
+            theirs["can_cpu_ms"] / 1000 / theirs["can_reference_s"] * 1000,
+            "loops",
+        )
     if theirs and "can_full_cpu_ms" in theirs:
         row(
             f"can, CPU time, principalmapper over our role graph ({theirs['full_graph_edges']:,} edges)",
@@ -426,7 +457,9 @@ def report(mine: dict[str, Any], theirs: dict[str, Any] | None, series: list[dic
     lines.append(
         f"Ours in CPU time: who-can {mine['who_can_cpu_ms']:.2f} ms, can {mine['can_cpu_ms']:.3f} ms, "
         f"role graph {mine['graph_cpu_s']:.2f} s; routes from every caller (once, reused by who-can) {mine['routes_s']:.2f} s; "
-        f"load average after the queries {mine['load_average']}."
+        f"load average after the queries {mine['load_average']}. Reference loop ({REFERENCE_LOOP}) around the can "
+        f"phase: ours {mine['can_reference_s'] * 1000:.0f} ms"
+        + (f", principalmapper's {theirs['can_reference_s'] * 1000:.0f} ms." if theirs and "can_reference_s" in theirs else ".")
     )
     if "matrix_s" in mine:
         lines.append(

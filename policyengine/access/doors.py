@@ -16,20 +16,24 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from policyengine.access.subjects import Subject
+from policyengine.access.world import KeyInfo
 
 
 class Caller(NamedTuple):
-    """A snapshot user or role as the door test reads it: its account's bit, its (account, name), and the mask of the
-    accounts of the roles it reaches (None until its routes are found)."""
+    """A snapshot user or role as the door test reads it: its account's bit, its (account, name), the mask of the
+    accounts of the roles it reaches (None until its routes are found), and the subject itself (so that an answer
+    is made without reading the subject's own fields)."""
 
     own: int
     name: tuple[str | None, str]
+    subject: Subject
     reached: int | None = None
 
 
 class Door(NamedTuple):
     """Who a key may let in: the accounts (None: anyone), the callers it names by (account, name), their accounts,
-    and the two account sets as masks of ``AccountBits``."""
+    the two account sets as masks of ``AccountBits`` and the names by account; with the key and the notes a denial
+    on it carries (``Access.notes``)."""
 
     admitted: frozenset[str] | None
     named: set[tuple[str | None, str | None]]
@@ -38,6 +42,8 @@ class Door(NamedTuple):
     named_mask: int
     #: the names in ``named`` by account
     named_by_account: dict[str | None, frozenset[str | None]]
+    key: KeyInfo
+    deny_notes: tuple[str, ...]
 
     def shuts_out(self, caller: Caller) -> bool:
         """Is ``caller`` kept out: not from an account the key lets in, and not named by it?"""
@@ -70,4 +76,4 @@ class AccountBits:
         principal = subject.principal
         if principal is None:
             return None
-        return Caller(self.bit(subject.account), (subject.account, principal.name))
+        return Caller(self.bit(subject.account), (subject.account, principal.name), subject)

@@ -40,6 +40,8 @@ from policyengine.parsing.request import make_request
 
 Progress = Callable[[int], None]
 _EC_PREFIX = "kms:encryptioncontext:"
+#: A denial, for the notes every denial on a key carries.
+DENIED = Partial("deny", FALSE, "denied", ())
 
 
 def split_context(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
@@ -259,15 +261,18 @@ class Access:
                 bits.mask(admitted),
                 bits.mask(groups.named_accounts),
                 {account: frozenset(names) for account, names in by_account.items()},
+                key,
+                self.notes(DENIED, "kms:DescribeKey", key),
             )
         return found
 
     def caller_bits(self, subject: Subject) -> Caller | None:
-        """``AccountBits.caller`` for ``subject``, made once per subject (its ``reached`` mask with its routes)."""
-        found = self._callers.get(subject.id, False)
-        if found is False:
+        """``AccountBits.caller`` for ``subject``, made once per subject (its ``reached`` mask with its routes);
+        None for a caller that is not a snapshot user or role."""
+        found = self._callers.get(subject.id)
+        if found is None and subject.principal is not None:
             found = self._callers[subject.id] = self._bits.caller(subject)
-        return found  # type: ignore[return-value]
+        return found
 
     def _prechecked(self, subject: Subject, action: str, key: KeyInfo, reason: str) -> Partial:
         """A denial the pre-checks settled with ``reason``; its decision, when read, is ``subject``'s full evaluation
@@ -308,6 +313,8 @@ class Access:
         return self.sameness.trust_key(subject, role, own, self.world.account(role.account))
 
     def notes(self, result: Partial, action: str, key: KeyInfo) -> tuple[str, ...]:
+        """What a person needs next to the answer: a key state that fails an authorized call, grants not exported
+        (a denial's notes depend on the key alone: ``Door.deny_notes``)."""
         notes: list[str] = []
         if result.status != "deny":
             error = key_state_error(action.partition(":")[2], key.state)
@@ -385,31 +392,36 @@ class Access:
         With ``explain`` the direct answer is always fully evaluated, so a denial names the
         statements and reason ``authorize`` gives rather than the pre-check's reason.
         """
-        subject = self.subject(principal)
         action = normalise_action(action)
-        target = self.world.key(key)
         if not explain:
-            shut = self._shut_out(subject, action, target, direct_only)
+            shut = self._shut_out(principal, action, key, direct_only)
             if shut is not None:
                 return shut
+        subject = self.subject(principal)
+        target = self.world.key(key)
         with FrozenHeap():
             return self._can(subject, action, target, explain, direct_only)
 
-    def _shut_out(self, subject: Subject, action: str, target: KeyInfo, direct_only: bool) -> Verdict | None:
-        """The verdict for a caller ``target`` excludes (``excluded``) that reaches no role of an account the key
+    def _shut_out(self, principal: str, action: str, key: str, direct_only: bool) -> Verdict | None:
+        """The verdict for a caller the key excludes (``excluded``) that reaches no role of an account the key
         lets in or names, or None. Most pairs of an organization are such (19 in 20 random ones at 20,000
-        principals), and they are answered here from a few bit tests (``doors.py``): what ``_can`` finds for
-        them (a pre-checked denial, no candidate role) without its lists, sort and route."""
-        caller = self.caller_bits(subject)
+        principals), and they are answered here from a few bit tests (``doors.py``) on two records found by
+        the names the question gives (an ARN; anything else is looked up first): what ``_can`` finds for them
+        (a pre-checked denial, no candidate role) without its lists, sort and route."""
+        caller = self._callers.get(principal)
         if caller is None:
-            return None
-        door = self.door(target)
+            caller = self.caller_bits(self.subject(principal))
+            if caller is None:
+                return None
+        door = self._doors.get(key)
+        if door is None:
+            door = self.door(self.world.key(key))
         if not door.shuts_out(caller):
             return None
-        if not direct_only and self._reached_mask(subject, caller) & (door.admitted_mask | door.named_mask):
+        if not direct_only and self._reached_mask(caller) & (door.admitted_mask | door.named_mask):
             return None
-        denied = self._prechecked(subject, action, target, "key_policy_excludes_caller")
-        return Verdict(Answer(subject, action, target, denied, self.notes(denied, action, target)))
+        denied = self._prechecked(caller.subject, action, door.key, "key_policy_excludes_caller")
+        return Verdict(Answer(caller.subject, action, door.key, denied, door.deny_notes))
 
     def _can(self, subject: Subject, action: str, target: KeyInfo, explain: bool, direct_only: bool) -> Verdict:
         direct = self.ask(subject, action, target, full=explain)
@@ -441,12 +453,12 @@ class Access:
                 best = (rank, reached.bound[1], reached.bound[2])
         return Verdict(direct, self.route(subject, answers) if answers else None)
 
-    def _reached_mask(self, subject: Subject, caller: Caller) -> int:
-        """The accounts of the roles ``subject`` reaches, as a mask (``Caller.reached``, made with its routes)."""
+    def _reached_mask(self, caller: Caller) -> int:
+        """The accounts of the roles ``caller`` reaches, as a mask (``Caller.reached``, made with its routes)."""
         if caller.reached is not None:
             return caller.reached
-        self.roles_by_account(subject)
-        made = self._callers[subject.id]
+        self.roles_by_account(caller.subject)
+        made = self._callers[caller.subject.id]
         assert made is not None and made.reached is not None
         return made.reached
 
