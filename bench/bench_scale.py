@@ -148,9 +148,7 @@ class Account:
         timings |= {
             "ListKeys(Limit=100)": measure(lambda: kms.list_keys(root, Limit=100), few),
             "ListAliases(Limit=100)": measure(lambda: kms.list_aliases(root, Limit=100), few),
-            "ListKeys(Limit=100) mid-account page": measure(
-                lambda: kms.list_keys(root, Limit=100, Marker=self.key_marker), few
-            ),
+            "ListKeys(Limit=100) mid-account page": measure(lambda: kms.list_keys(root, Limit=100, Marker=self.key_marker), few),
             "ListAliases(Limit=100) mid-account page": measure(
                 lambda: kms.list_aliases(root, Limit=100, Marker=self.alias_marker), few
             ),

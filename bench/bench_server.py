@@ -87,6 +87,7 @@ def default_moto_python() -> Path:
         return Path(sys.executable)
     return PEER_MOTO_PYTHON
 
+
 ADMIN = ("AKIABENCHADMIN000000", "bench-admin-secret", None)
 SESSION = ("ASIABENCHSESSION0000", "bench-session-secret", "bench-session-token")
 

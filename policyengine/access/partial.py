@@ -431,6 +431,8 @@ def combine(pieces: Pieces[Formula]) -> Formula:
         constants = {name: known for name, known in zip(PIECE_NAMES, shape, strict=True) if known is not None}
         rule = _RULES[shape] = compile_open_rule(**constants)
     return rule(FORMULAS, *(v for v, known in zip(values, shape, strict=True) if known is None))
+
+
 _SOURCE_VPCE = "aws:sourcevpce"
 _VPCE_PRESENT: list[Formula] = []
 

@@ -679,9 +679,7 @@ class _OpenCall:
             self._stack = stack
         return self._tx
 
-    def append_and_commit(
-        self, now: float, name: str, principal: str, arn: str | None, event: dict[str, Any]
-    ) -> bool:
+    def append_and_commit(self, now: float, name: str, principal: str, arn: str | None, event: dict[str, Any]) -> bool:
         """Append the record and commit; False when the call opened no write transaction."""
         if self._tx is None or self._stack is None:
             return False

@@ -304,9 +304,7 @@ class _MemoryTransaction:
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
         self._set(self._w().set_alias, (account, region, alias_name), None)
 
-    def list_aliases(
-        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
-    ) -> list[AliasRecord]:
+    def list_aliases(self, account: str, region: str, *, after: str | None = None, limit: int | None = None) -> list[AliasRecord]:
         t = self._t()
         place = t.aliases_by_place.get((account, region))
         if place is None:

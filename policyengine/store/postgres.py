@@ -428,9 +428,7 @@ class _PgTransaction:
         if after is None:
             tail = "WHERE account = %s AND region = %s ORDER BY creation_date, key_id LIMIT %s"
             return self._all(_KEYS, tail, (account, region, limit))
-        tail = (
-            "WHERE account = %s AND region = %s AND (creation_date, key_id) > (%s, %s) ORDER BY creation_date, key_id LIMIT %s"
-        )
+        tail = "WHERE account = %s AND region = %s AND (creation_date, key_id) > (%s, %s) ORDER BY creation_date, key_id LIMIT %s"
         return self._all(_KEYS, tail, (account, region, after[0], after[1], limit))
 
     def all_keys(self) -> list[KeyRecord]:
@@ -483,9 +481,7 @@ class _PgTransaction:
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
         self._write("DELETE FROM aliases WHERE account = %s AND region = %s AND alias_name = %s", (account, region, alias_name))
 
-    def list_aliases(
-        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
-    ) -> list[AliasRecord]:
+    def list_aliases(self, account: str, region: str, *, after: str | None = None, limit: int | None = None) -> list[AliasRecord]:
         tail = "WHERE account = %s AND region = %s AND alias_name > %s ORDER BY alias_name LIMIT %s"  # the primary key's order
         return self._all(_ALIASES, tail, (account, region, after or "", limit))
 

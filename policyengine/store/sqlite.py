@@ -193,9 +193,7 @@ _IMPORTS = _Table("import_parameters", ImportParameters, ("key_id",))
 _AUDIT = _Table("audit", AuditRecord, ("sequence",), {"event": _JSON})
 
 
-_INSERT_AUDIT = (
-    "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event) VALUES (?, ?, ?, ?, ?, ?)"
-)
+_INSERT_AUDIT = "INSERT INTO audit (event_time, event_name, principal, key_arn, error_code, event) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 class _SqliteTransaction:
@@ -294,13 +292,9 @@ class _SqliteTransaction:
         self._write(_ALIASES.upsert, _ALIASES.encode(alias))
 
     def delete_alias(self, account: str, region: str, alias_name: str) -> None:
-        self._write(
-            "DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?", (account, region, alias_name)
-        )
+        self._write("DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?", (account, region, alias_name))
 
-    def list_aliases(
-        self, account: str, region: str, *, after: str | None = None, limit: int | None = None
-    ) -> list[AliasRecord]:
+    def list_aliases(self, account: str, region: str, *, after: str | None = None, limit: int | None = None) -> list[AliasRecord]:
         tail = "WHERE account = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?"  # the primary key's order
         return self._all(_ALIASES, tail, (account, region, after or "", -1 if limit is None else limit))
 

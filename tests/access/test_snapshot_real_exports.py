@@ -32,4 +32,3 @@ def test_real_export_reads_back_through_the_fast_path_as_pydantic_validates_it(t
     assert load_snapshot(written) == snapshot
     [account] = snapshot.accounts
     assert len(account.users) == 3 and len(account.roles) == 3
-

@@ -118,9 +118,7 @@ def _move_clock(server: ServerProcess, days: float) -> float:
     import json
     import urllib.request
 
-    request = urllib.request.Request(
-        f"{server.endpoint}/_clock", data=json.dumps({"advance_days": days}).encode(), method="POST"
-    )
+    request = urllib.request.Request(f"{server.endpoint}/_clock", data=json.dumps({"advance_days": days}).encode(), method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         return float(json.loads(response.read())["now"])
 
