@@ -7,7 +7,10 @@ key users, grants. We time, in one process (CPU time and wall time):
 * building the world (parse and compile every policy) and the AssumeRole graph;
 * ``who-can kms:Decrypt`` on 10 keys (every subject, with routes through roles);
 * ``can`` for 2,000 random (principal, key) pairs (200 until the fast paths: too few to hold the
-  one pair in fifty whose caller and key share an account, where the evaluations are);
+  one pair in fifty whose caller and key share an account, where the evaluations are), ours and
+  principalmapper's in turn on each tenth of them (``interleaved_can``: the two run in separate
+  processes, and this shared machine changes speed within minutes), with a reference loop timed
+  around each side's slices in its own process;
 * the full access matrix: every user and role × 100 keys × 4 action groups (~33 actions per key).
 
 principalmapper 1.1.5 (its own venv, driven like ``bench/peers/adapters/pmapper_adapter.py``)
@@ -181,9 +184,8 @@ def streamed_matrix(world: World, fmt: str, processes: int | None) -> dict[str, 
     }
 
 
-def ours(
-    principals: int, keys: int, accounts: int, seed: int, matrix: bool, matrix_format: str = "text", processes: int | None = None
-) -> dict[str, Any]:
+def ours(principals: int, keys: int, accounts: int, seed: int) -> tuple[dict[str, Any], Access]:
+    """Build, role graph, index and who-can, timed; the can pairs chosen (timed by ``interleaved_can``)."""
     snapshot, generate_wall, _ = timed(lambda: generate(principals, keys, accounts=accounts, seed=seed))
     world, build_wall, _ = timed(lambda: World.build(snapshot))
     access = Access.of(world)
@@ -198,19 +200,10 @@ def ours(
     _, who_wall, who_cpu = timed(lambda: [access.who_can("kms:Decrypt", k) for k in sample_keys])
     subjects = access.subjects.principals()
     pairs = [(rng.choice(subjects).id, rng.choice(key_arns)) for _ in range(2000)]
-    before = reference_cpu()
-    _, can_wall, can_cpu = timed(lambda: [access.can(p, "kms:Decrypt", k) for p, k in pairs])
-    can_reference = (before + reference_cpu()) / 2
-    result: dict[str, Any] = {
+    return {
         "generate_s": generate_wall,
         "routes_s": routes_wall,
         "graph_cpu_s": reach_cpu,
-    }
-    if matrix:
-        result.update(streamed_matrix(world, matrix_format, processes))
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result["load_average"] = os.getloadavg()
-    return result | {
         "principals": len(world.principals),
         "subjects": len(access.subjects.all()),
         "keys": len(world.keys),
@@ -220,13 +213,50 @@ def ours(
         "graph_edges": reach.edge_count(),
         "who_can_ms": who_wall / len(sample_keys) * 1000,
         "who_can_cpu_ms": who_cpu / len(sample_keys) * 1000,
-        "can_ms": can_wall / len(pairs) * 1000,
-        "can_cpu_ms": can_cpu / len(pairs) * 1000,
-        "can_reference_s": can_reference,
         "sample_keys": sample_keys,
         "pairs": pairs,
         # The role graph we search, for principalmapper's can over the same edges.
         "edges": [[source, hop.role.arn] for source, hops in reach.edges.items() if source in world.principals for hop in hops],
+    }, access
+
+
+SLICES = 10
+
+
+def interleaved_can(
+    access: Access, pairs: list[tuple[str, str]], peer: PeerProcess | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``can`` on the pairs, ours and principalmapper's in turn on each tenth of them.
+
+    The two sides run in separate processes, and this shared machine changes speed by up to 1.8x
+    within minutes; timing them slice by slice, one after the other, puts both under the same
+    conditions. Each side's reference loop is measured before the first and after the last slice."""
+    mine = {"cpu": 0.0, "wall": 0.0, "count": 0, "reference": reference_cpu()}
+    theirs = {"cpu": 0.0, "wall": 0.0, "count": 0, "reference": peer.ask("ref")["ref"] if peer else 0.0}
+    step = -(-len(pairs) // SLICES)
+    for start in range(0, len(pairs), step):
+        chunk = pairs[start : start + step]
+        _, wall, cpu = timed(lambda: [access.can(p, "kms:Decrypt", k) for p, k in chunk])  # noqa: B023 - called at once
+        mine["cpu"] += cpu
+        mine["wall"] += wall
+        mine["count"] += len(chunk)
+        if peer is not None:
+            got = peer.ask(f"can {start} {start + len(chunk)}")
+            for name in ("cpu", "wall", "count"):
+                theirs[name] += got[name]
+    mine["reference"] = (mine["reference"] + reference_cpu()) / 2
+    if peer is not None:
+        theirs["reference"] = (theirs["reference"] + peer.ask("ref")["ref"]) / 2
+    return mine, theirs
+
+
+def can_figures(measured: dict[str, Any]) -> dict[str, Any]:
+    count = max(measured["count"], 1)
+    return {
+        "can_ms": measured["wall"] / count * 1000,
+        "can_cpu_ms": measured["cpu"] / count * 1000,
+        "can_queries": measured["count"],
+        "can_reference_s": measured["reference"],
     }
 
 
@@ -330,27 +360,30 @@ def reference_cpu():
     return time.process_time() - start
 
 
-# can over the pairs: direct check, then along the edges of the graph searched.
-def time_can(searched, prefix):
-    before = reference_cpu()
+# search_authorization_full (direct check, then along the graph's edges) on each pair: CPU, wall, count.
+def can_slice(searched, pairs):
     t0 = time.perf_counter()
     c0 = time.process_time()
     count = 0
-    for principal, key in data["pairs"]:
+    for principal, key in pairs:
         node = by_arn.get(principal)
         if node is None:
             continue
         search_authorization_full(searched, node, "kms:Decrypt", key, {}, data["keys"][key], key.split(":")[4])
         count += 1
-        if time.perf_counter() - t0 > budget:
-            break
-    out[prefix + "_ms"] = (time.perf_counter() - t0) / max(count, 1) * 1000
-    out[prefix + "_cpu_ms"] = (time.process_time() - c0) / max(count, 1) * 1000
-    out[prefix + "_queries"] = count
-    out[prefix + "_reference_s"] = (before + reference_cpu()) / 2
+    return {"cpu": time.process_time() - c0, "wall": time.perf_counter() - t0, "count": count}
 
 
-time_can(graph, "can")
+# can over the pairs, a slice at a time as the bench asks (interleaved with its own): one command a line.
+print("ready", flush=True)
+for line in sys.stdin:
+    command = line.split()
+    if command[0] == "ref":
+        print(json.dumps({"ref": reference_cpu()}), flush=True)
+    elif command[0] == "can":
+        print(json.dumps(can_slice(graph, data["pairs"][int(command[1]) : int(command[2])])), flush=True)
+    else:
+        break
 # can again, searching the role graph we found (all its edges, each node's outbound edges filled in once,
 # as its own Node.get_outbound_edges caches them) instead of the graph it could build in the budget.
 t0 = time.perf_counter()
@@ -366,7 +399,12 @@ for node in nodes:
     node.cache["outbound_edges"] = outbound.get(node.arn, [])
 out["full_graph_edges"] = len(full_edges)
 out["full_graph_index_s"] = time.perf_counter() - t0
-time_can(Graph(nodes, full_edges, [], [], metadata), "can_full")
+before = reference_cpu()
+full = can_slice(Graph(nodes, full_edges, [], [], metadata), data["pairs"])
+out["can_full_ms"] = full["wall"] / max(full["count"], 1) * 1000
+out["can_full_cpu_ms"] = full["cpu"] / max(full["count"], 1) * 1000
+out["can_full_queries"] = full["count"]
+out["can_full_reference_s"] = (before + reference_cpu()) / 2
 # One matrix cell group (33 actions) for a sample of pairs, to extrapolate the full matrix.
 actions = ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:CreateGrant"]
 t0 = time.perf_counter()
@@ -383,27 +421,65 @@ print(json.dumps(out))
 """
 
 
-def peer(work: dict[str, Any], budget: float) -> dict[str, Any] | None:
+class PeerProcess:
+    """principalmapper's driver in its own venv: it builds its graph and times who-can, then answers commands
+    (``ref``, ``can START END``) one line each, and on ``finish`` times the rest and prints its figures."""
+
+    def __init__(self, work: dict[str, Any], budget: float) -> None:
+        self._scratch = tempfile.TemporaryDirectory()
+        data_path = Path(self._scratch.name) / "workload.json"
+        data_path.write_text(json.dumps(work))
+        driver = Path(self._scratch.name) / "driver.py"
+        driver.write_text(PEER_DRIVER)
+        self._process = subprocess.Popen(
+            [str(PMAPPER_PYTHON), str(driver), str(data_path), str(budget)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        ready = self._line()
+        if ready != "ready":
+            raise RuntimeError(f"principalmapper's driver did not start: {ready!r}\n{self._errors()}")
+
+    def _line(self) -> str:
+        assert self._process.stdout is not None
+        return self._process.stdout.readline().strip()
+
+    def _errors(self) -> str:
+        assert self._process.stderr is not None
+        self._process.wait(timeout=60)
+        return self._process.stderr.read()[-2000:]
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self._process.stdin is not None
+        self._process.stdin.write(command + "\n")
+        self._process.stdin.flush()
+        line = self._line()
+        if not line:
+            raise RuntimeError(f"principalmapper's driver stopped on {command!r}:\n{self._errors()}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def finish(self) -> dict[str, Any]:
+        """The driver's remaining figures (can over our role graph, per-check time), after which it exits."""
+        try:
+            result = self.ask("finish")
+            self._process.wait(timeout=3600)
+            return result
+        finally:
+            self._scratch.cleanup()
+
+
+def start_peer(work: dict[str, Any], budget: float) -> PeerProcess | None:
     if not PMAPPER_PYTHON.exists():
         print(f"principalmapper not found at {PMAPPER_PYTHON} (run bench/peers/setup.sh); skipping the comparison")
         return None
-    with tempfile.TemporaryDirectory() as scratch:
-        data_path = Path(scratch) / "workload.json"
-        data_path.write_text(json.dumps(work))
-        driver = Path(scratch) / "driver.py"
-        driver.write_text(PEER_DRIVER)
-        done = subprocess.run(
-            [str(PMAPPER_PYTHON), str(driver), str(data_path), str(budget)],
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
-    if done.returncode != 0:
-        print("principalmapper run failed:\n" + done.stderr[-2000:])
+    try:
+        return PeerProcess(work, budget)
+    except RuntimeError as error:
+        print(f"principalmapper run failed: {error}")
         return None
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def report(mine: dict[str, Any], theirs: dict[str, Any] | None, series: list[dict[str, Any]]) -> str:
@@ -504,11 +580,20 @@ def main() -> None:
     args = parser.parse_args()
     per_account = max(1, args.principals // args.accounts)
     series = graph_series([int(n) for n in args.graph_series.split(",") if n], per_account, args.seed)
-    mine = ours(args.principals, args.keys, args.accounts, args.seed, not args.no_matrix, args.matrix_format, args.processes)
+    mine, access = ours(args.principals, args.keys, args.accounts, args.seed)
     theirs = None
+    peer = None
     if not args.no_peer:
         work = workload(args.principals, args.keys, args.accounts, args.seed, mine["sample_keys"], mine["pairs"], mine["edges"])
-        theirs = peer(work, args.peer_budget)
+        peer = start_peer(work, args.peer_budget)
+    my_can, their_can = interleaved_can(access, mine["pairs"], peer)
+    mine.update(can_figures(my_can))
+    mine["load_average"] = os.getloadavg()
+    if peer is not None:
+        theirs = peer.finish() | can_figures(their_can)
+    if not args.no_matrix:
+        mine.update(streamed_matrix(access.world, args.matrix_format, args.processes))
+    mine["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     text = report(mine, theirs, series)
     print(text)
     if args.json:
