@@ -9,8 +9,9 @@ key users, grants. We time, in one process (CPU time and wall time):
 * ``can`` for 2,000 random (principal, key) pairs (200 until the fast paths: too few to hold the
   one pair in fifty whose caller and key share an account, where the evaluations are), ours and
   principalmapper's in turn on each tenth of them (``interleaved_can``: the two run in separate
-  processes, and this shared machine changes speed within minutes), with a reference loop timed
-  around each side's slices in its own process;
+  processes, and this shared machine changes speed within minutes; both pinned to one CPU, since its two
+  virtual CPUs differ in speed at times), with a reference loop timed around each side's slices in its own
+  process;
 * the full access matrix: every user and role × 100 keys × 4 action groups (~33 actions per key).
 
 principalmapper 1.1.5 (its own venv, driven like ``bench/peers/adapters/pmapper_adapter.py``)
@@ -231,6 +232,27 @@ def interleaved_can(
     The two sides run in separate processes, and this shared machine changes speed by up to 1.8x
     within minutes; timing them slice by slice, one after the other, puts both under the same
     conditions. Each side's reference loop is measured before the first and after the last slice."""
+    # Both processes on one CPU: the two virtual CPUs of this machine run at different speeds at times (the same
+    # loop took 54 ms in one process and 91 ms in the other, interleaved), so they take turns on the same one.
+    pinned = hasattr(os, "sched_setaffinity")
+    if pinned:
+        cpu = min(os.sched_getaffinity(0))
+        mine_before, theirs_before = os.sched_getaffinity(0), os.sched_getaffinity(peer.pid) if peer else None
+        os.sched_setaffinity(0, {cpu})
+        if peer is not None:
+            os.sched_setaffinity(peer.pid, {cpu})
+    try:
+        return _interleaved_can(access, pairs, peer)
+    finally:
+        if pinned:
+            os.sched_setaffinity(0, mine_before)
+            if peer is not None and theirs_before is not None:
+                os.sched_setaffinity(peer.pid, theirs_before)
+
+
+def _interleaved_can(
+    access: Access, pairs: list[tuple[str, str]], peer: PeerProcess | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     mine = {"cpu": 0.0, "wall": 0.0, "count": 0, "reference": reference_cpu()}
     theirs = {"cpu": 0.0, "wall": 0.0, "count": 0, "reference": peer.ask("ref")["ref"] if peer else 0.0}
     step = -(-len(pairs) // SLICES)
@@ -441,6 +463,10 @@ class PeerProcess:
         ready = self._line()
         if ready != "ready":
             raise RuntimeError(f"principalmapper's driver did not start: {ready!r}\n{self._errors()}")
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def _line(self) -> str:
         assert self._process.stdout is not None
