@@ -25,3 +25,29 @@ def test_an_inner_block_leaves_the_outer_freeze_alone() -> None:
             pass
         assert gc.get_freeze_count() > 0, "the inner block undid the outer freeze"
     assert gc.get_freeze_count() == 0
+
+
+def test_a_freeze_made_outside_is_left_alone_and_asked_about_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that froze its own heap (a pre-forking server) keeps its freeze, and questions do not pay
+    ``gc.get_freeze_count()``'s walk over every frozen object each time: it is asked once."""
+    from policyengine.access import heap
+
+    monkeypatch.setattr(heap, "_frozen_outside", False)
+    asked = []
+    real = gc.get_freeze_count
+
+    def counting() -> int:
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(gc, "get_freeze_count", counting)
+    gc.freeze()
+    try:
+        frozen = real()
+        for _ in range(5):
+            with FrozenHeap(), FrozenHeap():
+                assert real() >= frozen
+            assert real() >= frozen, "a question undid the outside freeze"
+        assert len(asked) == 1
+    finally:
+        gc.unfreeze()
