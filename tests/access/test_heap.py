@@ -32,7 +32,7 @@ def test_a_freeze_made_outside_is_left_alone_and_asked_about_once(monkeypatch: p
     ``gc.get_freeze_count()``'s walk over every frozen object each time: it is asked once."""
     from policyengine.access import heap
 
-    monkeypatch.setattr(heap, "_frozen_outside", False)
+    monkeypatch.setattr(heap, "_frozen_outside", False, raising=False)
     asked = []
     real = gc.get_freeze_count
 
@@ -43,11 +43,11 @@ def test_a_freeze_made_outside_is_left_alone_and_asked_about_once(monkeypatch: p
     monkeypatch.setattr(gc, "get_freeze_count", counting)
     gc.freeze()
     try:
-        frozen = real()
+        # Frozen objects may still be freed (the count can fall), but an unfreeze would empty the frozen set.
         for _ in range(5):
             with FrozenHeap(), FrozenHeap():
-                assert real() >= frozen
-            assert real() >= frozen, "a question undid the outside freeze"
+                assert real() > 0
+            assert real() > 0, "a question undid the outside freeze"
         assert len(asked) == 1
     finally:
         gc.unfreeze()
