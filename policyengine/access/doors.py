@@ -31,26 +31,45 @@ class Caller(NamedTuple):
 
 
 class Door(NamedTuple):
-    """Who a key may let in: the accounts (None: anyone), the callers it names by (account, name), their accounts,
-    the two account sets as masks of ``AccountBits`` and the names by account; with the key and the notes a denial
-    on it carries (``Access.notes``)."""
+    """Who a key may let in: the accounts (None: anyone) and, as masks of ``AccountBits``, those accounts and the
+    accounts of the callers it names; the names it names by account (Principal entries and grantees,
+    ``KeyGroups.named``); with the key and the notes a denial on it carries (``Access.notes``)."""
 
     admitted: frozenset[str] | None
-    named: set[tuple[str | None, str | None]]
-    named_accounts: frozenset[str | None]
     admitted_mask: int
     named_mask: int
-    #: the names in ``named`` by account
     named_by_account: dict[str | None, frozenset[str | None]]
     key: KeyInfo
     deny_notes: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        bits: AccountBits,
+        key: KeyInfo,
+        admitted: frozenset[str] | None,
+        named: set[tuple[str | None, str | None]],
+        deny_notes: tuple[str, ...],
+    ) -> Door:
+        by_account: dict[str | None, set[str | None]] = {}
+        for account, name in named:
+            by_account.setdefault(account, set()).add(name)
+        return cls(
+            admitted,
+            bits.mask(admitted),
+            bits.mask(frozenset(by_account)),
+            {account: frozenset(names) for account, names in by_account.items()},
+            key,
+            deny_notes,
+        )
 
     def shuts_out(self, caller: Caller) -> bool:
         """Is ``caller`` kept out: not from an account the key lets in, and not named by it?"""
         own = caller.own
         if self.admitted is None or self.admitted_mask & own:
             return False
-        return not (self.named_mask & own and caller.name in self.named)
+        # A set bit means the key names someone of the caller's account: is it the caller?
+        return not (self.named_mask & own and caller.name[1] in self.named_by_account[caller.name[0]])
 
 
 class AccountBits:
@@ -71,9 +90,8 @@ class AccountBits:
             found |= self.bit(account)
         return found
 
-    def caller(self, subject: Subject) -> Caller | None:
-        """A snapshot user or role as a ``Caller``; None for any other caller (never shut out)."""
+    def caller(self, subject: Subject) -> Caller:
+        """A snapshot user or role as a ``Caller`` (anyone else is never shut out, and has none)."""
         principal = subject.principal
-        if principal is None:
-            return None
+        assert principal is not None
         return Caller(self.bit(subject.account), (subject.account, principal.name), subject)

@@ -40,8 +40,6 @@ from policyengine.parsing.request import make_request
 
 Progress = Callable[[int], None]
 _EC_PREFIX = "kms:encryptioncontext:"
-#: A denial, for the notes every denial on a key carries.
-DENIED = Partial("deny", FALSE, "denied", ())
 
 
 def split_context(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
@@ -142,7 +140,7 @@ class Access:
         self._index: tuple[list[Subject], CallerGroups, Reachers] | None = None
         self._doors: dict[str, Door] = {}
         self._bits = AccountBits()
-        self._callers: dict[str, Caller | None] = {}
+        self._callers: dict[str, Caller] = {}
         self._roles_by_account: dict[str, list[tuple[str | None, list[Reached], frozenset[str]]]] = {}
 
     # -- one request ----------------------------------------------------------------------------
@@ -244,26 +242,12 @@ class Access:
         return caller is not None and self.door(key).shuts_out(caller)
 
     def door(self, key: KeyInfo) -> Door:
-        """Who ``key`` may let in: ``Prechecks.admitted_accounts``, and the callers it names (``KeyGroups.named``)
-        with their accounts; looked up once per question, made once per key."""
+        """Who ``key`` may let in (``Prechecks.admitted_accounts``) and the callers it names (``KeyGroups.named``),
+        as the door test reads them (``doors.Door``); made once per key."""
         found = self._doors.get(key.arn)
         if found is None:
-            groups = self.key_groups(key)
             admitted = self.prechecks.admitted_accounts(key)
-            bits = self._bits
-            by_account: dict[str | None, set[str | None]] = {}
-            for account, name in groups.named:
-                by_account.setdefault(account, set()).add(name)
-            found = self._doors[key.arn] = Door(
-                admitted,
-                groups.named,
-                groups.named_accounts,
-                bits.mask(admitted),
-                bits.mask(groups.named_accounts),
-                {account: frozenset(names) for account, names in by_account.items()},
-                key,
-                self.notes(DENIED, "kms:DescribeKey", key),
-            )
+            found = self._doors[key.arn] = Door.of(self._bits, key, admitted, self.key_groups(key).named, self._key_notes(key))
         return found
 
     def caller_bits(self, subject: Subject) -> Caller | None:
@@ -313,16 +297,19 @@ class Access:
         return self.sameness.trust_key(subject, role, own, self.world.account(role.account))
 
     def notes(self, result: Partial, action: str, key: KeyInfo) -> tuple[str, ...]:
-        """What a person needs next to the answer: a key state that fails an authorized call, grants not exported
-        (a denial's notes depend on the key alone: ``Door.deny_notes``)."""
-        notes: list[str] = []
+        """What a person needs next to the answer: a key state that fails an authorized call, and the key's own
+        notes (``_key_notes``, all a denial carries)."""
         if result.status != "deny":
             error = key_state_error(action.partition(":")[2], key.state)
             if error is not None:
-                notes.append(f"authorized, but the key is {key.state}: the call fails with {error}")
+                return (f"authorized, but the key is {key.state}: the call fails with {error}", *self._key_notes(key))
+        return self._key_notes(key)
+
+    @staticmethod
+    def _key_notes(key: KeyInfo) -> tuple[str, ...]:
         if not key.grants_known:
-            notes.append("the key's grants were not exported: access through grants is not counted")
-        return tuple(notes)
+            return ("the key's grants were not exported: access through grants is not counted",)
+        return ()
 
     def assume(self, subject: Subject, role: Principal) -> Partial:
         """May ``subject`` call sts:AssumeRole on ``role``? (trust policy as the gate)."""
@@ -429,15 +416,15 @@ class Access:
             return Verdict(direct)
         # Roles from accounts the key does not let in, that it does not name, are denied (``excluded``): not asked.
         door = self.door(target)
-        admitted, named_accounts = door.admitted, door.named_accounts
+        admitted = door.admitted
         candidates: list[Reached] = []
         for account, roles, names in self.roles_by_account(subject):
             if admitted is None or account in admitted:
                 candidates.extend(roles)
-            elif account in named_accounts:
+            else:
                 # Only the roles the key names are not excluded: found by name, without a test per role.
-                wanted = door.named_by_account[account]
-                if not names.isdisjoint(wanted):
+                wanted = door.named_by_account.get(account)
+                if wanted is not None and not names.isdisjoint(wanted):
                     candidates.extend(r for r in roles if r.name in wanted)
         # Best first: a role is asked only while its route could still beat the best one found
         # (``Reached.bound``); the ones left could not, so ``route`` picks the same route without them.
@@ -471,9 +458,11 @@ class Access:
             by_id = self.subjects.by_id
             for position, (arn, path) in enumerate(self.reach.paths_from(subject).items()):
                 role = by_id[arn]
+                assert role.principal is not None  # the role graph's nodes are the snapshot's roles
                 rank = min((RANK[hop.result.status] for hop in path.hops), default=RANK["allow"])
-                name = role.principal.name if role.principal is not None else role.label
-                by_account.setdefault(role.account, []).append(Reached(arn, role, (rank, -len(path.hops), -position), name))
+                by_account.setdefault(role.account, []).append(
+                    Reached(arn, role, (rank, -len(path.hops), -position), role.principal.name)
+                )
             found = self._roles_by_account[subject.id] = [
                 (account, roles, frozenset(r.name for r in roles)) for account, roles in by_account.items()
             ]
