@@ -75,14 +75,18 @@ class Prechecks:
         A snapshot user or role that no Principal entry or grant of the key names (``KeyGroups.named``)
         and whose account is not in the set is denied every action with ``key_policy_excludes_caller``:
         ``denied`` says so for it, since no Allow statement names ``*`` or its account, none lacks a
-        Principal, and no grant is for it. Grants do not widen the set: a grant is for one grantee
-        (``grantee_is_caller``), which ``KeyGroups.named`` holds by account and name, not for every
+        Principal, and no grant is for it. A grant to a user or role does not widen the set: it is for that
+        grantee (``grantee_is_caller``), which ``KeyGroups.named`` holds by account and name, not for every
         caller of the grantee's account (an organization's keys grant to a role here and there, and
-        counting its whole account made every caller of it look worth a full evaluation).
+        counting its whole account made every caller of it look worth a full evaluation). A grant to an
+        account names no one, so its account is in the set: whether it covers that account's users and
+        roles is ``grantee_is_caller``'s to say, which ``denied`` asks, not this shortcut.
         """
         found = self._admitted.get(key.arn)
         if found is None and key.arn not in self._admitted:
-            accounts: set[str] = set()
+            accounts: set[str] = {
+                g.grantee.account for g in key.grants if g.grantee.name is None and g.grantee.account is not None
+            }
             statements = self._key_allows(key, None)
             if statements is not None:
                 for cs in statements:

@@ -177,3 +177,27 @@ def test_who_can_explains_each_excluded_caller_by_its_own_evaluation() -> None:
     assert explained == 2
     mallory = next(v for v in access.who_can("kms:Decrypt", key.arn) if v.direct.subject.label == "user/mallory")
     assert mallory.direct.result.reason == "explicit_deny" and [r.sid for r in mallory.direct.result.deciding] == ["NoAudit"]
+
+
+def test_an_account_grantee_keeps_its_account_for_the_full_evaluation() -> None:
+    """A grant to an account (``GranteePrincipal`` a root ARN: KMS API CreateGrant, "Valid principals include Amazon
+    Web Services accounts") names no user or role, so its account stays among those the key may let in and its
+    callers are asked, not excluded by the shortcut; every answer is the full evaluation's."""
+    grant = {"grant_id": "g-acct", "grantee_principal": "arn:aws:iam::222222222222:root", "operations": ["Decrypt"]}
+    data = {
+        "format": "policyengine-snapshot/1",
+        "accounts": [
+            {"id": "111111111111", "keys": [_key(GRANTED, [], [grant])]},
+            {"id": "222222222222", "users": [{"name": "dev", "inline_policies": [{"name": "kms", "document": _ALL_KMS}]}]},
+        ],
+    }
+    world = World.build(snapshot_from_data(data, "account-grantee"), "account-grantee")
+    access, slow = Access.of(world), Access.of(world)
+    key = world.key(GRANTED)
+    assert access.prechecks.admitted_accounts(key) == frozenset({"111111111111", "222222222222"})
+    dev = access.subjects.by_id["arn:aws:iam::222222222222:user/dev"]
+    assert not access.excluded(dev, key)
+    for subject in slow.subjects.all():
+        full = slow.ask(subject, "kms:Decrypt", key, full=True)
+        fast = access.can(subject.id, "kms:Decrypt", key.arn, direct_only=True)
+        assert (fast.status, fast.direct.result.reason) == (full.status, full.result.reason), subject.label
