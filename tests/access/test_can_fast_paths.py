@@ -13,13 +13,18 @@ direct answer and the answer of every role the caller reaches, each fully evalua
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
 from policyengine.access import Access, World
 from policyengine.access import partial as partial_module
 from policyengine.access.answers import Verdict
+from policyengine.access.importers.authdetails import import_authdetails
+from policyengine.access.importers.merge import build_snapshot
+from policyengine.access.loader import snapshot_from_data
 from policyengine.access.synthetic import generate
 from policyengine.evaluator.rule import allowed
 
@@ -81,3 +86,50 @@ def test_shut_out_pairs_and_direct_questions_are_the_slow_ones(org: World) -> No
         direct = Verdict(slow.ask(slow.subject(principal), action, target, full=True)).to_json()
         assert fast.can(principal, action, key, direct_only=True).to_json() == direct, (principal, key, action)
     assert min(kinds.values()) > 20, kinds
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "lint" / "corpus" / "files"
+#: Key policies as their authors published them (sources in tests/lint/corpus/SOURCES.md).
+REAL_KEY_POLICIES = (
+    "awsdocs--aws-kms-developer-guide/key-policy-overview-block4.json",
+    "awsdocs--aws-kms-developer-guide/services-wm-block1.json",
+    "awsdocs--aws-kms-developer-guide/conditions-kms-block31.json",
+    "awslabs--landing-zone-accelerator-on-aws/kms-kms-policy-01.json",
+    "awslabs--landing-zone-accelerator-on-aws/kms-central-logs-bucket-key-policy.json",
+)
+
+
+def test_fast_verdicts_on_real_iam_export_and_real_key_policies() -> None:
+    """The fast paths on data nobody here wrote: the users, roles and policies of salesforce/cloudsplaining's
+    IAM export (account 012345678901) and published key policies, once in the account they name (111122223333;
+    every second one with a grant to a role of the export) and once with that account replaced by the export's.
+    Every verdict, direct-only and with routes, is the slow way's, and the shut-out, asked, allowed and conditional
+    kinds all occur."""
+    home = "012345678901"
+    export = CORPUS / "salesforce--cloudsplaining" / "example-authz-details.json"
+    data = json.loads(build_snapshot(import_authdetails(export), source=str(export)).model_dump_json(exclude_none=True))
+
+    def key(n: int, text: str, grants: list[dict[str, object]]) -> dict[str, object]:
+        return {"id": f"{n:08x}-0000-4000-8000-{n:012x}", "region": "us-east-1", "policy": json.loads(text), "grants": grants}
+
+    named, moved = [], []
+    for n, name in enumerate(REAL_KEY_POLICIES):
+        text = (CORPUS / name).read_text(encoding="utf-8")
+        grant = {"grant_id": f"g-{n}", "grantee_principal": f"arn:aws:iam::{home}:role/MyRole", "operations": ["Decrypt"]}
+        named.append(key(n + 1, text, [grant] if n % 2 else []))
+        moved.append(key(n + 101, text.replace("111122223333", home).replace("111111111111", home), []))
+    data["accounts"][0].setdefault("keys", []).extend(moved)
+    data["accounts"].append({"id": "111122223333", "keys": named})
+    world = World.build(snapshot_from_data(data, "real"), "real")
+    fast, slow = Access.of(world), Access.of(world)
+    seen: dict[str, int] = {"shut out": 0, "asked": 0, "allow": 0, "conditional": 0}
+    for subject in fast.subjects.all():
+        for arn in world.keys:
+            for action in ("kms:Decrypt", "kms:Encrypt", "kms:PutKeyPolicy", "kms:CreateGrant"):
+                seen["shut out" if fast._shut_out(subject.id, action, arn, False) else "asked"] += 1
+                verdict = fast.can(subject.id, action, arn).to_json()
+                assert verdict == _slow(slow, subject.id, action, arn).to_json(), (subject.label, arn, action)
+                direct = Verdict(slow.ask(slow.subject(subject.id), action, world.key(arn), full=True)).to_json()
+                assert fast.can(subject.id, action, arn, direct_only=True).to_json() == direct, (subject.label, arn, action)
+                seen[verdict["status"]] = seen.get(verdict["status"], 0) + 1
+    assert min(seen.values()) > 20, seen
